@@ -1,0 +1,67 @@
+package store
+
+import "time"
+
+// Geometry places a voxel grid in the world, the way ITK and MetaImage do.
+// Shape is in array order (z, y, x); Origin, Spacing and the axes of
+// Direction are in ITK order (x, y, z). Direction is row-major: column i is
+// the world direction of image axis i, so world = Origin + D·diag(Spacing)·(i, j, k).
+type Geometry struct {
+	Shape     [3]int     `json:"shape_zyx"`
+	Origin    [3]float64 `json:"origin_xyz"`
+	Spacing   [3]float64 `json:"spacing_xyz"`
+	Direction [9]float64 `json:"direction"`
+}
+
+// Identity is the direction of an unrotated scan.
+var Identity = [9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1}
+
+// Voxels returns the number of voxels of the grid.
+func (g Geometry) Voxels() int { return g.Shape[0] * g.Shape[1] * g.Shape[2] }
+
+// Source describes the scan a volume was made from.
+type Source struct {
+	Path        string   `json:"path"`
+	MaskPath    string   `json:"mask_path,omitempty"`
+	Geometry    Geometry `json:"geometry"`
+	ElementType string   `json:"element_type"`
+	// Fingerprint identifies the source files' content and the ingest
+	// settings; an unchanged fingerprint means the stored volume is current.
+	Fingerprint string `json:"fingerprint"`
+}
+
+// ScanInfo is what the catalog knows of one stored scan. The same record is
+// kept in the scan's group attributes, so the catalog can be rebuilt from
+// the scans alone.
+type ScanInfo struct {
+	UID        string   `json:"seriesuid"`
+	VolumeUUID string   `json:"volume_uuid"`
+	Grid       Geometry `json:"grid"`
+	Source     Source   `json:"source"`
+	PadHU      int16    `json:"pad_hu"`
+	// HasLabels says whether a label (lung mask) array exists.
+	HasLabels bool `json:"has_labels"`
+	// LabelSource is "file" for an imported seg-lungs mask, "computed" for
+	// a mask voxmine segmented, empty when there is none.
+	LabelSource string `json:"label_source,omitempty"`
+	// LungVoxels counts voxels labelled 3 or 4 (the lungs; 5 is the airway).
+	LungVoxels  int64            `json:"lung_voxels"`
+	LabelCounts map[string]int64 `json:"label_counts,omitempty"`
+	// Flags lists implausible findings about the scan (lung volume, a
+	// missing lung), reported rather than hidden.
+	Flags    []string  `json:"flags,omitempty"`
+	HUMin    int16     `json:"hu_min"`
+	HUMax    int16     `json:"hu_max"`
+	Ingested time.Time `json:"ingested"`
+	Tool     string    `json:"tool_version"`
+}
+
+// Lung labels, as in the seg-lungs-LUNA16 masks.
+const (
+	LabelLungA  = 3
+	LabelLungB  = 4
+	LabelAirway = 5
+)
+
+// IsLung reports whether a label value marks lung parenchyma.
+func IsLung(label uint8) bool { return label == LabelLungA || label == LabelLungB }

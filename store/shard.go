@@ -1,0 +1,214 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"os"
+	"sync"
+	"unsafe"
+
+	"github.com/edsrzf/mmap-go"
+	"golang.org/x/sync/errgroup"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// chunkVoxels is the number of voxels of one inner chunk.
+const chunkVoxels = ChunkSize * ChunkSize * ChunkSize
+
+// absent marks a missing chunk in a shard index.
+const absent = math.MaxUint64
+
+// littleEndianHost is true on the machines voxmine supports: decoded chunks
+// are used in place as []int16.
+var littleEndianHost = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+var errBigEndian = errors.New("store: big-endian hosts are not supported")
+
+// asBytes views a slice of fixed-size integers as its bytes.
+func asBytes[T int16 | uint8](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(s[0])))
+}
+
+// asValues views bytes as a slice of fixed-size integers.
+func asValues[T int16 | uint8](b []byte) []T {
+	var zero T
+	n := len(b) / int(unsafe.Sizeof(zero))
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
+}
+
+// codecOptions choose how inner chunks are compressed.
+type codecOptions struct {
+	Shuffle bool
+	HC      bool
+}
+
+// encodeShard builds a whole shard file in memory: the encoded inner chunks
+// in chunk order, then the index and its CRC. extract fills buf with chunk
+// ci (voxels outside the array set to the fill value) and reports whether
+// every voxel equals the fill value, in which case the chunk is not stored.
+// Chunks are compressed by up to workers goroutines.
+func encodeShard[T int16 | uint8](ctx context.Context, chunks [3]int, workers int, opts codecOptions,
+	extract func(ci int, buf []T) (empty bool)) ([]byte, error) {
+	n := chunks[0] * chunks[1] * chunks[2]
+	encoded := make([][]byte, n)
+	var zero T
+	typesize := int(unsafe.Sizeof(zero))
+	if workers < 1 {
+		workers = 1
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	next := make(chan int)
+	g.Go(func() error {
+		defer close(next)
+		for i := range n {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+	for range workers {
+		g.Go(func() error {
+			enc := newBloscEncoder(opts.Shuffle, opts.HC)
+			buf := make([]T, chunkVoxels)
+			for ci := range next {
+				if extract(ci, buf) {
+					continue
+				}
+				out := enc.Encode(nil, asBytes(buf), typesize)
+				out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, castagnoli))
+				encoded[ci] = out
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	size := 0
+	for _, e := range encoded {
+		size += len(e)
+	}
+	file := make([]byte, 0, size+16*n+4)
+	index := make([]byte, 16*n)
+	for i, e := range encoded {
+		off, nb := uint64(absent), uint64(absent)
+		if e != nil {
+			off, nb = uint64(len(file)), uint64(len(e))
+			file = append(file, e...)
+		}
+		binary.LittleEndian.PutUint64(index[16*i:], off)
+		binary.LittleEndian.PutUint64(index[16*i+8:], nb)
+	}
+	file = append(file, index...)
+	return binary.LittleEndian.AppendUint32(file, crc32.Checksum(index, castagnoli)), nil
+}
+
+// shard is a read-only memory map of one shard file with a validated index.
+type shard struct {
+	path   string
+	f      *os.File
+	m      mmap.MMap
+	index  []uint64 // offset, nbytes per chunk
+	chunks [3]int
+}
+
+// openShard maps path and checks its index: the CRC, and that every stored
+// chunk lies inside the data part of the file. After this, slicing the map
+// with an index entry can neither panic nor touch a page past the end.
+func openShard(path string, chunks [3]int) (*shard, error) {
+	n := chunks[0] * chunks[1] * chunks[2]
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	idxLen := int64(16*n + 4)
+	if st.Size() < idxLen {
+		f.Close()
+		return nil, fmt.Errorf("%s: shard of %d bytes is too small for its index of %d bytes", path, st.Size(), idxLen)
+	}
+	m, err := mmap.Map(f, mmap.RDONLY, 0)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: map: %w", path, err)
+	}
+	s := &shard{path: path, f: f, m: m, chunks: chunks, index: make([]uint64, 2*n)}
+	raw := m[len(m)-int(idxLen):]
+	want := binary.LittleEndian.Uint32(raw[16*n:])
+	if got := crc32.Checksum(raw[:16*n], castagnoli); got != want {
+		s.close()
+		return nil, fmt.Errorf("%s: shard index CRC is %08x, stored %08x", path, got, want)
+	}
+	dataEnd := uint64(len(m)) - uint64(idxLen)
+	for i := range n {
+		off := binary.LittleEndian.Uint64(raw[16*i:])
+		nb := binary.LittleEndian.Uint64(raw[16*i+8:])
+		s.index[2*i], s.index[2*i+1] = off, nb
+		if off == absent && nb == absent {
+			continue
+		}
+		if nb < bloscHeaderSize+4 || off > dataEnd || nb > dataEnd-off {
+			s.close()
+			cz, cy, cx := i/(chunks[1]*chunks[2]), i/chunks[2]%chunks[1], i%chunks[2]
+			return nil, fmt.Errorf("%s: chunk (%d,%d,%d) at offset %d, %d bytes, lies outside the %d data bytes",
+				path, cz, cy, cx, off, nb, dataEnd)
+		}
+	}
+	return s, nil
+}
+
+// raw returns the encoded bytes of chunk i with their CRC checked, or nil
+// when the chunk is absent.
+func (s *shard) raw(i int) ([]byte, error) {
+	off, nb := s.index[2*i], s.index[2*i+1]
+	if off == absent {
+		return nil, nil
+	}
+	b := s.m[off : off+nb]
+	body := b[:len(b)-4]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+		return nil, errors.New("chunk CRC mismatch")
+	}
+	return body, nil
+}
+
+func (s *shard) close() error {
+	err := s.m.Unmap()
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// scratchPool holds unshuffle buffers for decoding.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*chunkVoxels); return &b }}
+
+// decodeChunk decodes an inner chunk's blosc frame into dst.
+func decodeChunk(dst, frame []byte) error {
+	p := scratchPool.Get().(*[]byte)
+	var err error
+	*p, err = bloscDecode(dst, frame, *p)
+	scratchPool.Put(p)
+	return err
+}

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"voxmine/internal/atomicfile"
+)
+
+// ToolVersion is written into every store and scan voxmine creates.
+const ToolVersion = "voxmine 0.1.0"
+
+// RootAttrs is attributes.voxmine of the store's root group.
+type RootAttrs struct {
+	Format  string    `json:"format_version"`
+	UUID    string    `json:"store_uuid"`
+	Created time.Time `json:"created"`
+	Tool    string    `json:"tool_version"`
+}
+
+// Store is an open voxmine store. It is safe for use by many goroutines.
+type Store struct {
+	dir      string
+	root     RootAttrs
+	cat      *Catalog
+	cache    *chunkCache
+	volIDs   atomic.Uint64
+	findOnce sync.Once
+	findings *Findings
+	findErr  error
+}
+
+// Options tune an opened store.
+type Options struct {
+	// CacheBytes bounds the decoded chunks kept in memory; 0 means
+	// DefaultCacheBytes.
+	CacheBytes int
+}
+
+// Init creates an empty store at dir, or does nothing if one is there.
+// Several processes may call it at once: exactly one root is created.
+func Init(dir string) error {
+	if !littleEndianHost {
+		return errBigEndian
+	}
+	if err := os.MkdirAll(filepath.Join(dir, scansDir), 0o755); err != nil {
+		return fmt.Errorf("store %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, "zarr.json")
+	if _, err := os.Stat(path); err == nil {
+		_, err := readRoot(dir)
+		return err
+	}
+	attrs := RootAttrs{Format: FormatVersion, UUID: uuid.NewString(), Created: time.Now().UTC(), Tool: ToolVersion}
+	b, err := json.MarshalIndent(groupMeta{ZarrFormat: 3, NodeType: "group",
+		Attributes: mustJSON(map[string]any{"voxmine": attrs})}, "", " ")
+	if err != nil {
+		return err
+	}
+	// Write a temporary file and hard-link it into place: link fails if
+	// another process won the race, and then its root stands.
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", dir, err)
+	}
+	defer f.Abort()
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("store %s: %w", dir, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("store %s: %w", dir, err)
+	}
+	if err := os.Link(f.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("store %s: %w", dir, err)
+	}
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return err
+	}
+	g := groupMeta{ZarrFormat: 3, NodeType: "group"}
+	sp := filepath.Join(dir, scansDir, "zarr.json")
+	if _, err := os.Stat(sp); err != nil {
+		return writeJSON(sp, g)
+	}
+	return nil
+}
+
+func readRoot(dir string) (RootAttrs, error) {
+	path := filepath.Join(dir, "zarr.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return RootAttrs{}, fmt.Errorf("%s is not a voxmine store: no zarr.json", dir)
+		}
+		return RootAttrs{}, err
+	}
+	var g struct {
+		ZarrFormat int    `json:"zarr_format"`
+		NodeType   string `json:"node_type"`
+		Attributes struct {
+			Voxmine *RootAttrs `json:"voxmine"`
+		} `json:"attributes"`
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		return RootAttrs{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if g.ZarrFormat != 3 || g.NodeType != "group" {
+		return RootAttrs{}, fmt.Errorf("%s: not a Zarr v3 group (zarr_format %d, node_type %q)", path, g.ZarrFormat, g.NodeType)
+	}
+	if g.Attributes.Voxmine == nil {
+		return RootAttrs{}, fmt.Errorf("%s: a Zarr group, but not a voxmine store (no attributes.voxmine)", path)
+	}
+	a := *g.Attributes.Voxmine
+	if major(a.Format) != major(FormatVersion) {
+		return RootAttrs{}, fmt.Errorf("%s: store format %s, this voxmine reads %s", path, a.Format, FormatVersion)
+	}
+	return a, nil
+}
+
+func major(v string) string {
+	m, _, _ := strings.Cut(v, ".")
+	return m
+}
+
+// Open opens the store at dir for reading. It reads the root metadata and
+// the catalog, nothing per scan; volumes are mapped when OpenVolume asks.
+func Open(dir string, opts ...Options) (*Store, error) {
+	if !littleEndianHost {
+		return nil, errBigEndian
+	}
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.CacheBytes <= 0 {
+		o.CacheBytes = DefaultCacheBytes
+	}
+	root, err := readRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := readCatalog(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{dir: dir, root: root, cat: cat, cache: newChunkCache(o.CacheBytes)}, nil
+}
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// UUID returns the store's identity, fixed at creation.
+func (s *Store) UUID() string { return s.root.UUID }
+
+// Root returns the root group's voxmine attributes.
+func (s *Store) Root() RootAttrs { return s.root }
+
+// Scans returns the catalog's scans, sorted by series uid.
+func (s *Store) Scans() []ScanInfo { return s.cat.Scans }
+
+// Scan returns the catalog entry of uid.
+func (s *Store) Scan(uid string) (ScanInfo, bool) { return s.cat.Lookup(uid) }
+
+// Findings returns the dataset's annotations, excluded findings and
+// candidates by series. It is read on first use.
+func (s *Store) Findings() (*Findings, error) {
+	s.findOnce.Do(func() { s.findings, s.findErr = readFindings(s.dir) })
+	return s.findings, s.findErr
+}
+
+// ScanDir returns the directory of a scan's group.
+func (s *Store) ScanDir(uid string) string { return scanDir(s.dir, uid) }
+
+func scanDir(dir, uid string) string { return filepath.Join(dir, scansDir, uid) }
+
+// validUID rejects series uids that could escape the scans directory.
+func validUID(uid string) error {
+	if uid == "" || uid == "." || uid == ".." || strings.ContainsAny(uid, `/\`) || strings.HasPrefix(uid, ".") {
+		return fmt.Errorf("series uid %q cannot name a scan directory", uid)
+	}
+	return nil
+}

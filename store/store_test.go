@@ -1,0 +1,485 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// phantom makes a volume with smooth structure, noise and a uniform region,
+// like a CT: air outside a disc, tissue inside, a "lung" label inside that.
+func phantom(shape [3]int, seed uint64) ([]int16, []uint8) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	n := shape[0] * shape[1] * shape[2]
+	hu := make([]int16, n)
+	lab := make([]uint8, n)
+	cy, cx := float64(shape[1])/2, float64(shape[2])/2
+	for z := range shape[0] {
+		for y := range shape[1] {
+			for x := range shape[2] {
+				i := (z*shape[1]+y)*shape[2] + x
+				dy, dx := float64(y)-cy, float64(x)-cx
+				d := dy*dy + dx*dx
+				switch {
+				case d > cx*cx*0.8:
+					hu[i] = -1000
+				case d < cx*cx*0.2:
+					hu[i] = int16(-850 + r.IntN(60))
+					lab[i] = 3 + uint8(x*2/shape[2])
+				default:
+					hu[i] = int16(40 + r.IntN(30))
+				}
+			}
+		}
+	}
+	return hu, lab
+}
+
+func testScan(uid string, shape [3]int, seed uint64, labels bool) *Scan {
+	hu, lab := phantom(shape, seed)
+	if !labels {
+		lab = nil
+	}
+	return &Scan{
+		Info: ScanInfo{UID: uid, PadHU: -1000, Grid: Geometry{Shape: shape, Spacing: [3]float64{1, 1, 1}, Direction: Identity}},
+		HU:   hu, Labels: lab,
+	}
+}
+
+func writeTestStore(t testing.TB, scans ...*Scan) string {
+	t.Helper()
+	dir := t.TempDir()
+	w, err := NewWriter(dir, WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range scans {
+		if _, err := w.Put(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// refBox cuts a box out of a whole volume the slow, obvious way.
+func refBox[T int16 | uint8](vol []T, shape [3]int, b Box, pad T) []T {
+	out := make([]T, b.Len())
+	for z := range b.D {
+		for y := range b.H {
+			for x := range b.W {
+				vz, vy, vx := b.Z+z, b.Y+y, b.X+x
+				v := pad
+				if vz >= 0 && vy >= 0 && vx >= 0 && vz < shape[0] && vy < shape[1] && vx < shape[2] {
+					v = vol[(vz*shape[1]+vy)*shape[2]+vx]
+				}
+				out[(z*b.H+y)*b.W+x] = v
+			}
+		}
+	}
+	return out
+}
+
+func TestRoundTripBoxes(t *testing.T) {
+	shape := [3]int{45, 70, 66} // odd sizes: partial chunks on every axis
+	sc := testScan("1.2.3", shape, 7, true)
+	s, err := Open(writeTestStore(t, sc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.OpenVolume("1.2.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	boxes := []Box{
+		{0, 0, 0, 45, 70, 66},       // whole volume
+		{10, 20, 30, 16, 16, 16},    // inside
+		{-5, -7, -9, 20, 20, 20},    // sticks out low
+		{40, 60, 60, 20, 20, 20},    // sticks out high
+		{-10, -10, -10, 80, 90, 90}, // covers everything
+		{100, 0, 0, 4, 4, 4},        // wholly outside
+		{31, 31, 31, 2, 2, 2},       // across chunk corners
+	}
+	for _, b := range boxes {
+		t.Run(fmt.Sprint(b), func(t *testing.T) {
+			got := make([]int16, b.Len())
+			if err := v.ReadHU(b, -1234, got); err != nil {
+				t.Fatal(err)
+			}
+			if want := refBox(sc.HU, shape, b, -1234); !equal(got, want) {
+				t.Errorf("HU box differs from the source in %d voxels", diff(got, want))
+			}
+			gl := make([]uint8, b.Len())
+			if err := v.ReadLabels(b, 9, gl); err != nil {
+				t.Fatal(err)
+			}
+			if want := refBox(sc.Labels, shape, b, 9); !equal(gl, want) {
+				t.Errorf("label box differs in %d voxels", diff(gl, want))
+			}
+		})
+	}
+	info, _ := s.Scan("1.2.3")
+	var lung int64
+	for _, l := range sc.Labels {
+		if IsLung(l) {
+			lung++
+		}
+	}
+	if info.LungVoxels != lung || lung == 0 {
+		t.Errorf("catalog lung voxels %d, counted %d", info.LungVoxels, lung)
+	}
+}
+
+func equal[T comparable](a, b []T) bool { return diff(a, b) == 0 }
+
+func diff[T comparable](a, b []T) int {
+	if len(a) != len(b) {
+		return -1
+	}
+	n := 0
+	for i := range a {
+		if a[i] != b[i] {
+			n++
+		}
+	}
+	return n
+}
+
+func TestChunkStats(t *testing.T) {
+	shape := [3]int{40, 64, 64}
+	sc := testScan("s", shape, 3, true)
+	s, _ := Open(writeTestStore(t, sc))
+	v, err := s.OpenVolume("s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	st := v.Stats()
+	if st.Len() != 2*2*2 {
+		t.Fatalf("%d chunks, want 8", st.Len())
+	}
+	for ci := range st.Len() {
+		cz, cy, cx := st.Coords(ci)
+		b := Box{cz * 32, cy * 32, cx * 32, min(32, shape[0]-cz*32), 32, 32}
+		vals := refBox(sc.HU, shape, b, 0)
+		labs := refBox(sc.Labels, shape, b, 0)
+		lo, hi, lung := vals[0], vals[0], 0
+		for i, x := range vals {
+			lo, hi = min(lo, x), max(hi, x)
+			if IsLung(labs[i]) {
+				lung++
+			}
+		}
+		if st.Min(ci) != lo || st.Max(ci) != hi || st.LungCount(ci) != lung || st.Voxels(ci) != len(vals) {
+			t.Errorf("chunk %d: index says min %d max %d lung %d voxels %d; data %d %d %d %d",
+				ci, st.Min(ci), st.Max(ci), st.LungCount(ci), st.Voxels(ci), lo, hi, lung, len(vals))
+		}
+	}
+}
+
+func TestUniformAndAbsentChunks(t *testing.T) {
+	shape := [3]int{64, 64, 64}
+	hu := make([]int16, 64*64*64)
+	for i := range hu {
+		hu[i] = -1000 // the pad value: every chunk is absent
+	}
+	for i := 0; i < 32*64*64; i++ {
+		hu[i] = 7 // the lower half is uniform but not the fill value
+	}
+	sc := &Scan{Info: ScanInfo{UID: "u", PadHU: -1000, Grid: Geometry{Shape: shape, Direction: Identity}}, HU: hu}
+	dir := writeTestStore(t, sc)
+	s, _ := Open(dir)
+	v, err := s.OpenVolume("u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	for ci := range 8 {
+		off, _ := v.hu.index[2*ci], 0
+		cz, _, _ := v.stats.Coords(ci)
+		if (off == absent) != (cz == 1) {
+			t.Errorf("chunk %d: stored=%v, want stored only for the non-fill half", ci, off != absent)
+		}
+	}
+	// Corrupt every stored chunk: reads must still succeed, because the
+	// index shows them uniform and they are never decoded.
+	path := filepath.Join(dir, "scans", "u", "hu", "c", "0", "0", "0")
+	v.Close()
+	b, _ := os.ReadFile(path)
+	for i := 0; i < 40; i++ {
+		b[i] ^= 0xff
+	}
+	os.WriteFile(path, b, 0o644)
+	v, err = s.OpenVolume("u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]int16, 64*64*64)
+	if err := v.ReadHU(Cube(0, 0, 0, 64), 0, got); err != nil {
+		t.Fatalf("a uniform chunk was decoded: %v", err)
+	}
+	if !equal(got, hu) {
+		t.Error("uniform read differs")
+	}
+}
+
+func TestCorruption(t *testing.T) {
+	shape := [3]int{40, 40, 40}
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, scan string)
+		want   string // a part of the error
+		onRead bool   // the error comes on reading a box, not on opening
+	}{
+		{"flip a chunk byte", func(t *testing.T, scan string) { flip(t, filepath.Join(scan, "hu", shardKey), 30) }, "CRC", true},
+		{"flip an index byte", func(t *testing.T, scan string) { flipFromEnd(t, filepath.Join(scan, "hu", shardKey), 20) }, "index CRC", false},
+		{"truncate the shard", func(t *testing.T, scan string) { truncate(t, filepath.Join(scan, "hu", shardKey), 100) }, "shard", false},
+		{"empty shard", func(t *testing.T, scan string) { truncate(t, filepath.Join(scan, "hu", shardKey), 0) }, "too small", false},
+		{"delete the shard", func(t *testing.T, scan string) { os.Remove(filepath.Join(scan, "hu", shardKey)) }, "no such file", false},
+		{"delete the label shard", func(t *testing.T, scan string) { os.Remove(filepath.Join(scan, "lung", shardKey)) }, "no such file", false},
+		{"broken array json", func(t *testing.T, scan string) { os.WriteFile(filepath.Join(scan, "hu", "zarr.json"), []byte("{"), 0o644) }, "zarr.json", false},
+		{"broken chunk index", func(t *testing.T, scan string) { flip(t, filepath.Join(scan, "chunks", "c/0/0/0/0"), 3) }, "CRC", false},
+		{"index points past the end", func(t *testing.T, scan string) { pointPastEnd(t, filepath.Join(scan, "hu", shardKey), 3) }, "outside", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeTestStore(t, testScan("x.1", shape, 1, true))
+			tc.damage(t, filepath.Join(dir, "scans", "x.1"))
+			s, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := s.OpenVolume("x.1")
+			if err == nil {
+				defer v.Close()
+				buf := make([]int16, 40*40*40)
+				err = v.ReadHU(Cube(0, 0, 0, 40), 0, buf)
+				if err != nil && !tc.onRead {
+					t.Errorf("error came on read, expected on open: %v", err)
+				}
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "x.1") {
+				t.Fatalf("got %v, want an error naming the scan and %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func flip(t *testing.T, path string, at int) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[at] ^= 0x5a
+	os.WriteFile(path, b, 0o644)
+}
+
+func flipFromEnd(t *testing.T, path string, back int) {
+	b, _ := os.ReadFile(path)
+	flip(t, path, len(b)-back)
+}
+
+func truncate(t *testing.T, path string, n int64) {
+	if err := os.Truncate(path, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pointPastEnd rewrites index entry k to point beyond the data, with a
+// valid index CRC, so only the bounds check can catch it.
+func pointPastEnd(t *testing.T, path string, k int) {
+	b, _ := os.ReadFile(path)
+	n := 8 // 40³ → 2×2×2 chunks
+	idx := b[len(b)-16*n-4 : len(b)-4]
+	putU64(idx[16*k:], uint64(len(b)))
+	putU64(idx[16*k+8:], 100)
+	c := crc(idx)
+	b[len(b)-4], b[len(b)-3], b[len(b)-2], b[len(b)-1] = byte(c), byte(c>>8), byte(c>>16), byte(c>>24)
+	os.WriteFile(path, b, 0o644)
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "not a voxmine store") {
+		t.Errorf("empty dir: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "zarr.json"), []byte(`{"zarr_format":3,"node_type":"group"`), 0o644)
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "zarr.json") {
+		t.Errorf("broken root: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "zarr.json"), []byte(`{"zarr_format":3,"node_type":"group","attributes":{}}`), 0o644)
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "not a voxmine store") {
+		t.Errorf("foreign group: %v", err)
+	}
+	dir = writeTestStore(t, testScan("a", [3]int{8, 8, 8}, 1, false))
+	os.WriteFile(filepath.Join(dir, "catalog.json"), []byte(`{"scans": [`), 0o644)
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "catalog.json") {
+		t.Errorf("broken catalog: %v", err)
+	}
+	s := func() *Store { d := writeTestStore(t, testScan("a", [3]int{8, 8, 8}, 1, false)); s, _ := Open(d); return s }()
+	if _, err := s.OpenVolume("nope"); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("unknown uid: %v", err)
+	}
+}
+
+func TestRewriteIsAtomicUnderLiveMapping(t *testing.T) {
+	shape := [3]int{33, 33, 33}
+	a := testScan("r", shape, 1, true)
+	dir := writeTestStore(t, a)
+	s, _ := Open(dir)
+	v, err := s.OpenVolume("r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	w, _ := NewWriter(dir, WriteOptions{})
+	b := testScan("r", shape, 2, true)
+	if _, err := w.Put(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	// The old mapping still reads the old data.
+	got := make([]int16, shape[0]*shape[1]*shape[2])
+	if err := v.ReadHU(Box{0, 0, 0, 33, 33, 33}, 0, got); err != nil || !equal(got, a.HU) {
+		t.Fatalf("old mapping broke after rewrite: %v", err)
+	}
+	s2, _ := Open(dir)
+	v2, err := s2.OpenVolume("r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	if err := v2.ReadHU(Box{0, 0, 0, 33, 33, 33}, 0, got); err != nil || !equal(got, b.HU) {
+		t.Fatalf("new store does not read the new data: %v", err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "scans"))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("leftover %s", e.Name())
+		}
+	}
+}
+
+func TestConcurrentReaders(t *testing.T) {
+	shape := [3]int{70, 70, 70}
+	sc := testScan("c", shape, 5, true)
+	s, _ := Open(writeTestStore(t, sc), Options{CacheBytes: 8 * 65536}) // a small cache: lots of eviction
+	v, err := s.OpenVolume("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 0))
+			buf := make([]int16, 20*20*20)
+			for range 200 {
+				b := Cube(r.IntN(70)-10, r.IntN(70)-10, r.IntN(70)-10, 20)
+				if err := v.ReadHU(b, -5, buf); err != nil {
+					t.Error(err)
+					return
+				}
+				if !equal(buf, refBox(sc.HU, shape, b, -5)) {
+					t.Errorf("box %v differs", b)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestConcurrentWriterProcesses runs several processes that write disjoint
+// scans into one store at once; the catalog must list every scan once.
+func TestConcurrentWriterProcesses(t *testing.T) {
+	if dir := os.Getenv("VOXMINE_TEST_WRITER_DIR"); dir != "" {
+		t.Skip("child")
+	}
+	dir := t.TempDir()
+	const procs, each = 4, 6
+	var cmds []*exec.Cmd
+	for p := range procs {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestWriterChild$")
+		cmd.Env = append(os.Environ(), "VOXMINE_TEST_WRITER_DIR="+dir, "VOXMINE_TEST_WRITER_ID="+strconv.Itoa(p),
+			"VOXMINE_TEST_WRITER_N="+strconv.Itoa(each))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Log(out.String())
+			}
+		})
+	}
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, sc := range s.Scans() {
+		seen[sc.UID]++
+	}
+	if len(seen) != procs*each {
+		t.Fatalf("catalog lists %d scans, want %d", len(seen), procs*each)
+	}
+	f, _ := s.Findings()
+	if len(f.Series) != procs {
+		t.Errorf("findings of %d series, want %d", len(f.Series), procs)
+	}
+	if n, err := Rebuild(dir); err != nil || n != procs*each {
+		t.Errorf("rebuild found %d scans (%v)", n, err)
+	}
+}
+
+func TestWriterChild(t *testing.T) {
+	dir := os.Getenv("VOXMINE_TEST_WRITER_DIR")
+	if dir == "" {
+		t.Skip("only run as a child of TestConcurrentWriterProcesses")
+	}
+	id, _ := strconv.Atoi(os.Getenv("VOXMINE_TEST_WRITER_ID"))
+	n, _ := strconv.Atoi(os.Getenv("VOXMINE_TEST_WRITER_N"))
+	w, err := NewWriter(dir, WriteOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := w.Put(context.Background(), testScan(fmt.Sprintf("p%d.s%d", id, i), [3]int{8, 8, 8}, uint64(i), false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	uid := fmt.Sprintf("p%d.s0", id)
+	if err := w.SetFindings(&Findings{Series: map[string]*SeriesFindings{uid: {Annotations: []Finding{{1, 2, 3, 4, -1}}}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCatalogJSON(t *testing.T) {
+	dir := writeTestStore(t, testScan("b", [3]int{8, 8, 8}, 1, false), testScan("a", [3]int{8, 8, 8}, 1, true))
+	b, _ := os.ReadFile(filepath.Join(dir, "catalog.json"))
+	var c Catalog
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Scans) != 2 || c.Scans[0].UID != "a" || !c.Scans[0].HasLabels || c.Scans[1].HasLabels {
+		t.Errorf("catalog: %+v", c.Scans)
+	}
+}

@@ -1,0 +1,34 @@
+// Reads a voxmine store with zarrita, an independent Zarr v3 implementation
+// (its blosc is the C library compiled to WebAssembly), and dumps what it
+// reads so the Go test can compare it with voxmine's own reader.
+//
+// usage: node read.mjs STORE OUTDIR
+import * as zarr from "zarrita";
+import { FileSystemStore } from "@zarrita/storage";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const [storeDir, outDir] = process.argv.slice(2);
+const store = new FileSystemStore(storeDir);
+const root = await zarr.open.v3(zarr.root(store), { kind: "group" });
+const catalog = JSON.parse(readFileSync(join(storeDir, "catalog.json"), "utf8"));
+const report = { root: root.attrs, scans: {} };
+for (const scan of catalog.scans) {
+  const uid = scan.seriesuid;
+  const group = await zarr.open.v3(root.resolve(`scans/${uid}`), { kind: "group" });
+  const entry = { attrs: group.attrs, arrays: {} };
+  for (const name of ["hu", "lung", "chunks"]) {
+    let arr;
+    try {
+      arr = await zarr.open.v3(group.resolve(name), { kind: "array" });
+    } catch (e) {
+      continue; // no label array
+    }
+    const all = await zarr.get(arr, arr.shape.map(() => null));
+    const file = join(outDir, `${uid}.${name}.bin`);
+    writeFileSync(file, Buffer.from(all.data.buffer, all.data.byteOffset, all.data.byteLength));
+    entry.arrays[name] = { shape: arr.shape, dtype: arr.dtype, file };
+  }
+  report.scans[uid] = entry;
+}
+writeFileSync(join(outDir, "report.json"), JSON.stringify(report, null, 1));

@@ -1,0 +1,350 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/sys/unix"
+
+	"voxmine/internal/atomicfile"
+)
+
+// Array names inside a scan group.
+const (
+	huArray     = "hu"
+	labelArray  = "lung"
+	chunksArray = "chunks"
+	shardKey    = "c/0/0/0"
+)
+
+// WriteOptions tune how scans are written.
+type WriteOptions struct {
+	// Workers compress chunks in parallel; 0 means GOMAXPROCS.
+	Workers int
+	// NoShuffle turns the blosc byte shuffle off (it helps int16 CT).
+	NoShuffle bool
+	// HC uses LZ4-HC: slower to write, a little smaller, as fast to read.
+	HC bool
+}
+
+// Writer puts scans into a store. Several Writers, in one process or many,
+// may write disjoint scans into one store at the same time.
+type Writer struct {
+	dir  string
+	opts WriteOptions
+	host string
+}
+
+// Scan is one volume on the 1 mm grid, ready to store.
+type Scan struct {
+	// Info must carry UID, Grid, Source and PadHU; the writer fills in the
+	// rest (UUID, statistics, counts, time).
+	Info ScanInfo
+	// HU holds Grid.Voxels() values in z, y, x order (x fastest).
+	HU []int16
+	// Labels, when not nil, holds the label mask in the same order.
+	Labels []uint8
+}
+
+// NewWriter opens the store at dir for writing, creating it if needed, and
+// removes temporary directories that crashed writers on this host left.
+func NewWriter(dir string, opts WriteOptions) (*Writer, error) {
+	if err := Init(dir); err != nil {
+		return nil, err
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	host, _ := os.Hostname()
+	w := &Writer{dir: dir, opts: opts, host: sanitize(host)}
+	w.cleanTemps()
+	return w, nil
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '/' || r == '.' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// cleanTemps removes ".tmp-<host>-<pid>-…" scan directories of this host
+// whose process is gone. Directories of live processes, or of other hosts
+// sharing the store over a network file system, are left alone.
+func (w *Writer) cleanTemps() {
+	entries, err := os.ReadDir(filepath.Join(w.dir, scansDir))
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		parts := strings.SplitN(e.Name(), "-", 4)
+		if len(parts) < 4 || (parts[0] != ".tmp" && parts[0] != ".old") || parts[1] != w.host {
+			continue
+		}
+		pid, err := strconv.Atoi(parts[2])
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if unix.Kill(pid, 0) == unix.ESRCH {
+			os.RemoveAll(filepath.Join(w.dir, scansDir, e.Name()))
+		}
+	}
+}
+
+// Current reports whether uid is stored with the given source fingerprint,
+// which lets an interrupted ingest skip finished scans.
+func (w *Writer) Current(uid, fingerprint string) (bool, error) {
+	var ok bool
+	err := withLock(w.dir, func() error {
+		c, err := readCatalog(w.dir)
+		if err != nil {
+			return err
+		}
+		info, found := c.Lookup(uid)
+		if !found || info.Source.Fingerprint != fingerprint {
+			return nil
+		}
+		// The catalog is written after the scan's directory: check that
+		// the directory holds the same volume.
+		disk, err := readScanGroup(w.dir, uid)
+		ok = err == nil && disk.VolumeUUID == info.VolumeUUID
+		return nil
+	})
+	return ok, err
+}
+
+// Put compresses and writes a scan, replacing any earlier version
+// atomically, then records it in the catalog. It returns the stored info.
+func (w *Writer) Put(ctx context.Context, sc *Scan) (ScanInfo, error) {
+	info := sc.Info
+	if err := validUID(info.UID); err != nil {
+		return info, err
+	}
+	n := info.Grid.Voxels()
+	if n <= 0 || len(sc.HU) != n {
+		return info, fmt.Errorf("scan %s: %d HU values for a grid of %v", info.UID, len(sc.HU), info.Grid.Shape)
+	}
+	if sc.Labels != nil && len(sc.Labels) != n {
+		return info, fmt.Errorf("scan %s: %d labels for a grid of %v", info.UID, len(sc.Labels), info.Grid.Shape)
+	}
+	info.VolumeUUID = uuid.NewString()
+	info.Ingested = time.Now().UTC()
+	info.Tool = ToolVersion
+	info.HasLabels = sc.Labels != nil
+	if !info.HasLabels {
+		info.LabelSource = ""
+	}
+
+	tmp := filepath.Join(w.dir, scansDir, fmt.Sprintf(".tmp-%s-%d-%s-%s", w.host, os.Getpid(), uuid.NewString()[:8], info.UID))
+	if err := w.writeScanDir(ctx, tmp, sc, &info); err != nil {
+		os.RemoveAll(tmp)
+		return info, fmt.Errorf("scan %s: %w", info.UID, err)
+	}
+	if err := w.swapIn(tmp, info.UID); err != nil {
+		os.RemoveAll(tmp)
+		return info, fmt.Errorf("scan %s: %w", info.UID, err)
+	}
+	err := updateCatalog(w.dir, func(c *Catalog) error { c.upsert(info); return nil })
+	if err != nil {
+		return info, fmt.Errorf("scan %s: catalog: %w", info.UID, err)
+	}
+	return info, nil
+}
+
+// swapIn moves the finished directory tmp to scans/<uid>. An existing scan
+// is exchanged with it in one atomic renameat2(RENAME_EXCHANGE), so readers
+// see the old scan or the new one; the old one is then removed. Mapped
+// files of the old scan stay valid until unmapped.
+func (w *Writer) swapIn(tmp, uid string) error {
+	final := scanDir(w.dir, uid)
+	err := os.Rename(tmp, final)
+	if err != nil {
+		if err2 := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, final, unix.RENAME_EXCHANGE); err2 != nil {
+			if !errors.Is(err2, unix.EINVAL) && !errors.Is(err2, unix.ENOSYS) {
+				return fmt.Errorf("replace %s: %w", final, err2)
+			}
+			// No exchange on this file system: move the old one aside first.
+			old := filepath.Join(w.dir, scansDir, fmt.Sprintf(".old-%s-%d-%s-%s", w.host, os.Getpid(), uuid.NewString()[:8], uid))
+			if err := os.Rename(final, old); err != nil {
+				return err
+			}
+			if err := os.Rename(tmp, final); err != nil {
+				os.Rename(old, final)
+				return err
+			}
+			tmp = old
+		}
+		os.RemoveAll(tmp) // now the old scan
+	}
+	return atomicfile.SyncDir(filepath.Join(w.dir, scansDir))
+}
+
+func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *ScanInfo) error {
+	g := info.Grid
+	chunks := [3]int{chunksAlong(g.Shape[0]), chunksAlong(g.Shape[1]), chunksAlong(g.Shape[2])}
+	var counts [256]int64
+	if sc.Labels != nil {
+		for _, l := range sc.Labels {
+			counts[l]++
+		}
+	}
+	var labels []uint8
+	info.LabelCounts = nil
+	info.LungVoxels = 0
+	if sc.Labels != nil {
+		info.LabelCounts = map[string]int64{}
+		for l, c := range counts {
+			if c > 0 {
+				labels = append(labels, uint8(l))
+				info.LabelCounts[strconv.Itoa(l)] = c
+			}
+		}
+		info.LungVoxels = counts[LabelLungA] + counts[LabelLungB]
+	}
+	stats := newChunkStats(chunks, labels)
+	info.HUMin, info.HUMax = sc.HU[0], sc.HU[0]
+	for _, v := range sc.HU {
+		info.HUMin, info.HUMax = min(info.HUMin, v), max(info.HUMax, v)
+	}
+	copts := codecOptions{Shuffle: !w.opts.NoShuffle, HC: w.opts.HC}
+
+	huShard, err := encodeShard(ctx, chunks, w.opts.Workers, copts, func(ci int, buf []int16) bool {
+		valid := extractChunk(sc.HU, g.Shape, stats, ci, buf, info.PadHU)
+		stats.setHU(ci, valid)
+		for _, v := range buf {
+			if v != info.PadHU {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	var lungShard []byte
+	if sc.Labels != nil {
+		lungShard, err = encodeShard(ctx, chunks, w.opts.Workers, copts, func(ci int, buf []uint8) bool {
+			valid := extractChunk(sc.Labels, g.Shape, stats, ci, buf, 0)
+			var c [256]int32
+			for _, v := range valid {
+				c[v]++
+			}
+			stats.setLabels(ci, &c)
+			return int(c[0]) == len(valid) && allZero(buf)
+		})
+		if err != nil {
+			return err
+		}
+	}
+
+	if err := os.MkdirAll(filepath.Join(dir, huArray, "c", "0", "0"), 0o755); err != nil {
+		return err
+	}
+	shape := []int{g.Shape[0], g.Shape[1], g.Shape[2]}
+	outer := []int{roundUp(g.Shape[0]), roundUp(g.Shape[1]), roundUp(g.Shape[2])}
+	arrAttrs := mustJSON(map[string]any{"voxmine": map[string]any{"volume_uuid": info.VolumeUUID}})
+	files := []scanFile{
+		{filepath.Join(huArray, "zarr.json"), arrayMeta{ZarrFormat: 3, NodeType: "array", Shape: shape, DataType: "int16",
+			ChunkGrid: regularGrid(outer), ChunkKeyEncoding: defaultKeyEncoding, FillValue: jsonInt(int(info.PadHU)),
+			Codecs: shardedCodecs(2, copts.Shuffle), DimensionNames: []string{"z", "y", "x"}, Attributes: arrAttrs}},
+		{filepath.Join(huArray, shardKey), huShard},
+	}
+	if sc.Labels != nil {
+		files = append(files,
+			scanFile{filepath.Join(labelArray, "zarr.json"), arrayMeta{ZarrFormat: 3, NodeType: "array", Shape: shape, DataType: "uint8",
+				ChunkGrid: regularGrid(outer), ChunkKeyEncoding: defaultKeyEncoding, FillValue: "0",
+				Codecs: shardedCodecs(1, copts.Shuffle), DimensionNames: []string{"z", "y", "x"}, Attributes: arrAttrs}},
+			scanFile{filepath.Join(labelArray, shardKey), lungShard})
+	}
+	sshape := []int{chunks[0], chunks[1], chunks[2], len(stats.Fields)}
+	files = append(files,
+		scanFile{filepath.Join(chunksArray, "zarr.json"), arrayMeta{ZarrFormat: 3, NodeType: "array", Shape: sshape, DataType: "float32",
+			ChunkGrid: regularGrid(sshape), ChunkKeyEncoding: defaultKeyEncoding, FillValue: "0", Codecs: plainCodecs,
+			DimensionNames: []string{"cz", "cy", "cx", "field"},
+			Attributes: mustJSON(map[string]any{"voxmine": map[string]any{
+				"volume_uuid": info.VolumeUUID, "fields": stats.Fields, "labels": stats.Labels, "chunk_size": ChunkSize}})}},
+		scanFile{filepath.Join(chunksArray, "c/0/0/0/0"), encodeFloat32s(stats.data)},
+		scanFile{"zarr.json", groupMeta{ZarrFormat: 3, NodeType: "group", Attributes: mustJSON(map[string]any{"voxmine": info})}},
+	)
+	for _, f := range files {
+		p := filepath.Join(dir, f.path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		var err error
+		if b, ok := f.data.([]byte); ok {
+			err = syncWrite(p, b)
+		} else {
+			err = syncWriteJSON(p, f.data)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// Flush every directory entry before the scan becomes visible.
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		return atomicfile.SyncDir(p)
+	})
+}
+
+// scanFile is one file of a scan directory: raw bytes or a value written
+// as JSON.
+type scanFile struct {
+	path string
+	data any
+}
+
+func allZero(b []uint8) bool {
+	for _, v := range b {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// extractChunk copies chunk ci of a z,y,x volume into buf (32³, voxels
+// outside the volume set to fill) and returns the chunk's voxels that lie
+// inside the volume: buf itself for a full chunk, a packed copy for a
+// chunk at the far edge.
+func extractChunk[T int16 | uint8](vol []T, shape [3]int, st *ChunkStats, ci int, buf []T, fill T) []T {
+	cz, cy, cx := st.Coords(ci)
+	z0, y0, x0 := cz*ChunkSize, cy*ChunkSize, cx*ChunkSize
+	nz, ny, nx := min(ChunkSize, shape[0]-z0), min(ChunkSize, shape[1]-y0), min(ChunkSize, shape[2]-x0)
+	full := nz == ChunkSize && ny == ChunkSize && nx == ChunkSize
+	if !full {
+		for i := range buf {
+			buf[i] = fill
+		}
+	}
+	for z := range nz {
+		for y := range ny {
+			src := ((z0+z)*shape[1]+y0+y)*shape[2] + x0
+			copy(buf[(z*ChunkSize+y)*ChunkSize:][:nx], vol[src:src+nx])
+		}
+	}
+	if full {
+		return buf
+	}
+	valid := make([]T, 0, nz*ny*nx)
+	for z := range nz {
+		for y := range ny {
+			valid = append(valid, buf[(z*ChunkSize+y)*ChunkSize:][:nx]...)
+		}
+	}
+	return valid
+}
