@@ -13,8 +13,8 @@ import (
 // Geometry returns the header's grid as a store.Geometry.
 func (h *Header) Geometry() store.Geometry {
 	return store.Geometry{
-		Shape:   [3]int{h.DimSize[2], h.DimSize[1], h.DimSize[0]},
-		Origin:  h.Origin, Spacing: h.Spacing, Direction: h.Direction,
+		Shape:  [3]int{h.DimSize[2], h.DimSize[1], h.DimSize[0]},
+		Origin: h.Origin, Spacing: h.Spacing, Direction: h.Direction,
 	}
 }
 

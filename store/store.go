@@ -189,3 +189,42 @@ func validUID(uid string) error {
 	}
 	return nil
 }
+
+// Usage is what a store's volumes take on disk against their raw size.
+type Usage struct {
+	Scans       int
+	StoredBytes int64 // shard files
+	RawBytes    int64 // int16 HU plus uint8 labels, uncompressed
+}
+
+// Ratio returns raw over stored size.
+func (u Usage) Ratio() float64 {
+	if u.StoredBytes == 0 {
+		return 0
+	}
+	return float64(u.RawBytes) / float64(u.StoredBytes)
+}
+
+// DiskUsage sums the shard sizes of the catalog's scans (a stat per
+// shard, nothing read).
+func (s *Store) DiskUsage() (Usage, error) {
+	var u Usage
+	for _, sc := range s.cat.Scans {
+		u.Scans++
+		n := int64(sc.Grid.Voxels())
+		u.RawBytes += 2 * n
+		arrays := []string{huArray}
+		if sc.HasLabels {
+			u.RawBytes += n
+			arrays = append(arrays, labelArray)
+		}
+		for _, a := range arrays {
+			st, err := os.Stat(filepath.Join(scanDir(s.dir, sc.UID), a, shardKey))
+			if err != nil {
+				return u, err
+			}
+			u.StoredBytes += st.Size()
+		}
+	}
+	return u, nil
+}

@@ -1,0 +1,242 @@
+// Command ingest converts LUNA16-style CT scans into a voxmine store, once:
+// 1 mm resampling, lung masks, a per-chunk index and the dataset's CSVs.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"voxmine/ingest"
+	"voxmine/ingest/synth"
+	"voxmine/internal/cli"
+	"voxmine/store"
+)
+
+const usage = `ingest — convert CT scans into a voxmine store, once.
+
+Usage:
+  ingest --src DIR [--src DIR …] --out STORE [options]
+  ingest --synthetic N --src DIR [--seed S] [--small] [--variants] [--out STORE]
+  ingest --repair --out STORE
+
+Examples:
+  # LUNA16 as downloaded: subsets, seg-lungs masks and CSVs
+  ingest --src luna16/subset0 --src luna16/subset1 --masks luna16/seg-lungs-LUNA16 \
+         --annotations luna16/annotations.csv --annotations-excluded luna16/annotations_excluded.csv \
+         --candidates luna16/candidates_V2.csv --out store/
+
+  # a synthetic LUNA16-like dataset of 8 scans, then its store
+  ingest --synthetic 8 --src synth/ --out store/
+
+  # one of four processes of a Slurm array writing into one store
+  ingest --src luna16 --out store/ --shard $SLURM_ARRAY_TASK_ID/4
+
+Re-running skips scans already stored from unchanged files (--force redoes
+them); an interrupted run resumes where it stopped. Exit status: 0 all well,
+1 some scans failed (listed at the end), 2 usage or setup error.
+
+Options:
+`
+
+type options struct {
+	src                               []string
+	out, masks                        string
+	annotations, excluded, candidates string
+	workers                           int
+	pad                               int16
+	shard, lung                       string
+	force, quiet, compare, repair     bool
+	synthetic                         int
+	seed                              uint64
+	small, variants, noShuffle, hc    bool
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := pflag.NewFlagSet("ingest", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	fs.StringArrayVar(&o.src, "src", nil, "folder searched recursively for .mhd/.mha scans (repeatable)")
+	fs.StringVar(&o.out, "out", "", "the store to create or add to")
+	fs.StringVar(&o.masks, "masks", "", "folder of seg-lungs-LUNA16 style masks (<seriesuid>.mhd)")
+	fs.StringVar(&o.annotations, "annotations", "", "annotations.csv (seriesuid,coordX,coordY,coordZ,diameter_mm)")
+	fs.StringVar(&o.excluded, "annotations-excluded", "", "annotations_excluded.csv")
+	fs.StringVar(&o.candidates, "candidates", "", "candidates.csv or candidates_V2.csv (…,class)")
+	fs.IntVar(&o.workers, "workers", max(1, runtime.NumCPU()/2), "scans ingested at once (memory: about 3× a scan's raw size each)")
+	fs.Int16Var(&o.pad, "pad-hu", -1000, "HU given to 1 mm voxels outside the scan (SimpleITK would use 0)")
+	fs.StringVar(&o.shard, "shard", "0/1", "I/N: ingest only shard I of N (a deterministic split by series uid)")
+	fs.StringVar(&o.lung, "lung", "auto", "lung labels: auto (mask file, else computed), masks, compute or none")
+	fs.BoolVar(&o.compare, "compare-masks", false, "report the Dice of computed masks against mask files")
+	fs.BoolVar(&o.force, "force", false, "re-ingest scans already stored")
+	fs.BoolVar(&o.quiet, "quiet", false, "print only errors and the summary")
+	fs.BoolVar(&o.repair, "repair", false, "rebuild the store's catalog from its scans and exit")
+	fs.IntVar(&o.synthetic, "synthetic", 0, "write N synthetic LUNA16-like scans into --src (an empty folder)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic dataset")
+	fs.BoolVar(&o.small, "small", false, "synthetic: small scans (for tests)")
+	fs.BoolVar(&o.variants, "variants", false, "synthetic: add MetaImage variants and three broken scans")
+	fs.BoolVar(&o.noShuffle, "no-shuffle", false, "store chunks without the blosc byte shuffle")
+	fs.BoolVar(&o.hc, "lz4hc", false, "compress with LZ4-HC (slower to write, a little smaller)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return cli.ExitOK
+		}
+		return cli.ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ingest: unexpected argument %q (see --help)\n", fs.Arg(0))
+		return cli.ExitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if o.repair {
+		if o.out == "" {
+			fmt.Fprintln(stderr, "ingest: --repair needs --out STORE")
+			return cli.ExitUsage
+		}
+		n, err := store.Rebuild(o.out)
+		if err != nil {
+			fmt.Fprintf(stderr, "ingest: %v\n", err)
+			return cli.ExitUsage
+		}
+		fmt.Fprintf(stdout, "catalog rebuilt: %d scans\n", n)
+		return cli.ExitOK
+	}
+	if o.synthetic > 0 {
+		if len(o.src) != 1 {
+			fmt.Fprintln(stderr, "ingest: --synthetic needs exactly one --src folder to write into")
+			return cli.ExitUsage
+		}
+		dir := o.src[0]
+		p := cli.NewProgress(stderr, o.synthetic, "scans generated", o.quiet)
+		t0 := time.Now()
+		_, err := synth.Generate(ctx, dir, synth.Options{N: o.synthetic, Seed: o.seed, Small: o.small, Variants: o.variants,
+			Workers: runtime.NumCPU(), Progress: func(done, total int) { p.Set(done) }})
+		p.Finish()
+		if err != nil {
+			fmt.Fprintf(stderr, "ingest: %v\n", err)
+			return cli.ExitUsage
+		}
+		fmt.Fprintf(stdout, "synthetic dataset: %d scans in %s (%s)\n", o.synthetic, dir, time.Since(t0).Round(time.Millisecond))
+		if o.out == "" {
+			return cli.ExitOK
+		}
+		o.masks = filepath.Join(dir, "seg-lungs-LUNA16")
+		o.annotations = filepath.Join(dir, "annotations.csv")
+		o.excluded = filepath.Join(dir, "annotations_excluded.csv")
+		o.candidates = filepath.Join(dir, "candidates.csv")
+	}
+	if len(o.src) == 0 || o.out == "" {
+		fmt.Fprintln(stderr, "ingest: --src and --out are required (see --help)")
+		return cli.ExitUsage
+	}
+	shard, shards, err := parseShard(o.shard)
+	if err != nil {
+		fmt.Fprintf(stderr, "ingest: --shard: %v\n", err)
+		return cli.ExitUsage
+	}
+	var prog *cli.Progress
+	opts := ingest.Options{
+		Sources: o.src, StoreDir: o.out, MaskDir: o.masks,
+		Annotations: o.annotations, Excluded: o.excluded, Candidates: o.candidates,
+		Workers: o.workers, PadHU: o.pad, Lung: ingest.LungMode(o.lung), Shard: shard, Shards: shards,
+		Force: o.force, CompareMasks: o.compare,
+		Write: store.WriteOptions{NoShuffle: o.noShuffle, HC: o.hc},
+		Progress: func(p ingest.Progress) {
+			if prog == nil {
+				prog = cli.NewProgress(stderr, p.Total, "scans", o.quiet)
+			}
+			if p.Last.Status == "failed" && prog != nil && !o.quiet {
+				// Say it now too; the summary lists it again.
+				fmt.Fprintf(stderr, "\nfailed: %v\n", p.Last.Err)
+			}
+			prog.Set(p.Done)
+		},
+	}
+	rep, err := ingest.Run(ctx, opts)
+	if prog != nil {
+		prog.Finish()
+	}
+	if rep == nil {
+		fmt.Fprintf(stderr, "ingest: %v\n", err)
+		return cli.ExitUsage
+	}
+	printReport(stdout, rep, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "ingest: interrupted (%v); run the same command again to resume\n", err)
+		return cli.ExitData
+	}
+	if len(rep.Failed()) > 0 {
+		return cli.ExitData
+	}
+	return cli.ExitOK
+}
+
+func parseShard(s string) (int, int, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("%q is not I/N with 0 ≤ I < N", s)
+	}
+	return i, n, nil
+}
+
+func printReport(w io.Writer, rep *ingest.Report, o options) {
+	fmt.Fprintf(w, "CT scans mapped: %d | masks found: %d\n", rep.Found, rep.MasksFound)
+	if rep.Selected != rep.Found {
+		fmt.Fprintf(w, "shard %s: %d of them\n", o.shard, rep.Selected)
+	}
+	for _, k := range []string{"annotations", "excluded", "candidates"} {
+		if n, ok := rep.FindingRows[k]; ok {
+			fmt.Fprintf(w, "%s: %d rows", k, n)
+			if u := rep.Unmatched[k]; u > 0 {
+				fmt.Fprintf(w, " (%d name series not found)", u)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	var tot ingest.Timing
+	for _, r := range rep.Results {
+		tot.Read += r.Timing.Read
+		tot.Resample += r.Timing.Resample
+		tot.Mask += r.Timing.Mask
+		tot.Write += r.Timing.Write
+		if r.Dice > 0 {
+			fmt.Fprintf(w, "dice %s %.4f\n", r.UID, r.Dice)
+		}
+		for _, f := range r.Flags {
+			fmt.Fprintf(w, "flag %s: %s\n", r.UID, f)
+		}
+	}
+	fmt.Fprintf(w, "ingested %d, already current %d, failed %d in %s (read %s, resample %s, mask %s, compress+write %s)\n",
+		rep.Count("ingested"), rep.Count("skipped"), rep.Count("failed"), rep.Elapsed.Round(time.Millisecond),
+		tot.Read.Round(time.Millisecond), tot.Resample.Round(time.Millisecond), tot.Mask.Round(time.Millisecond), tot.Write.Round(time.Millisecond))
+	if s, err := store.Open(o.out); err == nil {
+		if u, err := s.DiskUsage(); err == nil {
+			fmt.Fprintf(w, "store %s: %d scans, %s on disk for %s raw (%.1f×)\n", o.out, u.Scans, cli.Bytes(u.StoredBytes), cli.Bytes(u.RawBytes), u.Ratio())
+		}
+	}
+	if f := rep.Failed(); len(f) > 0 {
+		fmt.Fprintf(w, "%d scans failed:\n", len(f))
+		for _, r := range f {
+			fmt.Fprintf(w, "  %s: %v\n", r.Path, r.Err)
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package ingest_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"voxmine/ingest"
+	"voxmine/ingest/synth"
+)
+
+// fullScan generates one full-size synthetic scan once per test binary.
+var fullScan = sync.OnceValues(func() (string, error) {
+	dir := filepath.Join(benchDir, "full")
+	_, err := synth.Generate(context.Background(), dir, synth.Options{N: 1, Seed: 42, Workers: 2})
+	return dir, err
+})
+
+var benchDir = func() string {
+	d, err := filepathTemp()
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
+func loadFull(b *testing.B) (*ingest.Header, []int16, *synth.Truth) {
+	dir, err := fullScan()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := synth.ReadTruth(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, hu, err := ingest.ReadCT(filepath.Join(dir, tr.Scans[0].Path))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h, hu, tr
+}
+
+func BenchmarkReadCT(b *testing.B) {
+	h, _, tr := loadFull(b)
+	dir, _ := fullScan()
+	b.SetBytes(int64(h.Voxels() * 2))
+	for b.Loop() {
+		if _, _, err := ingest.ReadCT(filepath.Join(dir, tr.Scans[0].Path)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkResample(b *testing.B) {
+	for _, workers := range []int{1, 2} {
+		b.Run(map[int]string{1: "workers=1", 2: "workers=2"}[workers], func(b *testing.B) {
+			h, hu, _ := loadFull(b)
+			g := h.Geometry()
+			b.SetBytes(int64(len(hu) * 2))
+			for b.Loop() {
+				if _, err := ingest.ResampleLinear(context.Background(), hu, g, ingest.Grid1mm(g), -1000, workers); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkSegmentLungs(b *testing.B) {
+	h, hu, _ := loadFull(b)
+	g := h.Geometry()
+	grid := ingest.Grid1mm(g)
+	vol, err := ingest.ResampleLinear(context.Background(), hu, g, grid, -1000, 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(vol) * 2))
+	for b.Loop() {
+		ingest.SegmentLungs(vol, grid.Shape, grid.Spacing)
+	}
+}

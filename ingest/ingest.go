@@ -1,0 +1,418 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"voxmine/store"
+)
+
+// LungMode says where a scan's lung labels come from.
+type LungMode string
+
+// Lung modes.
+const (
+	LungAuto    LungMode = "auto"    // a mask file where present, else compute
+	LungMasks   LungMode = "masks"   // mask files only
+	LungCompute LungMode = "compute" // always segment
+	LungNone    LungMode = "none"    // no labels
+)
+
+// Options configure Run.
+type Options struct {
+	Sources []string
+	// StoreDir is the store to write into (created if missing).
+	StoreDir string
+	// MaskDir holds seg-lungs-LUNA16 style masks.
+	MaskDir string
+	// CSV files; empty means none.
+	Annotations, Excluded, Candidates string
+	Workers                           int
+	PadHU                             int16
+	Lung                              LungMode
+	// Shard, of Shards, picks this process's share of the scans.
+	Shard, Shards int
+	Force         bool
+	// CompareMasks reports Dice between computed masks and mask files.
+	CompareMasks bool
+	// Progress is called after each scan with the running counts.
+	Progress func(p Progress)
+	// Write tunes compression; its Workers default to the cores left per scan.
+	Write store.WriteOptions
+}
+
+// Progress is the state of a run after a scan.
+type Progress struct {
+	Done, Total int
+	Last        ScanResult
+}
+
+// Timing splits one scan's ingest into its stages.
+type Timing struct {
+	Read, Resample, Mask, Write time.Duration
+}
+
+// Total is the sum of the stages.
+func (t Timing) Total() time.Duration { return t.Read + t.Resample + t.Mask + t.Write }
+
+// ScanResult is the outcome for one scan.
+type ScanResult struct {
+	UID     string
+	Path    string
+	Status  string // "ingested", "skipped" (current) or "failed"
+	Err     error
+	Timing  Timing
+	Voxels  int // on the 1 mm grid
+	RawSize int64
+	// Dice against the mask file, when CompareMasks computed both.
+	Dice  float64
+	Flags []string
+}
+
+// Report sums up a run.
+type Report struct {
+	Found, MasksFound, Selected int
+	Results                     []ScanResult
+	FindingRows                 map[string]int
+	// Unmatched counts CSV series that are not among the scans found.
+	Unmatched map[string]int
+	Elapsed   time.Duration
+}
+
+// Failed returns the failed scans.
+func (r *Report) Failed() []ScanResult {
+	var out []ScanResult
+	for _, s := range r.Results {
+		if s.Status == "failed" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Count returns how many scans ended with status.
+func (r *Report) Count(status string) int {
+	n := 0
+	for _, s := range r.Results {
+		if s.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+// ShardOf returns the shard (0…n−1) a series belongs to: a hash of the
+// uid, so the split does not depend on file order or on which files exist.
+func ShardOf(uid string, n int) int {
+	h := fnv.New64a()
+	h.Write([]byte(uid))
+	return int(h.Sum64() % uint64(n))
+}
+
+// Run ingests every scan found under the sources into the store. One bad
+// scan does not stop the others: its error is in the report. Run returns
+// an error only for problems that concern the whole run.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	start := time.Now()
+	if o.Workers <= 0 {
+		o.Workers = 1
+	}
+	if o.Shards <= 0 {
+		o.Shards = 1
+	}
+	if o.Shard < 0 || o.Shard >= o.Shards {
+		return nil, fmt.Errorf("shard %d/%d: the index must be in 0…%d", o.Shard, o.Shards, o.Shards-1)
+	}
+	if o.Lung == "" {
+		o.Lung = LungAuto
+	}
+	switch o.Lung {
+	case LungAuto, LungMasks, LungCompute, LungNone:
+	default:
+		return nil, fmt.Errorf("lung mode %q: want auto, masks, compute or none", o.Lung)
+	}
+	for _, s := range o.Sources {
+		if st, err := os.Stat(s); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("source %s is not a folder", s)
+		}
+	}
+	disc, err := Discover(o.Sources, o.MaskDir)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Found: len(disc.Scans), MasksFound: disc.Masks, FindingRows: map[string]int{}, Unmatched: map[string]int{}}
+	findings := &store.Findings{Series: map[string]*store.SeriesFindings{}, Sources: map[string]string{}}
+	for _, c := range []struct {
+		path string
+		kind CSVKind
+	}{{o.Annotations, Annotations}, {o.Excluded, Excluded}, {o.Candidates, Candidates}} {
+		if c.path == "" {
+			continue
+		}
+		n, err := ReadFindings(c.path, c.kind, findings)
+		if err != nil {
+			return nil, err
+		}
+		rep.FindingRows[c.kind.String()] = n
+		abs, _ := filepath.Abs(c.path)
+		findings.Sources[c.kind.String()] = abs
+	}
+	known := map[string]bool{}
+	for _, s := range disc.Scans {
+		known[s.UID] = true
+	}
+	for uid, sf := range findings.Series {
+		if !known[uid] {
+			rep.Unmatched["annotations"] += len(sf.Annotations)
+			rep.Unmatched["excluded"] += len(sf.Excluded)
+			rep.Unmatched["candidates"] += len(sf.Candidates)
+		}
+	}
+	w, err := store.NewWriter(o.StoreDir, o.writeOptions())
+	if err != nil {
+		return nil, err
+	}
+	if len(findings.Sources) > 0 {
+		// Keep only this shard's series so that concurrent shards write
+		// disjoint parts; unmatched series go with shard 0.
+		mine := &store.Findings{Series: map[string]*store.SeriesFindings{}, Sources: findings.Sources}
+		for uid, sf := range findings.Series {
+			if ShardOf(uid, o.Shards) == o.Shard {
+				mine.Series[uid] = sf
+			}
+		}
+		if err := w.SetFindings(mine); err != nil {
+			return nil, err
+		}
+	}
+	var todo []ScanFile
+	for _, s := range disc.Scans {
+		if ShardOf(s.UID, o.Shards) == o.Shard {
+			todo = append(todo, s)
+		}
+	}
+	rep.Selected = len(todo)
+	inner := max(1, runtime.GOMAXPROCS(0)/o.Workers)
+	results := make([]ScanResult, len(todo))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for range min(o.Workers, max(1, len(todo))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				res := ingestOne(ctx, w, todo[i], o, inner)
+				results[i] = res
+				if o.Progress != nil {
+					mu.Lock()
+					done++
+					o.Progress(Progress{Done: done, Total: len(todo), Last: res})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+feed:
+	for i := range todo {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	for _, r := range results {
+		if r.UID != "" {
+			rep.Results = append(rep.Results, r)
+		}
+	}
+	sort.Slice(rep.Results, func(i, j int) bool { return rep.Results[i].UID < rep.Results[j].UID })
+	rep.Elapsed = time.Since(start)
+	return rep, ctx.Err()
+}
+
+// writeOptions returns the store write options with the compression
+// workers shared out among the scans in flight.
+func (o Options) writeOptions() store.WriteOptions {
+	wo := o.Write
+	if wo.Workers == 0 {
+		wo.Workers = max(1, runtime.GOMAXPROCS(0)/max(1, o.Workers))
+	}
+	return wo
+}
+
+// Fingerprint identifies a scan's source files and the settings that shape
+// its stored volume. It uses names, sizes and modification times, not the
+// content, so checking 888 scans for changes costs 888 stats.
+func Fingerprint(s ScanFile, o Options, h *Header) string {
+	sum := sha256.New()
+	fmt.Fprintf(sum, "format=%s pad=%d lung=%s\n", store.FormatVersion, o.PadHU, o.Lung)
+	files := []string{s.Path, s.Mask}
+	if h != nil && !h.Local {
+		files = append(files, h.DataFile)
+	}
+	for _, p := range files {
+		if p == "" {
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			fmt.Fprintf(sum, "%s missing\n", filepath.Base(p))
+			continue
+		}
+		fmt.Fprintf(sum, "%s %d %d\n", filepath.Base(p), st.Size(), st.ModTime().UnixNano())
+	}
+	return hex.EncodeToString(sum.Sum(nil)[:16])
+}
+
+func ingestOne(ctx context.Context, w *store.Writer, s ScanFile, o Options, workers int) (res ScanResult) {
+	res = ScanResult{UID: s.UID, Path: s.Path, Status: "failed"}
+	defer func() {
+		if p := recover(); p != nil { // a bug must not take the other 887 scans down
+			res.Status, res.Err = "failed", fmt.Errorf("%s: internal error: %v", s.Path, p)
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		res.Err = err
+		return res
+	}
+	hdr, err := ReadHeader(s.Path)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	fp := Fingerprint(s, o, hdr)
+	if !o.Force {
+		if ok, err := w.Current(s.UID, fp); err == nil && ok {
+			res.Status = "skipped"
+			return res
+		}
+	}
+	t0 := time.Now()
+	h, hu, err := ReadCT(s.Path)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	res.RawSize = int64(len(hu)) * 2
+	src := h.Geometry()
+	grid := Grid1mm(src)
+	t1 := time.Now()
+	res.Timing.Read = t1.Sub(t0)
+	vol, err := ResampleLinear(ctx, hu, src, grid, o.PadHU, workers)
+	if err != nil {
+		res.Err = fmt.Errorf("%s: %w", s.Path, err)
+		return res
+	}
+	hu = nil // let the source go before the mask is made
+	t2 := time.Now()
+	res.Timing.Resample = t2.Sub(t1)
+	res.Voxels = len(vol)
+
+	labels, labelSource, err := lungLabels(ctx, s, o, src, grid, vol, workers, &res)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	t3 := time.Now()
+	res.Timing.Mask = t3.Sub(t2)
+
+	info := store.ScanInfo{
+		UID: s.UID, Grid: grid, PadHU: o.PadHU, LabelSource: labelSource,
+		Source: store.Source{Path: abs(s.Path), MaskPath: abs(s.Mask), Geometry: src, ElementType: h.ElementType, Fingerprint: fp},
+	}
+	if labels != nil {
+		info.Flags = PlausibilityFlags(labels)
+		res.Flags = info.Flags
+	}
+	if _, err := w.Put(ctx, &store.Scan{Info: info, HU: vol, Labels: labels}); err != nil {
+		res.Err = err
+		return res
+	}
+	res.Timing.Write = time.Since(t3)
+	res.Status = "ingested"
+	return res
+}
+
+func abs(p string) string {
+	if p == "" {
+		return ""
+	}
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+// lungLabels returns the scan's labels on the 1 mm grid according to the
+// lung mode, and where they came from ("file" or "computed").
+func lungLabels(ctx context.Context, s ScanFile, o Options, src, grid store.Geometry, vol []int16, workers int, res *ScanResult) ([]uint8, string, error) {
+	var fromFile []uint8
+	if s.Mask != "" && o.Lung != LungNone && (o.Lung != LungCompute || o.CompareMasks) {
+		mh, m, err := ReadLabels(s.Mask)
+		if err != nil {
+			return nil, "", fmt.Errorf("mask: %w", err)
+		}
+		if err := sameGeometry(src, mh.Geometry()); err != nil {
+			return nil, "", fmt.Errorf("mask %s does not fit scan %s: %w", s.Mask, s.Path, err)
+		}
+		if fromFile, err = ResampleNearest(ctx, m, src, grid, workers); err != nil {
+			return nil, "", fmt.Errorf("mask %s: %w", s.Mask, err)
+		}
+	}
+	switch {
+	case o.Lung == LungNone:
+		return nil, "", nil
+	case o.Lung == LungMasks || (o.Lung == LungAuto && fromFile != nil):
+		if fromFile == nil {
+			return nil, "", nil
+		}
+		if o.CompareMasks {
+			computed := SegmentLungs(vol, grid.Shape, grid.Spacing)
+			res.Dice = Dice(computed, fromFile)
+		}
+		return fromFile, "file", nil
+	default:
+		computed := SegmentLungs(vol, grid.Shape, grid.Spacing)
+		if fromFile != nil && o.CompareMasks {
+			res.Dice = Dice(computed, fromFile)
+		}
+		return computed, "computed", nil
+	}
+}
+
+// sameGeometry checks that a mask lies on its scan's grid. Spacings and
+// origins are compared with a tolerance: LUNA16 stores some as float32.
+func sameGeometry(a, b store.Geometry) error {
+	if a.Shape != b.Shape {
+		return fmt.Errorf("size %v, scan %v", b.Shape, a.Shape)
+	}
+	for i := range 3 {
+		if math.Abs(a.Spacing[i]-b.Spacing[i]) > 1e-4*math.Max(1, a.Spacing[i]) {
+			return fmt.Errorf("spacing %v, scan %v", b.Spacing, a.Spacing)
+		}
+		if math.Abs(a.Origin[i]-b.Origin[i]) > 1e-3 {
+			return fmt.Errorf("origin %v, scan %v", b.Origin, a.Origin)
+		}
+	}
+	for i := range 9 {
+		if math.Abs(a.Direction[i]-b.Direction[i]) > 1e-6 {
+			return fmt.Errorf("direction %v, scan %v", b.Direction, a.Direction)
+		}
+	}
+	return nil
+}
