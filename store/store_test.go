@@ -246,7 +246,9 @@ func TestCorruption(t *testing.T) {
 		{"empty shard", func(t *testing.T, scan string) { truncate(t, filepath.Join(scan, "hu", shardKey), 0) }, "too small", false},
 		{"delete the shard", func(t *testing.T, scan string) { os.Remove(filepath.Join(scan, "hu", shardKey)) }, "no such file", false},
 		{"delete the label shard", func(t *testing.T, scan string) { os.Remove(filepath.Join(scan, "lung", shardKey)) }, "no such file", false},
-		{"broken array json", func(t *testing.T, scan string) { os.WriteFile(filepath.Join(scan, "hu", "zarr.json"), []byte("{"), 0o644) }, "zarr.json", false},
+		{"broken array json", func(t *testing.T, scan string) {
+			os.WriteFile(filepath.Join(scan, "hu", "zarr.json"), []byte("{"), 0o644)
+		}, "zarr.json", false},
 		{"broken chunk index", func(t *testing.T, scan string) { flip(t, filepath.Join(scan, "chunks", "c/0/0/0/0"), 3) }, "CRC", false},
 		{"index points past the end", func(t *testing.T, scan string) { pointPastEnd(t, filepath.Join(scan, "hu", shardKey), 3) }, "outside", false},
 	}
@@ -325,7 +327,11 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "catalog.json") {
 		t.Errorf("broken catalog: %v", err)
 	}
-	s := func() *Store { d := writeTestStore(t, testScan("a", [3]int{8, 8, 8}, 1, false)); s, _ := Open(d); return s }()
+	s := func() *Store {
+		d := writeTestStore(t, testScan("a", [3]int{8, 8, 8}, 1, false))
+		s, _ := Open(d)
+		return s
+	}()
 	if _, err := s.OpenVolume("nope"); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("unknown uid: %v", err)
 	}
