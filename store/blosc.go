@@ -155,7 +155,7 @@ func bloscDecode(dst, src, shuf []byte) ([]byte, error) {
 	}
 	shuffled := flags&bloscFlagShuffle != 0 && typesize > 1
 	nblocks := (nbytes + blocksize - 1) / blocksize
-	if len(src) < bloscHeaderSize+4*nblocks {
+	if cbytes < bloscHeaderSize+4*nblocks {
 		return shuf, fmt.Errorf("%w: frame too short for %d block starts", errBlosc, nblocks)
 	}
 	if shuffled {
