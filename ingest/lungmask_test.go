@@ -1,0 +1,91 @@
+package ingest_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"voxmine/ingest"
+	"voxmine/ingest/synth"
+	"voxmine/store"
+)
+
+// TestSegmentLungsQuality segments full-size synthetic scans and compares
+// with the generator's masks: Dice ≥ 0.97, and every nodule touching the
+// pleura inside the computed lung.
+func TestSegmentLungsQuality(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full-size scans")
+	}
+	dir := t.TempDir()
+	tr, err := synth.Generate(context.Background(), dir, synth.Options{N: 3, Seed: 5, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pleural := 0
+	for _, sc := range tr.Scans {
+		h, hu, err := ingest.ReadCT(filepath.Join(dir, sc.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := h.Geometry()
+		grid := ingest.Grid1mm(src)
+		vol, _ := ingest.ResampleLinear(context.Background(), hu, src, grid, -1000, 2)
+		_, m, err := ingest.ReadLabels(filepath.Join(dir, sc.MaskPath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		truth, _ := ingest.ResampleNearest(context.Background(), m, src, grid, 2)
+		got := ingest.SegmentLungs(vol, grid.Shape, grid.Spacing)
+		d := ingest.Dice(got, truth)
+		t.Logf("%s (mirrored %v, %d nodules): Dice %.4f, flags %v", sc.UID, sc.Mirrored, len(sc.Nodules), d, ingest.PlausibilityFlags(got))
+		if d < 0.97 {
+			t.Errorf("%s: Dice %.4f < 0.97", sc.UID, d)
+		}
+		if f := ingest.PlausibilityFlags(got); len(f) > 0 {
+			t.Errorf("%s: a plausible phantom flagged: %v", sc.UID, f)
+		}
+		airway := 0
+		for _, l := range got {
+			if l == store.LabelAirway {
+				airway++
+			}
+		}
+		if airway < 1000 {
+			t.Errorf("%s: airway of %d voxels: the trachea was not found", sc.UID, airway)
+		}
+		shape := grid.Shape
+		for _, n := range sc.Nodules {
+			c := sc.VoxelZYX(n.World, 1)
+			l := got[(c[0]*shape[1]+c[1])*shape[2]+c[2]]
+			if n.Pleural {
+				pleural++
+			}
+			if !store.IsLung(l) {
+				t.Errorf("%s: nodule of %.1f mm at %v (pleural %v) has label %d", sc.UID, n.Diameter, c, n.Pleural, l)
+			}
+		}
+	}
+	if pleural == 0 {
+		t.Error("no nodule touches the pleura in this dataset: pick another seed")
+	}
+}
+
+func TestPlausibilityFlags(t *testing.T) {
+	m := make([]uint8, 2_000_000)
+	for i := range 700_000 {
+		m[i] = 3
+	}
+	if f := ingest.PlausibilityFlags(m); len(f) != 1 {
+		t.Errorf("one lung: %v", f)
+	}
+	for i := 700_000; i < 1_300_000; i++ {
+		m[i] = 4
+	}
+	if f := ingest.PlausibilityFlags(m); len(f) != 0 {
+		t.Errorf("1.3 L in two lungs: %v", f)
+	}
+	if f := ingest.PlausibilityFlags(m[:400_000]); len(f) != 2 {
+		t.Errorf("0.4 L, one lung: %v", f)
+	}
+}
