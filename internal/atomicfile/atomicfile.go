@@ -103,3 +103,23 @@ func SyncDir(dir string) error {
 	}
 	return err
 }
+
+// CommitNoSync renames the file into place without flushing it to disk
+// first: after a process crash the file is whole or absent; after a power
+// loss it may be empty. Use it for many small files and sync the folder at
+// the end.
+func (f *File) CommitNoSync() error {
+	if f.done {
+		return fmt.Errorf("atomicfile: %s already committed or aborted", f.target)
+	}
+	f.done = true
+	if err := f.File.Close(); err != nil {
+		os.Remove(f.File.Name())
+		return err
+	}
+	if err := os.Rename(f.File.Name(), f.target); err != nil {
+		os.Remove(f.File.Name())
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"voxmine/internal/cli"
+	"voxmine/mine"
+)
+
+const positivesHelp = `mine positives — a cube centred on every annotated nodule.
+
+World coordinates go to the 1 mm grid through each scan's direction matrix
+(LUNA16's mirrored scans included). Nodules near the edge keep their centre:
+the cube is padded on the side that falls out.
+
+Examples:
+  mine positives --store store/ --out pos/
+  mine positives --store store/ --out pos/ --copies 4 --jitter 3 --seed 1 --pack
+`
+
+func runPositives(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var of outputFlags
+	var p mine.PositiveParams
+	fs := flagSet("positives", positivesHelp, stderr)
+	of.register(fs)
+	fs.IntVar(&p.Copies, "copies", 0, "jittered copies per nodule, besides the centred cube")
+	fs.Float64Var(&p.Jitter, "jitter", 0, "jitter radius in mm (offsets uniform in a ball)")
+	fs.Float64Var(&p.MinDiameter, "min-diameter", 0, "skip nodules smaller than this (mm)")
+	fs.Uint64Var(&p.Seed, "seed", 0, "random seed of the jitter")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	o, st, err := of.output(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "mine positives: %v\n", err)
+		return cli.ExitUsage
+	}
+	stop := withProgress(&o, stderr, of.quiet)
+	res, err := mine.Positives(ctx, st, o, p)
+	stop()
+	if err != nil {
+		fmt.Fprintf(stderr, "mine positives: %v\n", err)
+		return cli.ExitUsage
+	}
+	return report(stdout, "positive", res)
+}
+
+const candidatesHelp = `mine candidates — cubes on candidates.csv rows (class 0: hard negatives).
+
+Examples:
+  mine candidates --store store/ --out hard/ --class 0 --per-scan 20 --min-dist-to-nodule 10
+`
+
+func runCandidates(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var of outputFlags
+	var p mine.CandidateParams
+	fs := flagSet("candidates", candidatesHelp, stderr)
+	of.register(fs)
+	fs.IntVar(&p.Class, "class", 0, "candidate class to cut: 0 (CAD false positives) or 1")
+	fs.IntVar(&p.PerScan, "per-scan", 0, "at most this many per scan, a reproducible random subset (0: all)")
+	fs.Float64Var(&p.MinDistToNodule, "min-dist-to-nodule", 0, "drop candidates closer than this (mm) to an annotated nodule")
+	fs.Uint64Var(&p.Seed, "seed", 0, "random seed of the subsampling")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	o, st, err := of.output(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "mine candidates: %v\n", err)
+		return cli.ExitUsage
+	}
+	stop := withProgress(&o, stderr, of.quiet)
+	res, err := mine.Candidates(ctx, st, o, p)
+	stop()
+	if err != nil {
+		fmt.Fprintf(stderr, "mine candidates: %v\n", err)
+		return cli.ExitUsage
+	}
+	return report(stdout, "candidate", res)
+}
+
+const datasetHelp = `mine dataset — positives, random and hard negatives in one folder, one index.csv.
+
+Examples:
+  mine dataset --store store/ --out train/ --negatives-per-positive 6 --hard-fraction 0.5 --copies 2 --jitter 2
+`
+
+func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var of outputFlags
+	p := mine.DatasetParams{Negatives: mine.DefaultNegatives()}
+	fs := flagSet("dataset", datasetHelp, stderr)
+	of.register(fs)
+	fs.Float64Var(&p.NegativesPerPositive, "negatives-per-positive", 3, "negatives per positive patch")
+	fs.Float64Var(&p.HardFraction, "hard-fraction", 0.5, "share of the negatives taken from class-0 candidates")
+	fs.IntVar(&p.Positives.Copies, "copies", 0, "jittered copies per nodule")
+	fs.Float64Var(&p.Positives.Jitter, "jitter", 0, "jitter radius in mm")
+	fs.Float64Var(&p.Negatives.MinDist, "min-dist", 15, "random and hard negatives keep this far (mm) from findings")
+	fs.Uint64Var(&p.Seed, "seed", 0, "random seed")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	o, st, err := of.output(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "mine dataset: %v\n", err)
+		return cli.ExitUsage
+	}
+	stop := withProgress(&o, stderr, of.quiet)
+	res, err := mine.Dataset(ctx, st, o, p)
+	stop()
+	if err != nil {
+		fmt.Fprintf(stderr, "mine dataset: %v\n", err)
+		return cli.ExitUsage
+	}
+	return report(stdout, "dataset", res)
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"voxmine/internal/cli"
+	"voxmine/mine"
+	"voxmine/store"
+)
+
+// outputFlags are the flags every patch-writing command shares.
+type outputFlags struct {
+	store, out, window, dtype, preview string
+	size, workers                      int
+	pack, overwrite, quiet             bool
+}
+
+func (f *outputFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.store, "store", "", "the voxmine store (required)")
+	fs.StringVar(&f.out, "out", "", "output folder, empty or new (required)")
+	fs.IntVar(&f.size, "size", 64, "cube edge in voxels (1 mm)")
+	fs.StringVar(&f.dtype, "dtype", "f16", "f16 (the notebook's), f32, or i16 (raw HU)")
+	fs.StringVar(&f.window, "window", "-1000,400", "HU window LO,HI mapped to [0, 1]")
+	fs.BoolVar(&f.pack, "pack", false, "also write patches.npy shaped (N, size, size, size) in index order")
+	fs.StringVar(&f.preview, "preview", "", "write a PNG contact sheet of up to 64 patches")
+	fs.IntVar(&f.workers, "workers", defaultWorkers(), "scans worked on at once")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "allow a non-empty --out (its patches are replaced)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress display")
+}
+
+// output checks the shared flags and opens the store.
+func (f *outputFlags) output(stderr io.Writer) (mine.Output, *store.Store, error) {
+	var o mine.Output
+	if f.store == "" || f.out == "" {
+		return o, nil, fmt.Errorf("--store and --out are required")
+	}
+	lo, hi, err := parsePair(f.window)
+	if err != nil {
+		return o, nil, fmt.Errorf("--window: %w", err)
+	}
+	if lo >= hi {
+		return o, nil, fmt.Errorf("--window %s: the minimum must be below the maximum", f.window)
+	}
+	d, err := mine.ParseDType(f.dtype)
+	if err != nil {
+		return o, nil, err
+	}
+	if f.size <= 0 {
+		return o, nil, fmt.Errorf("--size %d is not positive", f.size)
+	}
+	st, err := store.Open(f.store)
+	if err != nil {
+		return o, nil, err
+	}
+	o = mine.Output{Dir: f.out, Size: f.size, WindowLo: lo, WindowHi: hi, DType: d, Pack: f.pack,
+		Preview: f.preview, Overwrite: f.overwrite, Workers: f.workers}
+	return o, st, nil
+}
+
+// withProgress wires a progress display into o and returns a stop func.
+func withProgress(o *mine.Output, stderr io.Writer, quiet bool) func() {
+	var p *cli.Progress
+	o.Progress = func(done, total int) {
+		if p == nil {
+			p = cli.NewProgress(stderr, total, "patches", quiet)
+		}
+		p.Set(done)
+	}
+	return func() {
+		if p != nil {
+			p.Finish()
+		}
+	}
+}
+
+func parsePair(s string) (float64, float64, error) {
+	a, b, ok := strings.Cut(s, ",")
+	x, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+	y, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("%q is not two numbers LO,HI", s)
+	}
+	return x, y, nil
+}
+
+func parseTriple(s string) ([3]float64, error) {
+	parts := strings.Split(s, ",")
+	var v [3]float64
+	if len(parts) != 3 {
+		return v, fmt.Errorf("%q is not three comma-separated numbers", s)
+	}
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return v, fmt.Errorf("%q: bad number %q", s, p)
+		}
+		v[i] = f
+	}
+	return v, nil
+}
+
+// report prints the notebook's closing line and where things are, and
+// returns the exit code: 1 when scans could not be read.
+func report(w io.Writer, what string, r *mine.Result) int {
+	rate := float64(r.Patches) / r.Elapsed.Seconds()
+	fmt.Fprintf(w, "saved %d %s patches to %s | skipped scans: %d\n", r.Patches, what, dirOf(r.Index), len(r.Skipped)+len(r.Failed))
+	fmt.Fprintf(w, "time %s (%.0f patches/s) | index %s | run %s\n", r.Elapsed.Round(time.Millisecond), rate, r.Index, r.RunJSON)
+	if r.Pack != "" {
+		fmt.Fprintf(w, "packed: %s\n", r.Pack)
+	}
+	if r.Preview != "" {
+		fmt.Fprintf(w, "preview: %s\n", r.Preview)
+	}
+	for _, s := range r.Skipped {
+		fmt.Fprintf(w, "  skipped %s: %s\n", s.UID, s.Reason)
+	}
+	for _, s := range r.Failed {
+		fmt.Fprintf(w, "  FAILED %s: %s\n", s.UID, s.Reason)
+	}
+	if len(r.Failed) > 0 {
+		return cli.ExitData
+	}
+	return cli.ExitOK
+}
+
+func dirOf(index string) string {
+	if i := strings.LastIndexByte(index, '/'); i >= 0 {
+		return index[:i]
+	}
+	return "."
+}

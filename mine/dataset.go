@@ -1,0 +1,122 @@
+package mine
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"voxmine/store"
+)
+
+// DatasetParams are the settings of Dataset.
+type DatasetParams struct {
+	NegativesPerPositive float64 `json:"negatives_per_positive"`
+	// HardFraction of the negatives are class-0 candidates; the rest are
+	// random negatives.
+	HardFraction float64        `json:"hard_fraction"`
+	Positives    PositiveParams `json:"positives"`
+	Negatives    NegativeParams `json:"negatives"`
+	Seed         uint64         `json:"seed"`
+}
+
+// DatasetColumns are index.csv's columns after patch_file.
+var DatasetColumns = []string{"seriesuid", "label", "kind", "center_z", "center_y", "center_x", "world_x", "world_y", "world_z"}
+
+// Dataset writes positives, random negatives and hard negatives into one
+// folder with one index.csv, negatives at the asked ratio to positives.
+// Negatives are shared out over the scans evenly (by uid order), so the
+// result is the same for any number of workers.
+func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*Result, error) {
+	if p.NegativesPerPositive < 0 || p.HardFraction < 0 || p.HardFraction > 1 {
+		return nil, fmt.Errorf("negatives-per-positive %v and hard-fraction %v: want ≥ 0 and 0…1", p.NegativesPerPositive, p.HardFraction)
+	}
+	p.Positives.Seed, p.Negatives.Seed = p.Seed, p.Seed
+	if err := p.Positives.validate(); err != nil {
+		return nil, err
+	}
+	p.Negatives.PerScan = 1
+	if err := p.Negatives.validate(); err != nil {
+		return nil, err
+	}
+	findings, err := st.Findings()
+	if err != nil {
+		return nil, err
+	}
+	// Count the positives first: the negatives follow from them.
+	scans := st.Scans()
+	npos, nhardScans := 0, 0
+	for _, s := range scans {
+		f := findings.Series[s.UID]
+		if pos, _ := samplePositives(s, f, p.Positives); pos != nil {
+			npos += len(pos)
+		}
+		if f != nil && len(f.Candidates) > 0 {
+			nhardScans++
+		}
+	}
+	negTotal := int(math.Round(float64(npos) * p.NegativesPerPositive))
+	hardTotal := int(math.Round(float64(negTotal) * p.HardFraction))
+	randTotal := negTotal - hardTotal
+	share := func(total, n, i int) int { // total spread over n, the first ones get the remainder
+		if n == 0 {
+			return 0
+		}
+		q := total / n
+		if i < total%n {
+			q++
+		}
+		return q
+	}
+	order := map[string]int{}
+	hardOrder := map[string]int{}
+	for i, s := range scans {
+		order[s.UID] = i
+		if f := findings.Series[s.UID]; f != nil && len(f.Candidates) > 0 {
+			hardOrder[s.UID] = len(hardOrder)
+		}
+	}
+	k := kind{name: "dataset", index: "index.csv", columns: DatasetColumns}
+	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
+		f := findings.Series[info.UID]
+		var out []Sample
+		add := func(kindName, label string, s []Sample) {
+			for _, x := range s {
+				// Unify the columns: the kind's own rows start with uid, label,
+				// centre and (for positives and candidates) world.
+				out = append(out, Sample{UID: x.UID, Center: x.Center, File: x.File,
+					Row: []string{x.UID, label, kindName, itoa(x.Center[0]), itoa(x.Center[1]), itoa(x.Center[2]),
+						x.Row[worldCol(kindName)], x.Row[worldCol(kindName)+1], x.Row[worldCol(kindName)+2]}})
+			}
+		}
+		pos, _ := samplePositives(info, f, p.Positives)
+		add("positive", "1", pos)
+		if n := share(randTotal, len(scans), order[info.UID]); n > 0 {
+			np := p.Negatives
+			np.PerScan = n
+			neg, _, err := sampleNegatives(v, info, f, o, np)
+			if err != nil {
+				return nil, "", err
+			}
+			add("negative", "0", neg)
+		}
+		if i, ok := hardOrder[info.UID]; ok {
+			if n := share(hardTotal, nhardScans, i); n > 0 {
+				hard, _ := sampleCandidates(info, f, CandidateParams{Class: 0, Seed: p.Seed, MinDistToNodule: p.Negatives.MinDist}, n)
+				add("hard_negative", "0", hard)
+			}
+		}
+		if len(out) == 0 {
+			return nil, "nothing to cut", nil
+		}
+		return out, "", nil
+	}
+	return run(ctx, st, o, k, p)
+}
+
+// worldCol is where world_x sits in a kind's own row.
+func worldCol(kind string) int {
+	if kind == "negative" {
+		return 7 // after uid, label, centre (3), min_dist_mm, has_lung_mask
+	}
+	return 5 // after uid, label, centre (3)
+}

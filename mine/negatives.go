@@ -1,0 +1,278 @@
+package mine
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"voxmine/query"
+	"voxmine/store"
+)
+
+// LungMode says how a centre is known to lie in the lung.
+type LungMode string
+
+// Lung modes.
+const (
+	LungAuto LungMode = "auto" // the mask where the scan has one, else hu
+	LungMask LungMode = "mask" // labels 3 and 4 of the mask (5, the airway, is not lung)
+	LungHU   LungMode = "hu"   // the notebook's intent: windowed 7³ mean ≤ 0.6
+	LungNone LungMode = "none" // anywhere in the volume
+)
+
+// Avoid sets: which findings a negative keeps away from.
+const (
+	AvoidAnnotations = "annotations"
+	AvoidExcluded    = "excluded"
+	AvoidCandidates  = "candidates" // class-1 candidates
+)
+
+// NegativeParams are the settings of Negatives.
+type NegativeParams struct {
+	PerScan int     `json:"per_scan"`
+	MinDist float64 `json:"min_dist_mm"`
+	Seed    uint64  `json:"seed"`
+	// AnnotatedOnly restricts mining to scans with annotated nodules, the
+	// notebook's 601-series set.
+	AnnotatedOnly bool     `json:"annotated_only"`
+	Lung          LungMode `json:"lung"`
+	// Surface measures distances to a finding's surface, not its centre.
+	Surface bool `json:"dist_from_surface"`
+	// ClearCube demands that no finding's sphere touches the cube.
+	ClearCube bool     `json:"clear_cube"`
+	Avoid     []string `json:"avoid"`
+	// AllowEdge lets cubes stick out of the volume (padded with the
+	// scan's pad value); by default the whole cube lies inside.
+	AllowEdge bool `json:"allow_edge"`
+	// MaxTries bounds the draws per patch before a scan gives up.
+	MaxTries int `json:"max_tries_per_patch"`
+}
+
+// DefaultNegatives are the notebook's settings done right.
+func DefaultNegatives() NegativeParams {
+	return NegativeParams{PerScan: 1, MinDist: 15, Lung: LungAuto, Avoid: []string{AvoidAnnotations, AvoidExcluded}, MaxTries: 200}
+}
+
+func (p *NegativeParams) validate() error {
+	switch {
+	case p.PerScan <= 0:
+		return fmt.Errorf("per-scan %d is not positive", p.PerScan)
+	case p.MinDist < 0 || math.IsNaN(p.MinDist):
+		return fmt.Errorf("min-dist %v is negative", p.MinDist)
+	}
+	switch p.Lung {
+	case LungAuto, LungMask, LungHU, LungNone:
+	case "":
+		p.Lung = LungAuto
+	default:
+		return fmt.Errorf("lung mode %q: want auto, mask, hu or none", p.Lung)
+	}
+	for _, a := range p.Avoid {
+		if a != AvoidAnnotations && a != AvoidExcluded && a != AvoidCandidates {
+			return fmt.Errorf("avoid %q: want annotations, excluded or candidates", a)
+		}
+	}
+	if p.MaxTries <= 0 {
+		p.MaxTries = 200
+	}
+	return nil
+}
+
+// ScanRand is the random stream of one scan in a run: it depends only on
+// the seed and the series uid, so results do not change with the number of
+// workers or the order scans are visited in.
+func ScanRand(seed uint64, uid string, stream string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(stream))
+	h.Write([]byte{0})
+	h.Write([]byte(uid))
+	return rand.New(rand.NewPCG(seed, h.Sum64()))
+}
+
+// spheres collects the findings of a series in the chosen avoid sets.
+func spheres(f *store.SeriesFindings, avoid []string) []query.Sphere {
+	var out []query.Sphere
+	if f == nil {
+		return nil
+	}
+	for _, a := range avoid {
+		var list []store.Finding
+		switch a {
+		case AvoidAnnotations:
+			list = f.Annotations
+		case AvoidExcluded:
+			list = f.Excluded
+		case AvoidCandidates:
+			for _, c := range f.Candidates {
+				if c.Class == 1 {
+					list = append(list, c)
+				}
+			}
+		}
+		for _, x := range list {
+			out = append(out, query.SphereOf(x))
+		}
+	}
+	return out
+}
+
+// hu lung test constants: the notebook's 7³ neighbourhood and threshold.
+const (
+	huTestSize      = 7
+	huTestThreshold = 0.6
+)
+
+// NegativeColumns are bg_index.csv's columns after patch_file: the
+// notebook's first, in its order, then voxmine's.
+var NegativeColumns = []string{"seriesuid", "label", "center_z", "center_y", "center_x", "min_dist_mm", "has_lung_mask",
+	"world_x", "world_y", "world_z", "nearest_finding_mm", "lung_fraction", "seed"}
+
+// Negatives mines background patches: per scan, PerScan centres drawn
+// uniformly from the lung, at least MinDist mm from every finding in the
+// Avoid sets, each written as a cube.
+func Negatives(ctx context.Context, st *store.Store, o Output, p NegativeParams) (*Result, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	findings, err := st.Findings()
+	if err != nil {
+		return nil, err
+	}
+	k := kind{name: "negatives", index: "bg_index.csv", columns: NegativeColumns}
+	k.scans = func(info store.ScanInfo) bool {
+		if !p.AnnotatedOnly {
+			return true
+		}
+		f := findings.Series[info.UID]
+		return f != nil && len(f.Annotations) > 0
+	}
+	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
+		return sampleNegatives(v, info, findings.Series[info.UID], o, p)
+	}
+	return run(ctx, st, o, k, p)
+}
+
+func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindings, o Output, p NegativeParams) ([]Sample, string, error) {
+	mode := p.Lung
+	if mode == LungAuto {
+		mode = LungHU
+		if info.HasLabels {
+			mode = LungMask
+		}
+	}
+	if mode == LungMask && !info.HasLabels {
+		return nil, "no lung mask (--lung mask)", nil
+	}
+	r := ScanRand(p.Seed, info.UID, "negatives")
+	var lung *query.LungSampler
+	if mode == LungMask {
+		var err error
+		if lung, err = query.NewLungSampler(v); err != nil {
+			return nil, "empty lung mask", nil
+		}
+	}
+	avoid := spheres(f, p.Avoid)
+	var nodules []query.Sphere
+	if f != nil {
+		nodules = spheres(f, []string{AvoidAnnotations})
+	}
+	shape := info.Grid.Shape
+	var out []Sample
+	tries := 0
+	for len(out) < p.PerScan && tries < p.MaxTries*p.PerScan {
+		tries++
+		var c [3]int
+		if lung != nil {
+			var err error
+			if c, err = lung.Draw(r); err != nil {
+				return nil, "", err
+			}
+		} else {
+			c = [3]int{r.IntN(shape[0]), r.IntN(shape[1]), r.IntN(shape[2])}
+		}
+		if !p.AllowEdge && !query.CubeInside(shape, c, o.Size) {
+			continue
+		}
+		world := query.VoxelWorld(info.Grid, c)
+		near, _ := query.Nearest(world, avoid, p.Surface)
+		if near < p.MinDist {
+			continue
+		}
+		if p.ClearCube {
+			lo, hi := query.CubeWorldBounds(info.Grid, c, o.Size)
+			touched := false
+			for _, s := range avoid {
+				if query.CubeTouches(lo, hi, s) {
+					touched = true
+					break
+				}
+			}
+			if touched {
+				continue
+			}
+		}
+		if mode == LungHU {
+			m, err := query.WindowedMean(v, c, huTestSize, -1000, 400, info.PadHU)
+			if err != nil {
+				return nil, "", err
+			}
+			if m > huTestThreshold {
+				continue
+			}
+		}
+		frac := ""
+		if info.HasLabels {
+			lf, err := query.LungFraction(v, c, o.Size)
+			if err != nil {
+				return nil, "", err
+			}
+			frac = strconv.FormatFloat(lf, 'f', 4, 64)
+		}
+		nodule, _ := query.Nearest(world, nodules, false)
+		i := len(out)
+		out = append(out, Sample{
+			UID: info.UID, Center: c, File: fmt.Sprintf("%s_bg%d.npy", info.UID, i),
+			Row: []string{info.UID, "0", itoa(c[0]), itoa(c[1]), itoa(c[2]), mm(nodule), pyBool(info.HasLabels),
+				mm(world[0]), mm(world[1]), mm(world[2]), mm(near), frac, strconv.FormatUint(p.Seed, 10)},
+		})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Sprintf("no centre passed the rules in %d draws (lung %s, min-dist %g mm)", tries, mode, p.MinDist), nil
+	}
+	return out, "", nil
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// mm formats a distance or coordinate; +Inf (no finding) is left empty,
+// which pandas reads as NaN.
+func mm(v float64) string {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64)
+}
+
+func pyBool(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
+
+// ParseAvoid reads a comma-separated list of avoid sets.
+func ParseAvoid(s string) ([]string, error) {
+	if s == "" || s == "none" {
+		return nil, nil
+	}
+	out := strings.Split(s, ",")
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
+	}
+	p := NegativeParams{PerScan: 1, Avoid: out}
+	return out, p.validate()
+}

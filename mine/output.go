@@ -1,0 +1,393 @@
+package mine
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"voxmine/internal/atomicfile"
+	"voxmine/query"
+	"voxmine/store"
+)
+
+// Output says how patches are written; every kind shares it.
+type Output struct {
+	Dir  string
+	Size int
+	// Window maps HU to values ([-1000, 400] → [0, 1] by default).
+	WindowLo, WindowHi float64
+	DType              DType
+	// Pack also writes DIR/patches.npy shaped (N, size, size, size).
+	Pack bool
+	// Preview writes a contact sheet PNG of up to 64 patches.
+	Preview string
+	// Overwrite allows a non-empty DIR.
+	Overwrite bool
+	Workers   int
+	// Progress is called as patches are written.
+	Progress func(done, total int)
+}
+
+// DefaultOutput is the notebook's: 64³ float16 in [0, 1].
+func DefaultOutput(dir string) Output {
+	return Output{Dir: dir, Size: 64, WindowLo: -1000, WindowHi: 400, DType: F16, Workers: 1}
+}
+
+func (o *Output) validate() (*Window, error) {
+	if o.Size <= 0 {
+		return nil, fmt.Errorf("size %d is not positive", o.Size)
+	}
+	if o.Size > 512 {
+		return nil, fmt.Errorf("size %d is larger than any scan", o.Size)
+	}
+	if o.Workers <= 0 {
+		o.Workers = 1
+	}
+	if o.DType == "" {
+		o.DType = F16
+	}
+	return NewWindow(o.WindowLo, o.WindowHi, o.DType)
+}
+
+// Sample is one patch to cut: the scan, the centre voxel on the 1 mm grid,
+// its file name and the rest of its index row.
+type Sample struct {
+	UID    string
+	Center [3]int
+	File   string
+	Row    []string // index columns after patch_file
+}
+
+// Skip is a scan that gave no patch, and why.
+type Skip struct {
+	UID    string `json:"seriesuid"`
+	Reason string `json:"reason"`
+}
+
+// kind describes one sort of patch for the shared path.
+type kind struct {
+	name    string   // "negatives", "positives", …
+	index   string   // index file name
+	columns []string // index columns after patch_file
+	// sample draws one scan's samples; an empty result with a reason
+	// skips the scan.
+	sample func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error)
+	// scans picks the scans to visit (nil: all).
+	scans func(info store.ScanInfo) bool
+}
+
+// Result is what a run wrote.
+type Result struct {
+	RunUUID  string
+	Patches  int
+	Scans    int // scans that gave patches
+	Skipped  []Skip
+	Failed   []Skip // scans whose data could not be read
+	Index    string
+	Pack     string
+	Preview  string
+	RunJSON  string
+	Elapsed  time.Duration
+	Sampling time.Duration
+	Writing  time.Duration
+}
+
+// outputNames are the files a run writes besides its patches; prepareDir
+// removes them with --overwrite.
+var outputNames = []string{"patches.npy", "run.json", "bg_index.csv", "pos_index.csv", "cand_index.csv", "index.csv"}
+
+// prepareDir creates dir, refusing one that holds anything unless
+// overwrite, in which case earlier voxmine outputs are removed.
+func prepareDir(dir string, overwrite bool) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if len(entries) > 0 {
+		if !overwrite {
+			return fmt.Errorf("output folder %s is not empty (use --overwrite to replace its patches)", dir)
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if strings.HasSuffix(n, ".npy") || strings.HasPrefix(n, ".tmp-") || contains(outputNames, n) {
+				if err := os.Remove(filepath.Join(dir, n)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	// Fail now, not after sampling, if the folder is not writable.
+	f, err := os.CreateTemp(dir, ".tmp-probe-*")
+	if err != nil {
+		return fmt.Errorf("output folder %s is not writable: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// run is the one extraction-and-writing path every kind uses: sample every
+// scan (in parallel, each scan independently), order the samples by scan
+// and draw, cut and write each patch, then the index, the pack, the
+// preview and run.json.
+func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*Result, error) {
+	start := time.Now()
+	win, err := o.validate()
+	if err != nil {
+		return nil, err
+	}
+	if err := prepareDir(o.Dir, o.Overwrite); err != nil {
+		return nil, err
+	}
+	res := &Result{RunUUID: uuid.NewString()}
+	var scans []store.ScanInfo
+	for _, s := range st.Scans() {
+		if k.scans == nil || k.scans(s) {
+			scans = append(scans, s)
+		}
+	}
+
+	// Phase 1: sampling, scan by scan.
+	perScan := make([][]Sample, len(scans))
+	reasons := make([]string, len(scans))
+	failures := make([]error, len(scans))
+	err = forEach(ctx, len(scans), o.Workers, func(i int) {
+		v, err := st.OpenVolume(scans[i].UID)
+		if err != nil {
+			failures[i] = err
+			return
+		}
+		defer v.Close()
+		perScan[i], reasons[i], failures[i] = k.sample(ctx, v, scans[i])
+	})
+	if err != nil {
+		return nil, err
+	}
+	var all []Sample
+	var owner []int // scan of each sample
+	for i := range scans {
+		switch {
+		case failures[i] != nil:
+			res.Failed = append(res.Failed, Skip{scans[i].UID, failures[i].Error()})
+		case len(perScan[i]) == 0:
+			res.Skipped = append(res.Skipped, Skip{scans[i].UID, reasons[i]})
+		default:
+			res.Scans++
+			for _, s := range perScan[i] {
+				all = append(all, s)
+				owner = append(owner, i)
+			}
+		}
+	}
+	res.Sampling = time.Since(start)
+
+	// Phase 2: cut and write. Each worker takes whole scans, so a scan's
+	// chunks are decoded once and stay in the cache while it is cut.
+	t1 := time.Now()
+	var pack *atomicfile.File
+	patchBytes := int64(o.Size*o.Size*o.Size) * int64(o.DType.Size())
+	packHeader := NPYHeader(o.DType, len(all), o.Size, o.Size, o.Size)
+	if o.Pack {
+		if pack, err = atomicfile.Create(filepath.Join(o.Dir, "patches.npy")); err != nil {
+			return nil, err
+		}
+		defer pack.Abort()
+		if _, err := pack.Write(packHeader); err != nil {
+			return nil, err
+		}
+	}
+	first := make([]int, len(scans)+1) // samples of scan i are first[i]…first[i+1]-1
+	for j, i := range owner {
+		first[i+1] = j + 1
+	}
+	for i := 1; i <= len(scans); i++ {
+		first[i] = max(first[i], first[i-1])
+	}
+	var mu sync.Mutex
+	done := 0
+	errs := make([]error, len(scans))
+	var preview []previewTile
+	previewEvery := max(1, len(all)/64)
+	err = forEach(ctx, len(scans), o.Workers, func(i int) {
+		if first[i] == first[i+1] {
+			return
+		}
+		v, err := st.OpenVolume(scans[i].UID)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		defer v.Close()
+		hu := make([]int16, o.Size*o.Size*o.Size)
+		buf := make([]byte, 0, patchBytes)
+		for j := first[i]; j < first[i+1]; j++ {
+			if ctx.Err() != nil {
+				return
+			}
+			s := all[j]
+			if err := query.ROI(v, s.Center, o.Size, v.Info().PadHU, hu); err != nil {
+				errs[i] = err
+				return
+			}
+			buf = win.Encode(buf[:0], hu)
+			if err := writePatch(filepath.Join(o.Dir, s.File), o, buf); err != nil {
+				errs[i] = err
+				return
+			}
+			if pack != nil {
+				if _, err := pack.WriteAt(buf, int64(len(packHeader))+int64(j)*patchBytes); err != nil {
+					errs[i] = err
+					return
+				}
+			}
+			mu.Lock()
+			if o.Preview != "" && j%previewEvery == 0 && len(preview) < 64 {
+				preview = append(preview, newTile(j, s, hu, o.Size, win))
+			}
+			done++
+			if o.Progress != nil {
+				o.Progress(done, len(all))
+			}
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range errs {
+		if e != nil {
+			return nil, fmt.Errorf("scan %s: %w", scans[i].UID, e)
+		}
+	}
+	res.Writing = time.Since(t1)
+	res.Patches = len(all)
+
+	res.Index = filepath.Join(o.Dir, k.index)
+	if err := writeIndex(res.Index, k.columns, all); err != nil {
+		return nil, err
+	}
+	if pack != nil {
+		if err := pack.Commit(); err != nil {
+			return nil, err
+		}
+		res.Pack = filepath.Join(o.Dir, "patches.npy")
+	}
+	if o.Preview != "" {
+		sort.Slice(preview, func(a, b int) bool { return preview[a].n < preview[b].n })
+		if err := writePreview(o.Preview, preview, o.Size); err != nil {
+			return nil, fmt.Errorf("preview %s: %w", o.Preview, err)
+		}
+		res.Preview = o.Preview
+	}
+	if err := atomicfile.SyncDir(o.Dir); err != nil {
+		return nil, err
+	}
+	res.Elapsed = time.Since(start)
+	res.RunJSON = filepath.Join(o.Dir, "run.json")
+	return res, writeRunJSON(res.RunJSON, st, k.name, o, params, res)
+}
+
+// writePatch writes one .npy under a temporary name and renames it: a
+// crash leaves no file that looks like a whole patch. (It is not fsynced
+// one by one; the folder is synced at the end of the run.)
+func writePatch(path string, o Output, data []byte) error {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := writeNPY(f, o.DType, data, o.Size, o.Size, o.Size); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.CommitNoSync()
+}
+
+// writeIndex writes the index CSV atomically: a header, one row a patch.
+func writeIndex(path string, columns []string, samples []Sample) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		c := csv.NewWriter(w)
+		c.Write(append([]string{"patch_file"}, columns...))
+		for _, s := range samples {
+			c.Write(append([]string{s.File}, s.Row...))
+		}
+		c.Flush()
+		return c.Error()
+	})
+}
+
+func writeRunJSON(path string, st *store.Store, kind string, o Output, params any, r *Result) error {
+	doc := map[string]any{
+		"run_uuid":   r.RunUUID,
+		"store":      st.Dir(),
+		"store_uuid": st.UUID(),
+		"command":    kind,
+		"version":    store.ToolVersion,
+		"created":    time.Now().UTC(),
+		"output": map[string]any{
+			"dir": o.Dir, "size": o.Size, "window": []float64{o.WindowLo, o.WindowHi}, "dtype": o.DType,
+			"pack": o.Pack, "preview": o.Preview, "workers": o.Workers,
+		},
+		"params":  params,
+		"counts":  map[string]int{"patches": r.Patches, "scans_used": r.Scans, "scans_skipped": len(r.Skipped), "scans_failed": len(r.Failed)},
+		"skipped": r.Skipped,
+		"failed":  r.Failed,
+		"timings": map[string]float64{
+			"sampling_s": r.Sampling.Seconds(), "writing_s": r.Writing.Seconds(), "total_s": r.Elapsed.Seconds(),
+		},
+	}
+	b, err := json.MarshalIndent(doc, "", " ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, append(b, '\n'))
+}
+
+// forEach runs fn(0…n−1) on up to workers goroutines, stopping early when
+// ctx is cancelled.
+func forEach(ctx context.Context, n, workers int, fn func(i int)) error {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(workers, n)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+loop:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break loop
+		}
+	}
+	close(next)
+	wg.Wait()
+	return ctx.Err()
+}
