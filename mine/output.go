@@ -207,18 +207,6 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	// Phase 2: cut and write. Each worker takes whole scans, so a scan's
 	// chunks are decoded once and stay in the cache while it is cut.
 	t1 := time.Now()
-	var pack *atomicfile.File
-	patchBytes := int64(o.Size*o.Size*o.Size) * int64(o.DType.Size())
-	packHeader := NPYHeader(o.DType, len(all), o.Size, o.Size, o.Size)
-	if o.Pack {
-		if pack, err = atomicfile.Create(filepath.Join(o.Dir, "patches.npy")); err != nil {
-			return nil, err
-		}
-		defer pack.Abort()
-		if _, err := pack.Write(packHeader); err != nil {
-			return nil, err
-		}
-	}
 	first := make([]int, len(scans)+1) // samples of scan i are first[i]…first[i+1]-1
 	for j, i := range owner {
 		first[i+1] = j + 1
@@ -235,53 +223,36 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		if first[i] == first[i+1] {
 			return
 		}
-		v, err := st.OpenVolume(scans[i].UID)
-		if err != nil {
-			errs[i] = err
-			return
-		}
-		defer v.Close()
-		hu := make([]int16, o.Size*o.Size*o.Size)
-		buf := make([]byte, 0, patchBytes)
-		for j := first[i]; j < first[i+1]; j++ {
-			if ctx.Err() != nil {
-				return
-			}
-			s := all[j]
-			if err := query.ROI(v, s.Center, o.Size, v.Info().PadHU, hu); err != nil {
-				errs[i] = err
-				return
-			}
-			buf = win.Encode(buf[:0], hu)
-			if err := writePatch(filepath.Join(o.Dir, s.File), o, buf); err != nil {
-				errs[i] = err
-				return
-			}
-			if pack != nil {
-				if _, err := pack.WriteAt(buf, int64(len(packHeader))+int64(j)*patchBytes); err != nil {
-					errs[i] = err
-					return
-				}
-			}
+		errs[i] = cutScan(ctx, st, scans[i].UID, all[first[i]:first[i+1]], o, win, func(j int, hu []int16) {
 			mu.Lock()
+			defer mu.Unlock()
+			j += first[i]
 			if o.Preview != "" && j%previewEvery == 0 && len(preview) < 64 {
-				preview = append(preview, newTile(j, s, hu, o.Size, win))
+				preview = append(preview, newTile(j, all[j], hu, o.Size, win))
 			}
 			done++
 			if o.Progress != nil {
 				o.Progress(done, len(all))
 			}
-			mu.Unlock()
-		}
+		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	for i, e := range errs {
-		if e != nil {
-			return nil, fmt.Errorf("scan %s: %w", scans[i].UID, e)
+	// A scan whose data cannot be read loses its patches, not the run.
+	var kept []Sample
+	for i := range scans {
+		if errs[i] != nil {
+			res.Failed = append(res.Failed, Skip{scans[i].UID, errs[i].Error()})
+			res.Scans--
+			for _, s := range all[first[i]:first[i+1]] {
+				os.Remove(filepath.Join(o.Dir, s.File))
+			}
+			continue
 		}
+		kept = append(kept, all[first[i]:first[i+1]]...)
 	}
+	all = kept
 	res.Writing = time.Since(t1)
 	res.Patches = len(all)
 
@@ -289,11 +260,11 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	if err := writeIndex(res.Index, k.columns, all); err != nil {
 		return nil, err
 	}
-	if pack != nil {
-		if err := pack.Commit(); err != nil {
+	if o.Pack {
+		res.Pack = filepath.Join(o.Dir, "patches.npy")
+		if err := writePack(res.Pack, o, all); err != nil {
 			return nil, err
 		}
-		res.Pack = filepath.Join(o.Dir, "patches.npy")
 	}
 	if o.Preview != "" {
 		sort.Slice(preview, func(a, b int) bool { return preview[a].n < preview[b].n })
@@ -308,6 +279,55 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	res.Elapsed = time.Since(start)
 	res.RunJSON = filepath.Join(o.Dir, "run.json")
 	return res, writeRunJSON(res.RunJSON, st, k.name, o, params, res)
+}
+
+// cutScan cuts and writes one scan's patches; done is told of each.
+func cutScan(ctx context.Context, st *store.Store, uid string, samples []Sample, o Output, win *Window, done func(j int, hu []int16)) error {
+	v, err := st.OpenVolume(uid)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	hu := make([]int16, o.Size*o.Size*o.Size)
+	buf := make([]byte, 0, len(hu)*o.DType.Size())
+	for j, s := range samples {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := query.ROI(v, s.Center, o.Size, v.Info().PadHU, hu); err != nil {
+			return err
+		}
+		buf = win.Encode(buf[:0], hu)
+		if err := writePatch(filepath.Join(o.Dir, s.File), o, buf); err != nil {
+			return err
+		}
+		done(j, hu)
+	}
+	return nil
+}
+
+// writePack writes patches.npy, shaped (N, size, size, size), by copying
+// the data of each patch file in index order: the files are in the page
+// cache, and a scan that failed leaves no hole.
+func writePack(path string, o Output, samples []Sample) error {
+	hdr := int64(len(NPYHeader(o.DType, o.Size, o.Size, o.Size)))
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if _, err := w.Write(NPYHeader(o.DType, len(samples), o.Size, o.Size, o.Size)); err != nil {
+			return err
+		}
+		for _, s := range samples {
+			f, err := os.Open(filepath.Join(o.Dir, s.File))
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(w, io.NewSectionReader(f, hdr, 1<<62))
+			f.Close()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // writePatch writes one .npy under a temporary name and renames it: a

@@ -96,6 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return cli.ExitOK
 		}
+		fmt.Fprintf(stderr, "ingest: %v (see --help)\n", err)
 		return cli.ExitUsage
 	}
 	if fs.NArg() > 0 {

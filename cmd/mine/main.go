@@ -90,6 +90,7 @@ func parse(fs *pflag.FlagSet, args []string) (int, bool) {
 		if errors.Is(err, pflag.ErrHelp) {
 			return cli.ExitOK, false
 		}
+		fmt.Fprintf(fs.Output(), "%s: %v (see --help)\n", fs.Name(), err)
 		return cli.ExitUsage, false
 	}
 	if fs.NArg() > 0 {

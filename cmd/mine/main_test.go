@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"voxmine/ingest"
+	"voxmine/ingest/synth"
+)
+
+var storeOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "voxmine-cmd-")
+	if err != nil {
+		return "", err
+	}
+	src := filepath.Join(dir, "src")
+	if _, err := synth.Generate(context.Background(), src, synth.Options{N: 2, Seed: 3, Small: true, Workers: 2}); err != nil {
+		return "", err
+	}
+	st := filepath.Join(dir, "store")
+	_, err = ingest.Run(context.Background(), ingest.Options{Sources: []string{src}, StoreDir: st,
+		MaskDir: filepath.Join(src, "seg-lungs-LUNA16"), Annotations: filepath.Join(src, "annotations.csv"), Workers: 2, PadHU: -1000})
+	return st, err
+})
+
+func testStore(t *testing.T) string {
+	st, err := storeOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func runCmd(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := runMain(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestBadInput(t *testing.T) {
+	st := testStore(t)
+	// A file where a folder should be: unwritable even for root.
+	notDir := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(notDir, nil, 0o644)
+	uid := firstUID(t, st)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no command", nil, 2, "Usage"},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"no store", []string{"negatives", "--store", "/nonexistent", "--out", t.TempDir()}, 2, "not a voxmine store"},
+		{"missing out", []string{"negatives", "--store", st}, 2, "required"},
+		{"window", []string{"negatives", "--store", st, "--out", t.TempDir(), "--window", "400,-1000"}, 2, "minimum must be below"},
+		{"window junk", []string{"negatives", "--store", st, "--out", t.TempDir(), "--window", "abc"}, 2, "two numbers"},
+		{"size", []string{"negatives", "--store", st, "--out", t.TempDir(), "--size", "0"}, 2, "not positive"},
+		{"distance", []string{"negatives", "--store", st, "--out", t.TempDir(), "--min-dist", "-3"}, 2, "negative"},
+		{"dtype", []string{"negatives", "--store", st, "--out", t.TempDir(), "--dtype", "f64"}, 2, "dtype"},
+		{"avoid", []string{"negatives", "--store", st, "--out", t.TempDir(), "--avoid", "bones"}, 2, "avoid"},
+		{"unwritable", []string{"negatives", "--store", st, "--out", filepath.Join(notDir, "x")}, 2, "not a directory"},
+		{"unknown uid", []string{"roi", "--store", st, "--uid", "1.2.3", "--voxel", "1,2,3", "--out", filepath.Join(t.TempDir(), "a.npy")}, 2, "no scan"},
+		{"roi both centres", []string{"roi", "--store", st, "--uid", uid, "--voxel", "1,2,3", "--world", "1,2,3", "--out", "a.npy"}, 2, "one of --world or --voxel"},
+		{"help", []string{"negatives", "--help"}, 0, "Examples"},
+		{"bad flag", []string{"negatives", "--nope"}, 2, "unknown flag"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCmd(tc.args...)
+			if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+				t.Errorf("exit %d (want %d), output %q, want %q", code, tc.code, out+errOut, tc.want)
+			}
+		})
+	}
+}
+
+func firstUID(t *testing.T, st string) string {
+	entries, err := os.ReadDir(filepath.Join(st, "scans"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			return e.Name()
+		}
+	}
+	t.Fatal("empty store")
+	return ""
+}
+
+// TestCorruptShard: a damaged scan is listed as failed (exit 1), the other
+// scans' patches are written, and none of the damaged scan's remain.
+func TestCorruptShard(t *testing.T) {
+	src := testStore(t)
+	st := filepath.Join(t.TempDir(), "store")
+	if err := os.CopyFS(st, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	uid := firstUID(t, st)
+	shard := filepath.Join(st, "scans", uid, "hu", "c", "0", "0", "0")
+	b, _ := os.ReadFile(shard)
+	for i := 0; i < len(b)/2; i += 97 {
+		b[i] ^= 0x55 // damage chunks, not the index
+	}
+	os.WriteFile(shard, b, 0o644)
+	out := t.TempDir()
+	code, stdout, stderr := runCmd("negatives", "--store", st, "--out", out, "--per-scan", "3", "--quiet", "--lung", "none", "--size", "48")
+	if code != 1 || !strings.Contains(stdout, "FAILED "+uid) || !strings.Contains(stdout, "CRC") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	entries, _ := os.ReadDir(out)
+	n := 0
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), uid) {
+			t.Errorf("patch %s of the damaged scan left behind", e.Name())
+		}
+		if strings.HasSuffix(e.Name(), ".npy") {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d patches written, want the other scan's 3", n)
+	}
+}
+
+func TestROIAndInfo(t *testing.T) {
+	st := testStore(t)
+	uid := firstUID(t, st)
+	path := filepath.Join(t.TempDir(), "c.npy")
+	if code, out, errOut := runCmd("roi", "--store", st, "--uid", uid, "--voxel", "10,20,30", "--size", "8", "--out", path); code != 0 {
+		t.Fatalf("%d %s %s", code, out, errOut)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() != 128+8*8*8*2 {
+		t.Errorf("roi file: %v %v", st, err)
+	}
+	if code, out, _ := runCmd("info", "--store", st); code != 0 || !strings.Contains(out, "scans 2") {
+		t.Errorf("info: %d %s", code, out)
+	}
+	if code, out, _ := runCmd("info", "--store", st, "--uid", uid, "--json"); code != 0 || !strings.Contains(out, `"seriesuid"`) {
+		t.Errorf("info --uid: %d %s", code, out)
+	}
+}
