@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 	"os"
 	"sync"
@@ -56,13 +58,13 @@ type codecOptions struct {
 	HC      bool
 }
 
-// encodeShard builds a whole shard file in memory: the encoded inner chunks
-// in chunk order, then the index and its CRC. extract fills buf with chunk
+// encodeShard compresses every inner chunk of an array, each with its
+// CRC, and returns them in chunk order (nil for absent chunks). extract fills buf with chunk
 // ci (voxels outside the array set to the fill value) and reports whether
 // every voxel equals the fill value, in which case the chunk is not stored.
 // Chunks are compressed by up to workers goroutines.
 func encodeShard[T int16 | uint8](ctx context.Context, chunks [3]int, workers int, opts codecOptions,
-	extract func(ci int, buf []T) (empty bool)) ([]byte, error) {
+	extract func(ci int, buf []T) (empty bool)) ([][]byte, error) {
 	n := chunks[0] * chunks[1] * chunks[2]
 	encoded := make([][]byte, n)
 	var zero T
@@ -101,23 +103,30 @@ func encodeShard[T int16 | uint8](ctx context.Context, chunks [3]int, workers in
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	size := 0
-	for _, e := range encoded {
-		size += len(e)
-	}
-	file := make([]byte, 0, size+16*n+4)
-	index := make([]byte, 16*n)
+	return encoded, nil
+}
+
+// writeShard writes encoded chunks (nil for absent ones) as a shard file:
+// the chunks in order, then the index and its CRC.
+func writeShard(w io.Writer, encoded [][]byte) error {
+	index := make([]byte, 16*len(encoded))
+	var off uint64
+	bw := bufio.NewWriterSize(w, 1<<20)
 	for i, e := range encoded {
-		off, nb := uint64(absent), uint64(absent)
+		o, nb := uint64(absent), uint64(absent)
 		if e != nil {
-			off, nb = uint64(len(file)), uint64(len(e))
-			file = append(file, e...)
+			o, nb = off, uint64(len(e))
+			off += nb
+			if _, err := bw.Write(e); err != nil {
+				return err
+			}
 		}
-		binary.LittleEndian.PutUint64(index[16*i:], off)
+		binary.LittleEndian.PutUint64(index[16*i:], o)
 		binary.LittleEndian.PutUint64(index[16*i+8:], nb)
 	}
-	file = append(file, index...)
-	return binary.LittleEndian.AppendUint32(file, crc32.Checksum(index, castagnoli)), nil
+	bw.Write(index)
+	bw.Write(binary.LittleEndian.AppendUint32(nil, crc32.Checksum(index, castagnoli)))
+	return bw.Flush()
 }
 
 // shard is a read-only memory map of one shard file with a validated index.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -337,13 +338,13 @@ func readScanGroup(dir, uid string) (ScanInfo, error) {
 	return g.Attributes.Voxmine, nil
 }
 
-// syncWrite writes a new file and flushes it to disk.
-func syncWrite(path string, b []byte) error {
+// syncWrite creates a new file with what fill writes and flushes it to disk.
+func syncWrite(path string, fill func(w io.Writer) error) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(b); err != nil {
+	if err := fill(f); err != nil {
 		f.Close()
 		return err
 	}
@@ -359,5 +360,5 @@ func syncWriteJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return syncWrite(path, append(b, '\n'))
+	return syncWrite(path, func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err })
 }

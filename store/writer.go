@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 
 	"voxmine/internal/atomicfile"
@@ -193,30 +195,37 @@ func (w *Writer) swapIn(tmp, uid string) error {
 func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *ScanInfo) error {
 	g := info.Grid
 	chunks := [3]int{chunksAlong(g.Shape[0]), chunksAlong(g.Shape[1]), chunksAlong(g.Shape[2])}
-	var counts [256]int64
+	// Label counts per chunk come from the compressing workers; which
+	// labels exist must be known first, to lay out the index's fields.
+	nchunks := chunks[0] * chunks[1] * chunks[2]
+	var present [256]bool
+	perChunk := make([][256]int32, 0)
 	if sc.Labels != nil {
-		for _, l := range sc.Labels {
-			counts[l]++
+		perChunk = make([][256]int32, nchunks)
+		err := forChunks(ctx, nchunks, w.opts.Workers, func(ci int, buf []uint8) {
+			valid := extractChunk(sc.Labels, g.Shape, &ChunkStats{Chunks: chunks}, ci, buf, 0)
+			for _, v := range valid {
+				perChunk[ci][v]++
+			}
+		})
+		if err != nil {
+			return err
+		}
+		for ci := range perChunk {
+			for l, c := range perChunk[ci] {
+				if c > 0 {
+					present[l] = true
+				}
+			}
 		}
 	}
 	var labels []uint8
-	info.LabelCounts = nil
-	info.LungVoxels = 0
-	if sc.Labels != nil {
-		info.LabelCounts = map[string]int64{}
-		for l, c := range counts {
-			if c > 0 {
-				labels = append(labels, uint8(l))
-				info.LabelCounts[strconv.Itoa(l)] = c
-			}
+	for l, ok := range present {
+		if ok {
+			labels = append(labels, uint8(l))
 		}
-		info.LungVoxels = counts[LabelLungA] + counts[LabelLungB]
 	}
 	stats := newChunkStats(chunks, labels)
-	info.HUMin, info.HUMax = sc.HU[0], sc.HU[0]
-	for _, v := range sc.HU {
-		info.HUMin, info.HUMax = min(info.HUMin, v), max(info.HUMax, v)
-	}
 	copts := codecOptions{Shuffle: !w.opts.NoShuffle, HC: w.opts.HC}
 
 	huShard, err := encodeShard(ctx, chunks, w.opts.Workers, copts, func(ci int, buf []int16) bool {
@@ -232,20 +241,31 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 	if err != nil {
 		return err
 	}
-	var lungShard []byte
+	var lungShard [][]byte
 	if sc.Labels != nil {
 		lungShard, err = encodeShard(ctx, chunks, w.opts.Workers, copts, func(ci int, buf []uint8) bool {
 			valid := extractChunk(sc.Labels, g.Shape, stats, ci, buf, 0)
-			var c [256]int32
-			for _, v := range valid {
-				c[v]++
-			}
-			stats.setLabels(ci, &c)
-			return int(c[0]) == len(valid) && allZero(buf)
+			stats.setLabels(ci, &perChunk[ci])
+			return int(perChunk[ci][0]) == len(valid) && allZero(buf)
 		})
 		if err != nil {
 			return err
 		}
+	}
+	// The scan's totals, from the chunk index rather than another pass.
+	info.HUMin, info.HUMax = stats.Min(0), stats.Max(0)
+	info.LabelCounts, info.LungVoxels = nil, 0
+	if sc.Labels != nil {
+		info.LabelCounts = map[string]int64{}
+	}
+	for ci := range nchunks {
+		info.HUMin, info.HUMax = min(info.HUMin, stats.Min(ci)), max(info.HUMax, stats.Max(ci))
+		for _, l := range labels {
+			info.LabelCounts[strconv.Itoa(int(l))] += int64(stats.LabelCount(ci, l))
+		}
+	}
+	if sc.Labels != nil {
+		info.LungVoxels = info.LabelCounts[strconv.Itoa(LabelLungA)] + info.LabelCounts[strconv.Itoa(LabelLungB)]
 	}
 
 	if err := os.MkdirAll(filepath.Join(dir, huArray, "c", "0", "0"), 0o755); err != nil {
@@ -283,9 +303,12 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 			return err
 		}
 		var err error
-		if b, ok := f.data.([]byte); ok {
-			err = syncWrite(p, b)
-		} else {
+		switch d := f.data.(type) {
+		case []byte:
+			err = syncWrite(p, func(w io.Writer) error { _, err := w.Write(d); return err })
+		case [][]byte:
+			err = syncWrite(p, func(w io.Writer) error { return writeShard(w, d) })
+		default:
 			err = syncWriteJSON(p, f.data)
 		}
 		if err != nil {
@@ -306,6 +329,25 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 type scanFile struct {
 	path string
 	data any
+}
+
+// forChunks runs fn over every chunk index on workers goroutines, each
+// with its own 32³ buffer.
+func forChunks[T int16 | uint8](ctx context.Context, n, workers int, fn func(ci int, buf []T)) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for w := range max(1, workers) {
+		g.Go(func() error {
+			buf := make([]T, chunkVoxels)
+			for ci := w; ci < n; ci += max(1, workers) {
+				if ci%64 == 0 && ctx.Err() != nil {
+					return ctx.Err()
+				}
+				fn(ci, buf)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 func allZero(b []uint8) bool {
