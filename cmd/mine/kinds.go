@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spf13/pflag"
+
 	"voxmine/internal/cli"
 	"voxmine/mine"
+	"voxmine/store"
 )
 
 const positivesHelp = `mine positives — a cube centred on every annotated nodule.
@@ -29,22 +32,34 @@ func runPositives(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.Float64Var(&p.Jitter, "jitter", 0, "jitter radius in mm (offsets uniform in a ball)")
 	fs.Float64Var(&p.MinDiameter, "min-diameter", 0, "skip nodules smaller than this (mm)")
 	fs.Uint64Var(&p.Seed, "seed", 0, "random seed of the jitter")
-	if code, ok := parse(fs, args); !ok {
-		return code
+	return runKind(fs, args, &of, "positive", stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
+		return mine.Positives(ctx, st, o, p)
+	})
+}
+
+// runKind parses a patch command's flags (unless the command already did,
+// to check its own), opens the store, runs mine with a progress display
+// and reports: the part every patch command shares.
+func runKind(fs *pflag.FlagSet, args []string, of *outputFlags, what string, stdout, stderr io.Writer,
+	run func(st *store.Store, o mine.Output) (*mine.Result, error)) int {
+	if !fs.Parsed() {
+		if code, ok := parse(fs, args); !ok {
+			return code
+		}
 	}
 	o, st, err := of.output(stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "mine positives: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		return cli.ExitUsage
 	}
 	stop := withProgress(&o, stderr, of.quiet)
-	res, err := mine.Positives(ctx, st, o, p)
+	res, err := run(st, o)
 	stop()
 	if err != nil {
-		fmt.Fprintf(stderr, "mine positives: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		return cli.ExitUsage
 	}
-	return report(stdout, "positive", res)
+	return report(stdout, what, res)
 }
 
 const candidatesHelp = `mine candidates — cubes on candidates.csv rows (class 0: hard negatives).
@@ -62,22 +77,9 @@ func runCandidates(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.IntVar(&p.PerScan, "per-scan", 0, "at most this many per scan, a reproducible random subset (0: all)")
 	fs.Float64Var(&p.MinDistToNodule, "min-dist-to-nodule", 0, "drop candidates closer than this (mm) to an annotated nodule")
 	fs.Uint64Var(&p.Seed, "seed", 0, "random seed of the subsampling")
-	if code, ok := parse(fs, args); !ok {
-		return code
-	}
-	o, st, err := of.output(stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "mine candidates: %v\n", err)
-		return cli.ExitUsage
-	}
-	stop := withProgress(&o, stderr, of.quiet)
-	res, err := mine.Candidates(ctx, st, o, p)
-	stop()
-	if err != nil {
-		fmt.Fprintf(stderr, "mine candidates: %v\n", err)
-		return cli.ExitUsage
-	}
-	return report(stdout, "candidate", res)
+	return runKind(fs, args, &of, "candidate", stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
+		return mine.Candidates(ctx, st, o, p)
+	})
 }
 
 const datasetHelp = `mine dataset — positives, random and hard negatives in one folder, one index.csv.
@@ -97,20 +99,7 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.Float64Var(&p.Positives.Jitter, "jitter", 0, "jitter radius in mm")
 	fs.Float64Var(&p.Negatives.MinDist, "min-dist", 15, "random and hard negatives keep this far (mm) from findings")
 	fs.Uint64Var(&p.Seed, "seed", 0, "random seed")
-	if code, ok := parse(fs, args); !ok {
-		return code
-	}
-	o, st, err := of.output(stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "mine dataset: %v\n", err)
-		return cli.ExitUsage
-	}
-	stop := withProgress(&o, stderr, of.quiet)
-	res, err := mine.Dataset(ctx, st, o, p)
-	stop()
-	if err != nil {
-		fmt.Fprintf(stderr, "mine dataset: %v\n", err)
-		return cli.ExitUsage
-	}
-	return report(stdout, "dataset", res)
+	return runKind(fs, args, &of, "dataset", stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
+		return mine.Dataset(ctx, st, o, p)
+	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"voxmine/internal/cli"
 	"voxmine/mine"
+	"voxmine/store"
 )
 
 const negativesHelp = `mine negatives — random background cubes in the lung, away from findings.
@@ -64,15 +65,7 @@ func runNegatives(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fail(err)
 	}
 	p.Lung = mine.LungMode(lung)
-	o, st, err := of.output(stderr)
-	if err != nil {
-		return fail(err)
-	}
-	stop := withProgress(&o, stderr, of.quiet)
-	res, err := mine.Negatives(ctx, st, o, p)
-	stop()
-	if err != nil {
-		return fail(err)
-	}
-	return report(stdout, "bg", res)
+	return runKind(fs, nil, &of, "bg", stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
+		return mine.Negatives(ctx, st, o, p)
+	})
 }

@@ -42,18 +42,11 @@ func (f *File) Commit() error {
 	if f.done {
 		return fmt.Errorf("atomicfile: %s already committed or aborted", f.target)
 	}
-	f.done = true
 	if err := f.File.Sync(); err != nil {
-		f.File.Close()
-		os.Remove(f.File.Name())
+		f.Abort()
 		return err
 	}
-	if err := f.File.Close(); err != nil {
-		os.Remove(f.File.Name())
-		return err
-	}
-	if err := os.Rename(f.File.Name(), f.target); err != nil {
-		os.Remove(f.File.Name())
+	if err := f.CommitNoSync(); err != nil {
 		return err
 	}
 	return SyncDir(filepath.Dir(f.target))
