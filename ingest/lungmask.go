@@ -19,6 +19,8 @@ const (
 	// must exceed the radius of the largest juxtapleural nodule (LUNA16's
 	// largest is 32 mm across) for such nodules to end up inside the lung.
 	closeRadius = 17
+	// closeCell is the cell size in mm of the grid the closing runs on.
+	closeCell = 2
 	// maxAirwayArea (mm²) is the largest cross-section a slice's airway may
 	// have before the slice-by-slice growth is taken to leak into a lung.
 	maxAirwayArea = 900
@@ -85,13 +87,37 @@ func SegmentLungs(hu []int16, shape [3]int, spacing [3]float64) []uint8 {
 	}
 	// Label 3 goes to the lung at the smaller x index.
 	sort.Slice(lungs, func(i, j int) bool { return meanX(lungs[i], nx) < meanX(lungs[j], nx) })
+	labels := make([]uint8, len(lungs))
 	for k, vox := range lungs {
-		closeAndFill(vox, shape, closeRadius, workers, func(i int) {
-			if out[i] == 0 && seg[i] != segOutside {
-				out[i] = uint8(store.LabelLungA + k)
-			}
-		})
+		labels[k] = uint8(store.LabelLungA + k)
+		for _, i := range vox {
+			out[i] = labels[k]
+		}
 	}
+	// Close the lungs side by side, then add what the closings add where
+	// nothing else is.
+	added := make([][]int32, len(lungs))
+	var wg sync.WaitGroup
+	for k, vox := range lungs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			added[k] = closing(vox, shape, closeRadius, closeCell)
+		}()
+	}
+	wg.Wait()
+	for k, add := range added {
+		for _, i := range add {
+			if out[i] == 0 && seg[i] != segOutside {
+				out[i] = labels[k]
+			}
+		}
+	}
+	parallelSlices(nz, workers, func(z int, q *[]int32) {
+		for _, l := range labels {
+			fillHoles(out[z*plane:(z+1)*plane], seg[z*plane:(z+1)*plane], ny, nx, l, q)
+		}
+	})
 	return out
 }
 
@@ -113,41 +139,49 @@ func parallelSlices(nz, workers int, fn func(z int, q *[]int32)) {
 }
 
 // floodBorder marks as outside every air pixel of a slice connected to
-// its border (4-connectivity).
+// its border (4-connectivity). It is a scan-line fill: a popped seed fills
+// its whole run of the row, and each air run touching it in the rows
+// above and below is pushed once, not each pixel.
 func floodBorder(s []uint8, ny, nx int, q *[]int32) {
-	queue := (*q)[:0]
-	push := func(i int) {
-		if s[i] == segAir {
-			s[i] = segOutside
-			queue = append(queue, int32(i))
-		}
-	}
+	stack := (*q)[:0]
 	for x := range nx {
-		push(x)
-		push((ny-1)*nx + x)
+		stack = append(stack, int32(x), int32((ny-1)*nx+x))
 	}
 	for y := range ny {
-		push(y * nx)
-		push(y*nx + nx - 1)
+		stack = append(stack, int32(y*nx), int32(y*nx+nx-1))
 	}
-	for len(queue) > 0 {
-		i := int(queue[len(queue)-1])
-		queue = queue[:len(queue)-1]
-		x, y := i%nx, i/nx
-		if x > 0 {
-			push(i - 1)
+	for len(stack) > 0 {
+		i := int(stack[len(stack)-1])
+		stack = stack[:len(stack)-1]
+		if s[i] != segAir {
+			continue
 		}
-		if x < nx-1 {
-			push(i + 1)
+		y, row := i/nx, i/nx*nx
+		l, r := i, i
+		for l > row && s[l-1] == segAir {
+			l--
 		}
-		if y > 0 {
-			push(i - nx)
+		for r < row+nx-1 && s[r+1] == segAir {
+			r++
 		}
-		if y < ny-1 {
-			push(i + nx)
+		for k := l; k <= r; k++ {
+			s[k] = segOutside
+		}
+		for _, d := range [2]int{-nx, nx} {
+			if (d < 0 && y == 0) || (d > 0 && y == ny-1) {
+				continue
+			}
+			for k := l + d; k <= r+d; k++ {
+				if s[k] == segAir {
+					stack = append(stack, int32(k))
+					for k+1 <= r+d && s[k+1] == segAir {
+						k++
+					}
+				}
+			}
 		}
 	}
-	*q = queue
+	*q = stack
 }
 
 // growAirway finds the trachea in the top slice with inside air and
@@ -340,15 +374,15 @@ func splitAlongX(vox []int32, nx int) [][]int32 {
 	return [][]int32{a, b}
 }
 
-// closeAndFill closes a lung's voxels with a ball of radius r and fills
-// the holes of each axial slice, and calls set with the index of every
-// voxel of the result. The closing runs on a 2 mm grid (each cell holds lung if any of
-// its 8 voxels does; 8× less work for the distance transforms): cells it
-// adds that hold no lung at all are added whole, and a hole fill on the
-// 1 mm grid then takes the vessels the coarse cells missed. It works in
-// the lung's bounding box grown by r+2 on every side, reaching past the
-// volume where it must so that the volume's edge does not erode the lung.
-func closeAndFill(vox []int32, shape [3]int, r int, workers int, set func(i int)) {
+// closing returns the voxels that closing a lung's voxels with a ball of
+// radius r (mm) adds. It works on a grid of cell-mm cells (a cell holds
+// lung if any of its voxels does; cell³ times less work for the distance
+// transforms) and returns the voxels of the cells the closing adds that
+// hold no lung at all; the hole fill on the 1 mm grid then takes the
+// vessels those cells missed. The grid covers the lung's bounding box
+// grown by r + cell, reaching past the volume where it must so that the
+// volume's edge does not erode the lung.
+func closing(vox []int32, shape [3]int, r, cell int) []int32 {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
 	lo := [3]int{nz, ny, nx}
@@ -359,65 +393,79 @@ func closeAndFill(vox []int32, shape [3]int, r int, workers int, set func(i int)
 			lo[k], hi[k] = min(lo[k], c[k]), max(hi[k], c[k])
 		}
 	}
-	pad := r + 2
-	var bs, cs [3]int // fine and coarse box sizes
+	var cs [3]int // cells along z, y, x
 	for k := range 3 {
-		lo[k] -= pad
-		hi[k] += pad
-		bs[k] = hi[k] - lo[k] + 1
-		cs[k] = (bs[k] + 1) / 2
+		lo[k] -= r + cell
+		hi[k] += r + cell
+		cs[k] = (hi[k]-lo[k])/cell + 1
 	}
-	bplane, cplane := bs[1]*bs[2], cs[1]*cs[2]
-	fine := make([]bool, bs[0]*bplane)
+	cplane := cs[1] * cs[2]
 	coarse := make([]bool, cs[0]*cplane)
 	for _, v := range vox {
-		z, y, x := int(v)/plane-lo[0], int(v)%plane/nx-lo[1], int(v)%nx-lo[2]
-		fine[z*bplane+y*bs[2]+x] = true
-		coarse[(z/2)*cplane+(y/2)*cs[2]+x/2] = true
+		z, y, x := (int(v)/plane-lo[0])/cell, (int(v)%plane/nx-lo[1])/cell, (int(v)%nx-lo[2])/cell
+		coarse[z*cplane+y*cs[2]+x] = true
 	}
 	dist := make([]float32, len(coarse))
-	rr := float32(r*r) / 4 // the radius in 2 mm cells, squared
-	sqDistance(func(i int) bool { return coarse[i] }, cs, dist, workers)
+	rr := float32(r*r) / float32(cell*cell) // the radius in cells, squared
+	sqDistance(func(i int) bool { return coarse[i] }, cs, dist, 1)
 	dilated := make([]bool, len(coarse))
 	for i, d := range dist {
 		dilated[i] = d <= rr
 	}
-	sqDistance(func(i int) bool { return !dilated[i] }, cs, dist, workers)
-	for z := range bs[0] {
-		for y := range bs[1] {
-			crow := (z/2)*cplane + (y/2)*cs[2]
-			frow := fine[z*bplane+y*bs[2]:][:bs[2]]
-			for x := range frow {
-				if c := crow + x>>1; !coarse[c] && dist[c] > rr {
-					frow[x] = true
+	sqDistance(func(i int) bool { return !dilated[i] }, cs, dist, 1)
+	var out []int32
+	for c, d := range dist {
+		if coarse[c] || d <= rr {
+			continue // lung already, or not added by the closing
+		}
+		cz, cy, cx := c/cplane, c%cplane/cs[2], c%cs[2]
+		for z := lo[0] + cz*cell; z < lo[0]+(cz+1)*cell; z++ {
+			for y := lo[1] + cy*cell; y < lo[1]+(cy+1)*cell; y++ {
+				for x := lo[2] + cx*cell; x < lo[2]+(cx+1)*cell; x++ {
+					if z >= 0 && y >= 0 && x >= 0 && z < nz && y < ny && x < nx {
+						out = append(out, int32(z*plane+y*nx+x))
+					}
 				}
 			}
 		}
 	}
-	// Fill the holes of each slice: what the slice's border cannot reach.
-	parallelSlices(bs[0], workers, func(z int, q *[]int32) {
-		s := make([]uint8, bplane)
-		for i := range s {
-			if !fine[z*bplane+i] {
-				s[i] = segAir
+	return out
+}
+
+// fillHoles gives label l to the unlabelled pixels of a slice that label l
+// encloses: those the border of l's bounding box (grown by one pixel)
+// cannot reach without crossing l.
+func fillHoles(out, seg []uint8, ny, nx int, l uint8, q *[]int32) {
+	y0, y1, x0, x1 := ny, -1, nx, -1
+	for y := range ny {
+		for x, v := range out[y*nx : (y+1)*nx] {
+			if v == l {
+				y0, y1 = min(y0, y), max(y1, y)
+				x0, x1 = min(x0, x), max(x1, x)
 			}
 		}
-		floodBorder(s, bs[1], bs[2], q)
-		for i, v := range s {
-			if v == segAir {
-				fine[z*bplane+i] = true
+	}
+	if y1 < 0 {
+		return
+	}
+	h, w := y1-y0+3, x1-x0+3
+	s := make([]uint8, h*w)
+	for i := range s {
+		s[i] = segAir // the frame, and everything not l, can be flooded
+	}
+	for y := range h - 2 {
+		for x := range w - 2 {
+			if out[(y0+y)*nx+x0+x] == l {
+				s[(y+1)*w+x+1] = segTissue
 			}
 		}
-	})
-	x0, x1 := max(lo[2], 0), min(hi[2], nx-1)
-	for z := max(lo[0], 0); z <= min(hi[0], nz-1); z++ {
-		for y := max(lo[1], 0); y <= min(hi[1], ny-1); y++ {
-			frow := fine[(z-lo[0])*bplane+(y-lo[1])*bs[2]:][:bs[2]]
-			base := z*plane + y*nx
-			for x := x0; x <= x1; x++ {
-				if frow[x-lo[2]] {
-					set(base + x)
-				}
+	}
+	floodBorder(s, h, w, q)
+	for y := range h - 2 {
+		for x := range w - 2 {
+			i := (y0+y)*nx + x0 + x
+			if s[(y+1)*w+x+1] == segAir && out[i] == 0 && seg[i] != segOutside {
+				out[i] = l
 			}
 		}
 	}

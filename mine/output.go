@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -36,7 +35,7 @@ type Output struct {
 	// Overwrite allows a non-empty DIR.
 	Overwrite bool
 	Workers   int
-	// Progress is called as patches are written.
+	// Progress is called as scans are finished (done of total scans).
 	Progress func(done, total int)
 }
 
@@ -170,11 +169,15 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		}
 	}
 
-	// Phase 1: sampling, scan by scan.
+	// Each worker takes whole scans: it maps the scan once, draws its
+	// samples, and cuts them while its chunks are hot in the cache.
 	perScan := make([][]Sample, len(scans))
 	reasons := make([]string, len(scans))
 	failures := make([]error, len(scans))
+	var mu sync.Mutex
+	done := 0
 	err = forEach(ctx, len(scans), o.Workers, func(i int) {
+		t0 := time.Now()
 		v, err := st.OpenVolume(scans[i].UID)
 		if err != nil {
 			failures[i] = err
@@ -182,12 +185,30 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		}
 		defer v.Close()
 		perScan[i], reasons[i], failures[i] = k.sample(ctx, v, scans[i])
+		t1 := time.Now()
+		if failures[i] == nil {
+			failures[i] = cutScan(ctx, v, perScan[i], o, win)
+		}
+		if failures[i] != nil {
+			// A scan whose data cannot be read loses its patches, not the run.
+			for _, s := range perScan[i] {
+				os.Remove(filepath.Join(o.Dir, s.File))
+			}
+			perScan[i] = nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		res.Sampling += t1.Sub(t0)
+		res.Writing += time.Since(t1)
+		done++
+		if o.Progress != nil {
+			o.Progress(done, len(scans))
+		}
 	})
 	if err != nil {
 		return nil, err
 	}
 	var all []Sample
-	var owner []int // scan of each sample
 	for i := range scans {
 		switch {
 		case failures[i] != nil:
@@ -196,64 +217,9 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 			res.Skipped = append(res.Skipped, Skip{scans[i].UID, reasons[i]})
 		default:
 			res.Scans++
-			for _, s := range perScan[i] {
-				all = append(all, s)
-				owner = append(owner, i)
-			}
+			all = append(all, perScan[i]...)
 		}
 	}
-	res.Sampling = time.Since(start)
-
-	// Phase 2: cut and write. Each worker takes whole scans, so a scan's
-	// chunks are decoded once and stay in the cache while it is cut.
-	t1 := time.Now()
-	first := make([]int, len(scans)+1) // samples of scan i are first[i]…first[i+1]-1
-	for j, i := range owner {
-		first[i+1] = j + 1
-	}
-	for i := 1; i <= len(scans); i++ {
-		first[i] = max(first[i], first[i-1])
-	}
-	var mu sync.Mutex
-	done := 0
-	errs := make([]error, len(scans))
-	var preview []previewTile
-	previewEvery := max(1, len(all)/64)
-	err = forEach(ctx, len(scans), o.Workers, func(i int) {
-		if first[i] == first[i+1] {
-			return
-		}
-		errs[i] = cutScan(ctx, st, scans[i].UID, all[first[i]:first[i+1]], o, win, func(j int, hu []int16) {
-			mu.Lock()
-			defer mu.Unlock()
-			j += first[i]
-			if o.Preview != "" && j%previewEvery == 0 && len(preview) < 64 {
-				preview = append(preview, newTile(j, all[j], hu, o.Size, win))
-			}
-			done++
-			if o.Progress != nil {
-				o.Progress(done, len(all))
-			}
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	// A scan whose data cannot be read loses its patches, not the run.
-	var kept []Sample
-	for i := range scans {
-		if errs[i] != nil {
-			res.Failed = append(res.Failed, Skip{scans[i].UID, errs[i].Error()})
-			res.Scans--
-			for _, s := range all[first[i]:first[i+1]] {
-				os.Remove(filepath.Join(o.Dir, s.File))
-			}
-			continue
-		}
-		kept = append(kept, all[first[i]:first[i+1]]...)
-	}
-	all = kept
-	res.Writing = time.Since(t1)
 	res.Patches = len(all)
 
 	res.Index = filepath.Join(o.Dir, k.index)
@@ -267,7 +233,15 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		}
 	}
 	if o.Preview != "" {
-		sort.Slice(preview, func(a, b int) bool { return preview[a].n < preview[b].n })
+		var preview []previewTile
+		every := max(1, len(all)/64)
+		for j := 0; j < len(all) && len(preview) < 64; j += every {
+			t, err := tileFromFile(j, all[j], o, win)
+			if err != nil {
+				return nil, err
+			}
+			preview = append(preview, t)
+		}
 		if err := writePreview(o.Preview, preview, o.Size); err != nil {
 			return nil, fmt.Errorf("preview %s: %w", o.Preview, err)
 		}
@@ -281,16 +255,11 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	return res, writeRunJSON(res.RunJSON, st, k.name, o, params, res)
 }
 
-// cutScan cuts and writes one scan's patches; done is told of each.
-func cutScan(ctx context.Context, st *store.Store, uid string, samples []Sample, o Output, win *Window, done func(j int, hu []int16)) error {
-	v, err := st.OpenVolume(uid)
-	if err != nil {
-		return err
-	}
-	defer v.Close()
+// cutScan cuts and writes one scan's patches.
+func cutScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window) error {
 	hu := make([]int16, o.Size*o.Size*o.Size)
 	buf := make([]byte, 0, len(hu)*o.DType.Size())
-	for j, s := range samples {
+	for _, s := range samples {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -301,7 +270,6 @@ func cutScan(ctx context.Context, st *store.Store, uid string, samples []Sample,
 		if err := writePatch(filepath.Join(o.Dir, s.File), o, buf); err != nil {
 			return err
 		}
-		done(j, hu)
 	}
 	return nil
 }

@@ -1,12 +1,14 @@
 package mine
 
 import (
+	"encoding/binary"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -17,27 +19,65 @@ import (
 	"voxmine/internal/atomicfile"
 )
 
-// previewTile is the centre axial slice of one patch, windowed to grey.
+// previewTile is the centre axial slice of one patch as grey levels.
 type previewTile struct {
 	n     int // the patch's place in the index
 	label string
 	gray  []uint8
 }
 
-func newTile(n int, s Sample, hu []int16, size int, w *Window) previewTile {
+// tileFromFile reads the centre slice of patch n back from its file and
+// turns it into grey levels through the run's window.
+func tileFromFile(n int, s Sample, o Output, w *Window) (previewTile, error) {
+	b, err := os.ReadFile(filepath.Join(o.Dir, s.File))
+	if err != nil {
+		return previewTile{}, err
+	}
+	size := o.Size
+	es := o.DType.Size()
+	data := b[len(NPYHeader(o.DType, size, size, size)):]
 	t := previewTile{n: n, gray: make([]uint8, size*size)}
 	z := size / 2
 	for i := range size * size {
-		v := float64(hu[z*size*size+i])
-		f := (min(max(v, w.Lo), w.Hi) - w.Lo) / (w.Hi - w.Lo)
-		t.gray[i] = uint8(f*255 + 0.5)
+		p := data[(z*size*size+i)*es:]
+		var f float64
+		switch o.DType {
+		case F16:
+			f = float64(half(binary.LittleEndian.Uint16(p)))
+		case F32:
+			f = float64(math.Float32frombits(binary.LittleEndian.Uint32(p)))
+		default:
+			f = (min(max(float64(int16(binary.LittleEndian.Uint16(p))), w.Lo), w.Hi) - w.Lo) / (w.Hi - w.Lo)
+		}
+		t.gray[i] = uint8(min(max(f, 0), 1)*255 + 0.5)
 	}
 	uid := s.UID
 	if len(uid) > 6 {
 		uid = ".." + uid[len(uid)-5:]
 	}
 	t.label = fmt.Sprintf("#%d %s", n, uid)
-	return t
+	return t, nil
+}
+
+// half converts IEEE 754 binary16 to float32.
+func half(h uint16) float32 {
+	sign := uint32(h&0x8000) << 16
+	exp := uint32(h>>10) & 0x1f
+	mant := uint32(h & 0x3ff)
+	switch exp {
+	case 0: // zero or subnormal
+		return math.Float32frombits(sign) + float32(mant)*float32(math.Ldexp(1, -24))*sign1(sign)
+	case 0x1f:
+		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
+	}
+	return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
+}
+
+func sign1(sign uint32) float32 {
+	if sign != 0 {
+		return -1
+	}
+	return 1
 }
 
 // writePreview lays the tiles out in a grid, each with its index number

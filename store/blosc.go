@@ -211,10 +211,7 @@ func bloscDecode(dst, src, shuf []byte) ([]byte, error) {
 func shuffleBytes(dst, src []byte, typesize int) {
 	n := len(src) / typesize
 	if typesize == 2 {
-		lo, hi := dst[:n], dst[n:2*n]
-		for i := range n {
-			lo[i], hi[i] = src[2*i], src[2*i+1]
-		}
+		shuffle2(dst[:n], dst[n:2*n], src)
 	} else {
 		for i := range n {
 			for j := range typesize {
@@ -229,10 +226,7 @@ func shuffleBytes(dst, src []byte, typesize int) {
 func unshuffleBytes(dst, src []byte, typesize int) {
 	n := len(src) / typesize
 	if typesize == 2 {
-		lo, hi := src[:n], src[n:2*n]
-		for i := range n {
-			dst[2*i], dst[2*i+1] = lo[i], hi[i]
-		}
+		unshuffle2(dst, src[:n], src[n:2*n])
 	} else {
 		for i := range n {
 			for j := range typesize {
@@ -248,4 +242,49 @@ func grow(b []byte, n int) []byte {
 		return make([]byte, n)
 	}
 	return b[:n]
+}
+
+// unshuffle2 interleaves the low and high byte planes of int16 values,
+// four values per step: each plane's 4 bytes are spread to every other
+// byte of a uint64 and the two are or-ed together.
+func unshuffle2(dst, lo, hi []byte) {
+	n := len(lo)
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		l := spread4(binary.LittleEndian.Uint32(lo[i:]))
+		h := spread4(binary.LittleEndian.Uint32(hi[i:]))
+		binary.LittleEndian.PutUint64(dst[2*i:], l|h<<8)
+	}
+	for ; i < n; i++ {
+		dst[2*i], dst[2*i+1] = lo[i], hi[i]
+	}
+}
+
+// spread4 moves byte k of x to byte 2k of the result.
+func spread4(x uint32) uint64 {
+	v := uint64(x)
+	v = (v | v<<16) & 0x0000ffff0000ffff
+	return (v | v<<8) & 0x00ff00ff00ff00ff
+}
+
+// shuffle2 splits int16 values into their low and high byte planes, four
+// values per step (the inverse of unshuffle2).
+func shuffle2(lo, hi, src []byte) {
+	n := len(lo)
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		v := binary.LittleEndian.Uint64(src[2*i:])
+		binary.LittleEndian.PutUint32(lo[i:], gather4(v))
+		binary.LittleEndian.PutUint32(hi[i:], gather4(v>>8))
+	}
+	for ; i < n; i++ {
+		lo[i], hi[i] = src[2*i], src[2*i+1]
+	}
+}
+
+// gather4 collects bytes 0, 2, 4 and 6 of v into a uint32.
+func gather4(v uint64) uint32 {
+	v &= 0x00ff00ff00ff00ff
+	v = (v | v>>8) & 0x0000ffff0000ffff
+	return uint32(v | v>>16)
 }

@@ -107,3 +107,23 @@ func FuzzBloscDecode(f *testing.F) {
 		bloscDecode(make([]byte, n), frame, nil) // must not panic
 	})
 }
+
+func TestShuffleOddLengths(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 64, 65535, 65536} {
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(i*7 + 3)
+		}
+		mid, back := make([]byte, n), make([]byte, n)
+		shuffleBytes(mid, src, 2)
+		for i := range n / 2 {
+			if mid[i] != src[2*i] || mid[n/2+i] != src[2*i+1] {
+				t.Fatalf("n=%d: shuffle wrong at %d", n, i)
+			}
+		}
+		unshuffleBytes(back, mid, 2)
+		if !bytes.Equal(back, src) {
+			t.Fatalf("n=%d: round trip differs", n)
+		}
+	}
+}

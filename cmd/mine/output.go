@@ -68,7 +68,7 @@ func withProgress(o *mine.Output, stderr io.Writer, quiet bool) func() {
 	var p *cli.Progress
 	o.Progress = func(done, total int) {
 		if p == nil {
-			p = cli.NewProgress(stderr, total, "patches", quiet)
+			p = cli.NewProgress(stderr, total, "scans", quiet)
 		}
 		p.Set(done)
 	}
