@@ -57,40 +57,43 @@ func SegmentLungs(hu []int16, shape [3]int, spacing [3]float64) []uint8 {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
 	seg := make([]uint8, len(hu))
-	for i, v := range hu {
-		if v < airHU {
-			seg[i] = segAir
-		}
-	}
 	workers := runtime.GOMAXPROCS(0)
 	parallelSlices(nz, workers, func(z int, q *[]int32) {
-		floodBorder(seg[z*plane:(z+1)*plane], ny, nx, q)
+		s, h := seg[z*plane:(z+1)*plane], hu[z*plane:(z+1)*plane]
+		for i, v := range h {
+			if v < airHU {
+				s[i] = segAir
+			}
+		}
+		floodBorder(s, ny, nx, q)
 	})
 	growAirway(seg, hu, shape)
 
 	// 3-D components of the inside air, largest first.
 	comps := components3D(seg, shape)
 	out := make([]uint8, len(hu))
-	for i, v := range seg {
-		if v == segAirway {
-			out[i] = store.LabelAirway
+	parallelSlices(nz, workers, func(z int, _ *[]int32) {
+		for i, v := range seg[z*plane : (z+1)*plane] {
+			if v == segAirway {
+				out[z*plane+i] = store.LabelAirway
+			}
 		}
-	}
+	})
 	if len(comps) == 0 {
 		return out
 	}
-	lungs := [][]int32{comps[0].voxels}
+	lungs := []component{comps[0]}
 	if len(comps) > 1 && len(comps[1].voxels)*5 >= len(comps[0].voxels) {
-		lungs = append(lungs, comps[1].voxels)
+		lungs = append(lungs, comps[1])
 	} else {
-		lungs = splitAlongX(comps[0].voxels, nx)
+		lungs = splitAlongX(comps[0], nx)
 	}
 	// Label 3 goes to the lung at the smaller x index.
-	sort.Slice(lungs, func(i, j int) bool { return meanX(lungs[i], nx) < meanX(lungs[j], nx) })
+	sort.Slice(lungs, func(i, j int) bool { return lungs[i].lo[2]+lungs[i].hi[2] < lungs[j].lo[2]+lungs[j].hi[2] })
 	labels := make([]uint8, len(lungs))
-	for k, vox := range lungs {
+	for k, c := range lungs {
 		labels[k] = uint8(store.LabelLungA + k)
-		for _, i := range vox {
+		for _, i := range c.voxels {
 			out[i] = labels[k]
 		}
 	}
@@ -98,11 +101,11 @@ func SegmentLungs(hu []int16, shape [3]int, spacing [3]float64) []uint8 {
 	// nothing else is.
 	added := make([][]int32, len(lungs))
 	var wg sync.WaitGroup
-	for k, vox := range lungs {
+	for k, c := range lungs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			added[k] = closing(vox, shape, closeRadius, closeCell)
+			added[k] = closing(out, labels[k], c.lo, c.hi, shape, closeRadius, closeCell)
 		}()
 	}
 	wg.Wait()
@@ -114,8 +117,14 @@ func SegmentLungs(hu []int16, shape [3]int, spacing [3]float64) []uint8 {
 		}
 	}
 	parallelSlices(nz, workers, func(z int, q *[]int32) {
-		for _, l := range labels {
-			fillHoles(out[z*plane:(z+1)*plane], seg[z*plane:(z+1)*plane], ny, nx, l, q)
+		for k, l := range labels {
+			// Label l lies within its lung's box grown by what the closing adds.
+			g := closeRadius + closeCell
+			if z < lungs[k].lo[0]-g || z > lungs[k].hi[0]+g {
+				continue
+			}
+			win := [4]int{max(0, lungs[k].lo[1]-g), min(ny-1, lungs[k].hi[1]+g), max(0, lungs[k].lo[2]-g), min(nx-1, lungs[k].hi[2]+g)}
+			fillHoles(out[z*plane:(z+1)*plane], seg[z*plane:(z+1)*plane], nx, win, l, q)
 		}
 	})
 	return out
@@ -288,7 +297,11 @@ func growAirway(seg []uint8, hu []int16, shape [3]int) {
 	}
 }
 
-type component struct{ voxels []int32 }
+// component is a 3-D connected set of voxels and its bounding box.
+type component struct {
+	voxels []int32
+	lo, hi [3]int // z, y, x, inclusive
+}
 
 // components3D returns the 6-connected components of segAir voxels,
 // largest first, marking visited voxels segSeen.
@@ -302,10 +315,13 @@ func components3D(seg []uint8, shape [3]int) []component {
 		}
 		seg[i] = segSeen
 		vox := []int32{int32(i)}
+		lo, hi := [3]int{nz, ny, nx}, [3]int{-1, -1, -1}
 		for h := 0; h < len(vox); h++ {
 			p := int(vox[h])
 			z, r := p/plane, p%plane
 			y, x := r/nx, r%nx
+			lo = [3]int{min(lo[0], z), min(lo[1], y), min(lo[2], x)}
+			hi = [3]int{max(hi[0], z), max(hi[1], y), max(hi[2], x)}
 			try := func(n int) {
 				if seg[n] == segAir {
 					seg[n] = segSeen
@@ -332,24 +348,17 @@ func components3D(seg []uint8, shape [3]int) []component {
 			}
 		}
 		if len(vox) >= 1000 { // a cubic centimetre: smaller pockets are not lung
-			out = append(out, component{vox})
+			out = append(out, component{vox, lo, hi})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return len(out[i].voxels) > len(out[j].voxels) })
 	return out
 }
 
-func meanX(vox []int32, nx int) float64 {
-	s := 0.0
-	for _, v := range vox {
-		s += float64(int(v) % nx)
-	}
-	return s / float64(max(1, len(vox)))
-}
-
 // splitAlongX cuts one component holding both lungs at the x column with
 // the fewest voxels in its middle half.
-func splitAlongX(vox []int32, nx int) [][]int32 {
+func splitAlongX(c component, nx int) []component {
+	vox := c.voxels
 	hist := make([]int, nx)
 	lo, hi := nx, 0
 	for _, v := range vox {
@@ -363,36 +372,30 @@ func splitAlongX(vox []int32, nx int) [][]int32 {
 			cut, best = x, hist[x]
 		}
 	}
-	var a, b []int32
+	a, b := c, c
+	a.voxels, b.voxels = nil, nil
+	a.hi[2], b.lo[2] = cut-1, cut
 	for _, v := range vox {
 		if int(v)%nx < cut {
-			a = append(a, v)
+			a.voxels = append(a.voxels, v)
 		} else {
-			b = append(b, v)
+			b.voxels = append(b.voxels, v)
 		}
 	}
-	return [][]int32{a, b}
+	return []component{a, b}
 }
 
-// closing returns the voxels that closing a lung's voxels with a ball of
-// radius r (mm) adds. It works on a grid of cell-mm cells (a cell holds
-// lung if any of its voxels does; cell³ times less work for the distance
-// transforms) and returns the voxels of the cells the closing adds that
-// hold no lung at all; the hole fill on the 1 mm grid then takes the
-// vessels those cells missed. The grid covers the lung's bounding box
-// grown by r + cell, reaching past the volume where it must so that the
-// volume's edge does not erode the lung.
-func closing(vox []int32, shape [3]int, r, cell int) []int32 {
+// closing returns the voxels that closing label l of out (lying within
+// the box lo…hi) with a ball of radius r (mm) adds. It works on a grid of
+// cell-mm cells (a cell holds lung if any of its voxels does; cell³ times
+// less work for the distance transforms) and returns the voxels of the
+// cells the closing adds that hold no lung at all; the hole fill on the
+// 1 mm grid then takes the vessels those cells missed. The grid covers the
+// box grown by r + cell, reaching past the volume where it must so that
+// the volume's edge does not erode the lung.
+func closing(out []uint8, l uint8, lo, hi [3]int, shape [3]int, r, cell int) []int32 {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
-	lo := [3]int{nz, ny, nx}
-	hi := [3]int{-1, -1, -1}
-	for _, v := range vox {
-		c := [3]int{int(v) / plane, int(v) % plane / nx, int(v) % nx}
-		for k := range 3 {
-			lo[k], hi[k] = min(lo[k], c[k]), max(hi[k], c[k])
-		}
-	}
 	var cs [3]int // cells along z, y, x
 	for k := range 3 {
 		lo[k] -= r + cell
@@ -401,9 +404,20 @@ func closing(vox []int32, shape [3]int, r, cell int) []int32 {
 	}
 	cplane := cs[1] * cs[2]
 	coarse := make([]bool, cs[0]*cplane)
-	for _, v := range vox {
-		z, y, x := (int(v)/plane-lo[0])/cell, (int(v)%plane/nx-lo[1])/cell, (int(v)%nx-lo[2])/cell
-		coarse[z*cplane+y*cs[2]+x] = true
+	xcell := make([]int, nx) // cell column of each x, for a raster scan without divisions
+	for x := range nx {
+		xcell[x] = (x - lo[2]) / cell
+	}
+	for z := max(lo[0], 0); z <= min(hi[0], nz-1); z++ {
+		for y := max(lo[1], 0); y <= min(hi[1], ny-1); y++ {
+			crow := coarse[((z-lo[0])/cell)*cplane+((y-lo[1])/cell)*cs[2]:]
+			row := out[z*plane+y*nx : z*plane+y*nx+nx]
+			for x := max(lo[2], 0); x <= min(hi[2], nx-1); x++ {
+				if row[x] == l {
+					crow[xcell[x]] = true
+				}
+			}
+		}
 	}
 	dist := make([]float32, len(coarse))
 	rr := float32(r*r) / float32(cell*cell) // the radius in cells, squared
@@ -413,7 +427,7 @@ func closing(vox []int32, shape [3]int, r, cell int) []int32 {
 		dilated[i] = d <= rr
 	}
 	sqDistance(func(i int) bool { return !dilated[i] }, cs, dist, 1)
-	var out []int32
+	var add []int32
 	for c, d := range dist {
 		if coarse[c] || d <= rr {
 			continue // lung already, or not added by the closing
@@ -423,23 +437,25 @@ func closing(vox []int32, shape [3]int, r, cell int) []int32 {
 			for y := lo[1] + cy*cell; y < lo[1]+(cy+1)*cell; y++ {
 				for x := lo[2] + cx*cell; x < lo[2]+(cx+1)*cell; x++ {
 					if z >= 0 && y >= 0 && x >= 0 && z < nz && y < ny && x < nx {
-						out = append(out, int32(z*plane+y*nx+x))
+						add = append(add, int32(z*plane+y*nx+x))
 					}
 				}
 			}
 		}
 	}
-	return out
+	return add
 }
 
 // fillHoles gives label l to the unlabelled pixels of a slice that label l
 // encloses: those the border of l's bounding box (grown by one pixel)
-// cannot reach without crossing l.
-func fillHoles(out, seg []uint8, ny, nx int, l uint8, q *[]int32) {
-	y0, y1, x0, x1 := ny, -1, nx, -1
-	for y := range ny {
-		for x, v := range out[y*nx : (y+1)*nx] {
-			if v == l {
+// cannot reach without crossing l. win (y0, y1, x0, x1) bounds where l
+// can be.
+func fillHoles(out, seg []uint8, nx int, win [4]int, l uint8, q *[]int32) {
+	y0, y1, x0, x1 := win[1]+1, -1, win[3]+1, -1
+	for y := win[0]; y <= win[1]; y++ {
+		row := out[y*nx : y*nx+nx]
+		for x := win[2]; x <= win[3]; x++ {
+			if row[x] == l {
 				y0, y1 = min(y0, y), max(y1, y)
 				x0, x1 = min(x0, x), max(x1, x)
 			}
