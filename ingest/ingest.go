@@ -350,6 +350,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s ScanFile, o Options, work
 	}
 	res.Timing.Write = time.Since(t3)
 	res.Status = "ingested"
+	runtime.GC() // this scan's arrays are garbage: free them before the next source arrives
 	return res
 }
 

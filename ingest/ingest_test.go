@@ -332,3 +332,47 @@ func TestShardOfIsAPartition(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskOfAnotherGeometry: a mask that does not lie on its scan's grid
+// fails that scan, with both files named, and not the others.
+func TestMaskOfAnotherGeometry(t *testing.T) {
+	orig, tr := small(t)
+	src := filepath.Join(t.TempDir(), "src")
+	if err := os.CopyFS(src, os.DirFS(orig)); err != nil {
+		t.Fatal(err)
+	}
+	var victim *synth.ScanTruth
+	for i := range tr.Scans {
+		if tr.Scans[i].Variant == "" {
+			victim = &tr.Scans[i]
+			break
+		}
+	}
+	mhd := filepath.Join(src, victim.MaskPath)
+	b, _ := os.ReadFile(mhd)
+	b = []byte(strings.Replace(string(b), "ElementSpacing = ", "ElementSpacing = 0.5 0.5 0.5\nX = ", 1))
+	if err := os.WriteFile(mhd, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ingest.Run(context.Background(), options(src, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := map[string]bool{}
+	for _, s := range tr.Scans {
+		broken[s.UID] = synth.IsBroken(s.Variant)
+	}
+	for _, r := range rep.Results {
+		switch {
+		case r.UID == victim.UID:
+			if r.Status != "failed" || !strings.Contains(r.Err.Error(), "does not fit scan") || !strings.Contains(r.Err.Error(), victim.UID) {
+				t.Errorf("victim: %s %v", r.Status, r.Err)
+			}
+		case r.Status == "failed" && !broken[r.UID]:
+			t.Errorf("%s failed too: %v", r.UID, r.Err)
+		}
+	}
+	if rep.Count("ingested") != len(tr.Scans)-4 {
+		t.Errorf("%d ingested, want all but the 3 broken scans and the victim", rep.Count("ingested"))
+	}
+}
