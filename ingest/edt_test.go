@@ -1,0 +1,40 @@
+package ingest
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSqDistance compares the separable transform with brute force on
+// random sparse sets, on shapes that are not multiples of the block.
+func TestSqDistance(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, shape := range [][3]int{{5, 7, 9}, {17, 3, 33}, {1, 1, 40}, {9, 20, 1}} {
+		n := shape[0] * shape[1] * shape[2]
+		fg := make([]bool, n)
+		for i := range fg {
+			fg[i] = r.IntN(15) == 0
+		}
+		fg[n/2] = true
+		got := make([]float32, n)
+		for _, workers := range []int{1, 3} {
+			sqDistance(func(i int) bool { return fg[i] }, shape, got, workers)
+			for i := range n {
+				z, y, x := i/(shape[1]*shape[2]), i/shape[2]%shape[1], i%shape[2]
+				best := -1
+				for j := range n {
+					if !fg[j] {
+						continue
+					}
+					dz, dy, dx := z-j/(shape[1]*shape[2]), y-j/shape[2]%shape[1], x-j%shape[2]
+					if d := dz*dz + dy*dy + dx*dx; best < 0 || d < best {
+						best = d
+					}
+				}
+				if got[i] != float32(best) {
+					t.Fatalf("shape %v workers %d voxel %d: %v, brute force %d", shape, workers, i, got[i], best)
+				}
+			}
+		}
+	}
+}
