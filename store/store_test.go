@@ -489,3 +489,21 @@ func TestCatalogJSON(t *testing.T) {
 		t.Errorf("catalog: %+v", c.Scans)
 	}
 }
+
+// TestWarmReadDoesNotAllocate: once a box's chunks are cached, reading it
+// again allocates nothing.
+func TestWarmReadDoesNotAllocate(t *testing.T) {
+	sc := testScan("a", [3]int{64, 64, 64}, 1, true)
+	s, _ := Open(writeTestStore(t, sc))
+	v, err := s.OpenVolume("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	buf := make([]int16, 40*40*40)
+	box := Cube(10, 10, 10, 40)
+	v.ReadHU(box, 0, buf)
+	if n := testing.AllocsPerRun(20, func() { v.ReadHU(box, 0, buf) }); n != 0 {
+		t.Errorf("a warm read allocates %.0f times", n)
+	}
+}

@@ -161,6 +161,7 @@ func placeScan(dir, uid string, i int, nodules []NoduleTruth, mirrored bool, o P
 			}
 		}
 	}
+	st.fillVoxels()
 	st.Path = filepath.Join("subset0", uid+".mhd")
 	h := &ingest.Header{DimSize: st.Size, Spacing: st.Spacing, Origin: st.Origin, Direction: st.Direction}
 	return st, ingest.WriteImage(filepath.Join(dir, st.Path), h, hu, ingest.WriteOptions{})

@@ -189,6 +189,7 @@ func writeScan(dir string, o Options, i int, variant string) (*ScanTruth, error)
 	for _, l := range a.lungs {
 		st.Lungs = append(st.Lungs, LungTruth{Label: l.label, CX: l.cx, CY: l.cy, RX: l.rx, RY: l.ry, Z0: l.z0, Z1: l.z1})
 	}
+	st.fillVoxels()
 	hu, mask := rasterize(o.Seed, i, st, a)
 	for _, m := range mask {
 		if m == 3 || m == 4 {

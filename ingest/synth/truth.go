@@ -69,6 +69,10 @@ type NoduleTruth struct {
 	Diameter float64 `json:"diameter_mm"`
 	Pleural  bool    `json:"touches_pleura,omitempty"`
 	Label    uint8   `json:"lung_label,omitempty"`
+	// Voxel is the nearest voxel (z, y, x) of the scan as written; Voxel1mm
+	// the nearest voxel of its 1 mm grid (same origin and direction).
+	Voxel    [3]int `json:"voxel_zyx"`
+	Voxel1mm [3]int `json:"voxel_zyx_1mm"`
 }
 
 // Candidate is a candidates.csv row.
@@ -80,9 +84,13 @@ type Candidate struct {
 // VoxelZYX returns the nearest voxel of world point p on a grid with this
 // scan's origin and direction and the given spacing (1 mm for the store).
 func (s *ScanTruth) VoxelZYX(p [3]float64, spacing float64) [3]int {
+	return s.voxelOf(p, [3]float64{spacing, spacing, spacing})
+}
+
+func (s *ScanTruth) voxelOf(p [3]float64, spacing [3]float64) [3]int {
 	var idx [3]int
 	for k := range 3 {
-		c := s.Direction[4*k] * (p[k] - s.Origin[k]) / spacing
+		c := s.Direction[4*k] * (p[k] - s.Origin[k]) / spacing[k]
 		idx[2-k] = int(c + 0.5)
 		if c < -0.5 {
 			idx[2-k] = int(c - 0.5)
@@ -102,4 +110,14 @@ func ReadTruth(path string) (*Truth, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return t, nil
+}
+
+// fillVoxels sets the voxel coordinates of every nodule and finding.
+func (s *ScanTruth) fillVoxels() {
+	for _, list := range [][]NoduleTruth{s.Nodules, s.Excluded} {
+		for i := range list {
+			list[i].Voxel = s.voxelOf(list[i].World, s.Spacing)
+			list[i].Voxel1mm = s.VoxelZYX(list[i].World, 1)
+		}
+	}
 }
