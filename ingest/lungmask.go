@@ -194,104 +194,97 @@ func floodBorder(s []uint8, ny, nx int, q *[]int32) {
 }
 
 // growAirway finds the trachea in the top slice with inside air and
-// follows the airway down, slice by slice, marking it segAirway.
+// follows the airway down, slice by slice, marking it segAirway. Below the
+// first slice only the lumen blobs that overlap the airway above matter,
+// so they are found by flooding from those pixels: the work is
+// proportional to the airway, not to the slices.
 func growAirway(seg []uint8, hu []int16, shape [3]int) {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
 	lumen := func(i int) bool { return seg[i] == segAir && hu[i] < lumenHU }
-	comp := make([]int32, plane)
-	var prev []bool // airway of the slice above
+	mark := make([]uint32, plane) // mark[p] == stamp: seen in this slice
+	stamp := uint32(0)
+	var prev []int32 // airway pixels of the slice above
 	var queue []int32
+	// blob floods the lumen blob of slice base holding p.
+	blob := func(base, p int) []int32 {
+		var px []int32
+		queue = append(queue[:0], int32(p))
+		mark[p] = stamp
+		for len(queue) > 0 {
+			q := int(queue[len(queue)-1])
+			queue = queue[:len(queue)-1]
+			px = append(px, int32(q))
+			x, y := q%nx, q/nx
+			for _, n := range [4]int{q - 1, q + 1, q - nx, q + nx} {
+				if (n == q-1 && x == 0) || (n == q+1 && x == nx-1) || (n == q-nx && y == 0) || (n == q+nx && y == ny-1) {
+					continue
+				}
+				if mark[n] != stamp && lumen(base+n) {
+					mark[n] = stamp
+					queue = append(queue, int32(n))
+				}
+			}
+		}
+		return px
+	}
 	for z := nz - 1; z >= 0; z-- {
 		base := z * plane
-		for i := range comp {
-			comp[i] = -1
-		}
-		type blob struct {
-			pixels  []int32
-			touches bool
-			cx, cy  float64
-		}
-		var blobs []blob
-		for i := range plane {
-			if comp[i] >= 0 || !lumen(base+i) {
-				continue
-			}
-			id := int32(len(blobs))
-			b := blob{}
-			queue = append(queue[:0], int32(i))
-			comp[i] = id
-			for len(queue) > 0 {
-				p := int(queue[len(queue)-1])
-				queue = queue[:len(queue)-1]
-				b.pixels = append(b.pixels, int32(p))
-				b.cx += float64(p % nx)
-				b.cy += float64(p / nx)
-				if prev != nil && prev[p] {
-					b.touches = true
-				}
-				x, y := p%nx, p/nx
-				for _, n := range [4]int{p - 1, p + 1, p - nx, p + nx} {
-					if (n == p-1 && x == 0) || (n == p+1 && x == nx-1) || (n == p-nx && y == 0) || (n == p+nx && y == ny-1) {
-						continue
-					}
-					if comp[n] < 0 && lumen(base+n) {
-						comp[n] = id
-						queue = append(queue, int32(n))
-					}
-				}
-			}
-			b.cx /= float64(len(b.pixels))
-			b.cy /= float64(len(b.pixels))
-			blobs = append(blobs, b)
-		}
-		next := make([]bool, plane)
-		found := false
+		stamp++
+		var next []int32
 		if prev == nil {
 			// The start: the trachea is the one mid-sized lumen blob of the
 			// first slice that has any, nearest the middle of the slice.
-			best, bestD := -1, 0.0
-			for k, b := range blobs {
-				if len(b.pixels) < 20 || len(b.pixels) > maxAirwayArea {
+			var best []int32
+			bestD, any := 0.0, false
+			for p := range plane {
+				if mark[p] == stamp || !lumen(base+p) {
 					continue
 				}
-				dx, dy := b.cx-float64(nx)/2, b.cy-float64(ny)/2
-				if d := dx*dx + dy*dy; best < 0 || d < bestD {
-					best, bestD = k, d
+				any = true
+				px := blob(base, p)
+				if len(px) < 20 || len(px) > maxAirwayArea {
+					continue
+				}
+				cx, cy := 0.0, 0.0
+				for _, q := range px {
+					cx += float64(int(q) % nx)
+					cy += float64(int(q) / nx)
+				}
+				dx, dy := cx/float64(len(px))-float64(nx)/2, cy/float64(len(px))-float64(ny)/2
+				if d := dx*dx + dy*dy; best == nil || d < bestD {
+					best, bestD = px, d
 				}
 			}
-			if best < 0 {
-				if len(blobs) > 0 {
+			if best == nil {
+				if any {
 					return // air at the top, but nothing like a trachea
 				}
 				continue
 			}
-			blobs = []blob{{pixels: blobs[best].pixels, touches: true}}
-		}
-		area := 0
-		for _, b := range blobs {
-			if b.touches && len(b.pixels) <= maxAirwayArea {
-				area += len(b.pixels)
+			next = best
+		} else {
+			area := 0
+			for _, p := range prev {
+				if mark[p] == stamp || !lumen(base+int(p)) {
+					continue
+				}
+				px := blob(base, int(p))
+				if len(px) > maxAirwayArea {
+					continue // one blob this large is a lung, not a bronchus
+				}
+				area += len(px)
+				next = append(next, px...)
 			}
-		}
-		if area > maxAirwayArea {
-			return // leaking into a lung: stop here
-		}
-		for _, b := range blobs {
-			if !b.touches || len(b.pixels) > maxAirwayArea {
-				continue
+			if area > maxAirwayArea {
+				return // leaking into a lung: stop here
 			}
-			found = true
-			for _, p := range b.pixels {
-				next[p] = true
-				seg[base+int(p)] = segAirway
-			}
-		}
-		if !found {
-			if prev != nil {
+			if len(next) == 0 {
 				return
 			}
-			continue
+		}
+		for _, p := range next {
+			seg[base+int(p)] = segAirway
 		}
 		prev = next
 	}
