@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -340,14 +341,17 @@ func ingestOne(ctx context.Context, w *store.Writer, s ScanFile, o Options, work
 		UID: s.UID, Grid: grid, PadHU: o.PadHU, LabelSource: labelSource,
 		Source: store.Source{Path: abs(s.Path), MaskPath: abs(s.Mask), Geometry: src, ElementType: h.ElementType, Fingerprint: fp},
 	}
-	if labels != nil {
-		info.Flags = PlausibilityFlags(labels)
-		res.Flags = info.Flags
-	}
-	if _, err := w.Put(ctx, &store.Scan{Info: info, HU: vol, Labels: labels}); err != nil {
+	stored, err := w.Put(ctx, &store.Scan{Info: info, HU: vol, Labels: labels, Check: func(i store.ScanInfo) []string {
+		if !i.HasLabels {
+			return nil
+		}
+		return plausibility(i.LabelCounts[strconv.Itoa(store.LabelLungA)], i.LabelCounts[strconv.Itoa(store.LabelLungB)])
+	}})
+	if err != nil {
 		res.Err = err
 		return res
 	}
+	res.Flags = stored.Flags
 	res.Timing.Write = time.Since(t3)
 	res.Status = "ingested"
 	runtime.GC() // this scan's arrays are garbage: free them before the next source arrives

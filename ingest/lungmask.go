@@ -505,7 +505,7 @@ func Dice(a, b []uint8) float64 {
 // PlausibilityFlags reports a lung mask that cannot be right: a total lung
 // volume under 0.5 L or over 10 L, or a lung missing (1 mm³ voxels).
 func PlausibilityFlags(labels []uint8) []string {
-	var a, b int
+	var a, b int64
 	for _, l := range labels {
 		switch l {
 		case store.LabelLungA:
@@ -514,6 +514,11 @@ func PlausibilityFlags(labels []uint8) []string {
 			b++
 		}
 	}
+	return plausibility(a, b)
+}
+
+// plausibility flags the lung voxel counts a and b of the two lungs.
+func plausibility(a, b int64) []string {
 	var flags []string
 	litres := float64(a+b) / 1e6
 	switch {

@@ -507,3 +507,20 @@ func TestWarmReadDoesNotAllocate(t *testing.T) {
 		t.Errorf("a warm read allocates %.0f times", n)
 	}
 }
+
+func TestCheckHookSetsFlags(t *testing.T) {
+	sc := testScan("f", [3]int{20, 20, 20}, 1, true)
+	var seen ScanInfo
+	sc.Check = func(i ScanInfo) []string {
+		seen = i
+		return []string{"lung volume tiny"}
+	}
+	s, _ := Open(writeTestStore(t, sc))
+	info, _ := s.Scan("f")
+	if len(info.Flags) != 1 || info.Flags[0] != "lung volume tiny" {
+		t.Errorf("flags %v", info.Flags)
+	}
+	if seen.LungVoxels == 0 || seen.LungVoxels != info.LungVoxels || seen.LabelCounts["3"] == 0 {
+		t.Errorf("Check saw %d lung voxels and counts %v; the record has %d", seen.LungVoxels, seen.LabelCounts, info.LungVoxels)
+	}
+}

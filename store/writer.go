@@ -55,6 +55,11 @@ type Scan struct {
 	HU []int16
 	// Labels, when not nil, holds the label mask in the same order.
 	Labels []uint8
+	// Check, when set, is called with the scan's record once its label
+	// counts are known, before anything is committed; what it returns
+	// becomes Info.Flags (ingest uses it to flag implausible lungs without
+	// another pass over the labels).
+	Check func(info ScanInfo) []string
 }
 
 // NewWriter opens the store at dir for writing, creating it if needed, and
@@ -195,27 +200,33 @@ func (w *Writer) swapIn(tmp, uid string) error {
 func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *ScanInfo) error {
 	g := info.Grid
 	chunks := [3]int{chunksAlong(g.Shape[0]), chunksAlong(g.Shape[1]), chunksAlong(g.Shape[2])}
-	// Label counts per chunk come from the compressing workers; which
-	// labels exist must be known first, to lay out the index's fields.
+	// The labels are compressed first: that pass also counts each chunk's
+	// labels, and which labels exist decides the chunk index's fields.
 	nchunks := chunks[0] * chunks[1] * chunks[2]
-	var present [256]bool
-	perChunk := make([][256]int32, 0)
+	copts := codecOptions{Shuffle: !w.opts.NoShuffle, HC: w.opts.HC}
+	var perChunk [][256]int32
+	var lungShard [][]byte
 	if sc.Labels != nil {
 		perChunk = make([][256]int32, nchunks)
-		err := forChunks(ctx, nchunks, w.opts.Workers, func(ci int, buf []uint8) {
-			valid := extractChunk(sc.Labels, g.Shape, &ChunkStats{Chunks: chunks}, ci, buf, 0)
+		grid := &ChunkStats{Chunks: chunks}
+		var err error
+		lungShard, err = encodeShard(ctx, chunks, w.opts.Workers, copts, func(ci int, buf []uint8) bool {
+			valid := extractChunk(sc.Labels, g.Shape, grid, ci, buf, 0)
+			c := &perChunk[ci]
 			for _, v := range valid {
-				perChunk[ci][v]++
+				c[v]++
 			}
+			return int(c[0]) == len(valid) && allZero(buf)
 		})
 		if err != nil {
 			return err
 		}
-		for ci := range perChunk {
-			for l, c := range perChunk[ci] {
-				if c > 0 {
-					present[l] = true
-				}
+	}
+	var present [256]bool
+	for ci := range perChunk {
+		for l, c := range perChunk[ci] {
+			if c > 0 {
+				present[l] = true
 			}
 		}
 	}
@@ -226,7 +237,9 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 		}
 	}
 	stats := newChunkStats(chunks, labels)
-	copts := codecOptions{Shuffle: !w.opts.NoShuffle, HC: w.opts.HC}
+	for ci := range perChunk {
+		stats.setLabels(ci, &perChunk[ci])
+	}
 
 	huShard, err := encodeShard(ctx, chunks, w.opts.Workers, copts, func(ci int, buf []int16) bool {
 		valid := extractChunk(sc.HU, g.Shape, stats, ci, buf, info.PadHU)
@@ -240,17 +253,6 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 	})
 	if err != nil {
 		return err
-	}
-	var lungShard [][]byte
-	if sc.Labels != nil {
-		lungShard, err = encodeShard(ctx, chunks, w.opts.Workers, copts, func(ci int, buf []uint8) bool {
-			valid := extractChunk(sc.Labels, g.Shape, stats, ci, buf, 0)
-			stats.setLabels(ci, &perChunk[ci])
-			return int(perChunk[ci][0]) == len(valid) && allZero(buf)
-		})
-		if err != nil {
-			return err
-		}
 	}
 	// The scan's totals, from the chunk index rather than another pass.
 	info.HUMin, info.HUMax = stats.Min(0), stats.Max(0)
@@ -266,6 +268,9 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 	}
 	if sc.Labels != nil {
 		info.LungVoxels = info.LabelCounts[strconv.Itoa(LabelLungA)] + info.LabelCounts[strconv.Itoa(LabelLungB)]
+	}
+	if sc.Check != nil {
+		info.Flags = sc.Check(*info)
 	}
 
 	if err := os.MkdirAll(filepath.Join(dir, huArray, "c", "0", "0"), 0o755); err != nil {
