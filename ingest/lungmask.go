@@ -296,25 +296,109 @@ type component struct {
 	lo, hi [3]int // z, y, x, inclusive
 }
 
-// components3D returns the 6-connected components of segAir voxels,
-// largest first, marking visited voxels segSeen.
+// components3D returns the 6-connected components of segAir voxels of
+// 1000 voxels (1 cm³) or more, largest first, marking visited voxels
+// segSeen. The two halves of the volume along z are labelled at once, one
+// per core; components that meet across the cut are then joined.
 func components3D(seg []uint8, shape [3]int) []component {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
+	cut := nz / 2
+	if nz < 2 {
+		cut = nz
+	}
+	halves := [2][2]int{{0, cut}, {cut, nz}}
+	var parts [2][]component
+	// ids[h] maps the pixels of half h's slice at the cut to its components.
+	var ids [2][]int32
+	var wg sync.WaitGroup
+	for h, zr := range halves {
+		ids[h] = make([]int32, plane)
+		for i := range ids[h] {
+			ids[h][i] = -1
+		}
+		edge := zr[1] - 1 // the last slice of the lower half
+		if h == 1 {
+			edge = zr[0] // the first slice of the upper half
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[h] = labelRange(seg, shape, zr[0], zr[1], edge, ids[h])
+		}()
+	}
+	wg.Wait()
+	// Join across the cut with a union-find over the components' numbers.
+	n0 := len(parts[0])
+	all := append(parts[0], parts[1]...)
+	parent := make([]int, len(all))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(i int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	if cut > 0 && cut < nz {
+		for p := range plane {
+			if a, b := ids[0][p], ids[1][p]; a >= 0 && b >= 0 {
+				ra, rb := find(int(a)), find(n0+int(b))
+				if ra != rb {
+					parent[rb] = ra
+				}
+			}
+		}
+	}
+	merged := map[int]*component{}
+	for i := range all {
+		r := find(i)
+		m := merged[r]
+		if m == nil {
+			m = &component{lo: all[i].lo, hi: all[i].hi}
+			merged[r] = m
+		}
+		m.voxels = append(m.voxels, all[i].voxels...)
+		for k := range 3 {
+			m.lo[k], m.hi[k] = min(m.lo[k], all[i].lo[k]), max(m.hi[k], all[i].hi[k])
+		}
+	}
 	var out []component
-	for i := range seg {
+	for _, m := range merged {
+		if len(m.voxels) >= 1000 { // a cubic centimetre: smaller pockets are not lung
+			out = append(out, *m)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i].voxels) > len(out[j].voxels) })
+	return out
+}
+
+// labelRange labels the components of segAir voxels with z0 ≤ z < z1,
+// and records in ids which component each voxel of slice edge belongs to.
+func labelRange(seg []uint8, shape [3]int, z0, z1, edge int, ids []int32) []component {
+	ny, nx := shape[1], shape[2]
+	plane := ny * nx
+	var out []component
+	for i := z0 * plane; i < z1*plane; i++ {
 		if seg[i] != segAir {
 			continue
 		}
 		seg[i] = segSeen
+		id := int32(len(out))
 		vox := []int32{int32(i)}
-		lo, hi := [3]int{nz, ny, nx}, [3]int{-1, -1, -1}
+		lo, hi := [3]int{z1, ny, nx}, [3]int{-1, -1, -1}
 		for h := 0; h < len(vox); h++ {
 			p := int(vox[h])
 			z, r := p/plane, p%plane
 			y, x := r/nx, r%nx
 			lo = [3]int{min(lo[0], z), min(lo[1], y), min(lo[2], x)}
 			hi = [3]int{max(hi[0], z), max(hi[1], y), max(hi[2], x)}
+			if z == edge {
+				ids[r] = id
+			}
 			try := func(n int) {
 				if seg[n] == segAir {
 					seg[n] = segSeen
@@ -333,18 +417,15 @@ func components3D(seg []uint8, shape [3]int) []component {
 			if y < ny-1 {
 				try(p + nx)
 			}
-			if z > 0 {
+			if z > z0 {
 				try(p - plane)
 			}
-			if z < nz-1 {
+			if z < z1-1 {
 				try(p + plane)
 			}
 		}
-		if len(vox) >= 1000 { // a cubic centimetre: smaller pockets are not lung
-			out = append(out, component{vox, lo, hi})
-		}
+		out = append(out, component{vox, lo, hi})
 	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i].voxels) > len(out[j].voxels) })
 	return out
 }
 
