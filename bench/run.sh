@@ -30,7 +30,10 @@ for w in 1 2; do
 done
 echo; echo "## ingest, --workers 1, lungs computed (--lung compute)"
 /usr/bin/time -f "ingest: %e s wall, peak RSS %M KB" bin/ingest --src "$WORK/src" --out "$WORK/store-computed" \
-  --masks "$WORK/src/seg-lungs-LUNA16" --lung compute --compare-masks --workers 1 --quiet
+  --lung compute --workers 1 --quiet
+echo; echo "## Dice of the computed masks against the mask files (--compare-masks)"
+bin/ingest --src "$WORK/src" --out "$WORK/store-compare" --masks "$WORK/src/seg-lungs-LUNA16" \
+  --lung compute --compare-masks --workers 2 --quiet | grep '^dice' 
 echo; echo "## ingest, --workers 1, no labels (--lung none): read + resample + compress + write only"
 /usr/bin/time -f "ingest: %e s wall, peak RSS %M KB" bin/ingest --src "$WORK/src" --out "$WORK/store-none" --lung none --workers 1 --quiet
 

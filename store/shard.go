@@ -89,13 +89,18 @@ func encodeShard[T int16 | uint8](ctx context.Context, chunks [3]int, workers in
 		g.Go(func() error {
 			enc := newBloscEncoder(opts.Shuffle, opts.HC)
 			buf := make([]T, chunkVoxels)
+			scratch := make([]byte, 0, 2*len(asBytes(buf))+64)
 			for ci := range next {
 				if extract(ci, buf) {
 					continue
 				}
-				out := enc.Encode(nil, asBytes(buf), typesize)
+				// Encode into reusable scratch and keep an exact-size copy:
+				// growing each frame from nil would make twice its size in
+				// garbage, and a scan has thousands of chunks.
+				out := enc.Encode(scratch[:0], asBytes(buf), typesize)
 				out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, castagnoli))
-				encoded[ci] = out
+				encoded[ci] = append([]byte(nil), out...)
+				scratch = out
 			}
 			return nil
 		})
