@@ -78,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := pflag.NewFlagSet("ingest", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.SortFlags = false
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	fs.StringArrayVar(&o.src, "src", nil, "folder searched recursively for .mhd/.mha scans (repeatable)")
 	fs.StringVar(&o.out, "out", "", "the store to create or add to")
