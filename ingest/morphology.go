@@ -1,0 +1,344 @@
+package ingest
+
+import (
+	"sort"
+	"sync"
+)
+
+// The morphology the lung segmentation is built from: slice flood fills,
+// 3-D connected components, the ball closing (its distance transforms are
+// in edt.go) and hole filling.
+
+// parallelSlices runs fn for every z, spread over workers, each worker
+// with its own queue buffer.
+func parallelSlices(nz, workers int, fn func(z int, q *[]int32)) {
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var q []int32
+			for z := w; z < nz; z += workers {
+				fn(z, &q)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// floodBorder marks as outside every air pixel of a slice connected to
+// its border (4-connectivity). It is a scan-line fill: a popped seed fills
+// its whole run of the row, and each air run touching it in the rows
+// above and below is pushed once, not each pixel.
+func floodBorder(s []uint8, ny, nx int, q *[]int32) {
+	stack := (*q)[:0]
+	for x := range nx {
+		stack = append(stack, int32(x), int32((ny-1)*nx+x))
+	}
+	for y := range ny {
+		stack = append(stack, int32(y*nx), int32(y*nx+nx-1))
+	}
+	for len(stack) > 0 {
+		i := int(stack[len(stack)-1])
+		stack = stack[:len(stack)-1]
+		if s[i] != segAir {
+			continue
+		}
+		y, row := i/nx, i/nx*nx
+		l, r := i, i
+		for l > row && s[l-1] == segAir {
+			l--
+		}
+		for r < row+nx-1 && s[r+1] == segAir {
+			r++
+		}
+		for k := l; k <= r; k++ {
+			s[k] = segOutside
+		}
+		for _, d := range [2]int{-nx, nx} {
+			if (d < 0 && y == 0) || (d > 0 && y == ny-1) {
+				continue
+			}
+			for k := l + d; k <= r+d; k++ {
+				if s[k] == segAir {
+					stack = append(stack, int32(k))
+					for k+1 <= r+d && s[k+1] == segAir {
+						k++
+					}
+				}
+			}
+		}
+	}
+	*q = stack
+}
+
+// component is a 3-D connected set of voxels and its bounding box.
+type component struct {
+	voxels []int32
+	lo, hi [3]int // z, y, x, inclusive
+}
+
+// components3D returns the 6-connected components of segAir voxels of
+// 1000 voxels (1 cm³) or more, largest first, marking visited voxels
+// segSeen. The two halves of the volume along z are labelled at once, one
+// per core; components that meet across the cut are then joined.
+func components3D(seg []uint8, shape [3]int) []component {
+	nz, ny, nx := shape[0], shape[1], shape[2]
+	plane := ny * nx
+	cut := nz / 2
+	if nz < 2 {
+		cut = nz
+	}
+	halves := [2][2]int{{0, cut}, {cut, nz}}
+	var parts [2][]component
+	// ids[h] maps the pixels of half h's slice at the cut to its components.
+	var ids [2][]int32
+	var wg sync.WaitGroup
+	for h, zr := range halves {
+		ids[h] = make([]int32, plane)
+		for i := range ids[h] {
+			ids[h][i] = -1
+		}
+		edge := zr[1] - 1 // the last slice of the lower half
+		if h == 1 {
+			edge = zr[0] // the first slice of the upper half
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[h] = labelRange(seg, shape, zr[0], zr[1], edge, ids[h])
+		}()
+	}
+	wg.Wait()
+	// Join across the cut with a union-find over the components' numbers.
+	n0 := len(parts[0])
+	all := append(parts[0], parts[1]...)
+	parent := make([]int, len(all))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(i int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	if cut > 0 && cut < nz {
+		for p := range plane {
+			if a, b := ids[0][p], ids[1][p]; a >= 0 && b >= 0 {
+				ra, rb := find(int(a)), find(n0+int(b))
+				if ra != rb {
+					parent[rb] = ra
+				}
+			}
+		}
+	}
+	merged := map[int]*component{}
+	for i := range all {
+		r := find(i)
+		m := merged[r]
+		if m == nil {
+			m = &component{lo: all[i].lo, hi: all[i].hi}
+			merged[r] = m
+		}
+		m.voxels = append(m.voxels, all[i].voxels...)
+		for k := range 3 {
+			m.lo[k], m.hi[k] = min(m.lo[k], all[i].lo[k]), max(m.hi[k], all[i].hi[k])
+		}
+	}
+	var out []component
+	for _, m := range merged {
+		if len(m.voxels) >= 1000 { // a cubic centimetre: smaller pockets are not lung
+			out = append(out, *m)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i].voxels) > len(out[j].voxels) })
+	return out
+}
+
+// labelRange labels the components of segAir voxels with z0 ≤ z < z1,
+// and records in ids which component each voxel of slice edge belongs to.
+func labelRange(seg []uint8, shape [3]int, z0, z1, edge int, ids []int32) []component {
+	ny, nx := shape[1], shape[2]
+	plane := ny * nx
+	var out []component
+	for i := z0 * plane; i < z1*plane; i++ {
+		if seg[i] != segAir {
+			continue
+		}
+		seg[i] = segSeen
+		id := int32(len(out))
+		vox := []int32{int32(i)}
+		lo, hi := [3]int{z1, ny, nx}, [3]int{-1, -1, -1}
+		for h := 0; h < len(vox); h++ {
+			p := int(vox[h])
+			z, r := p/plane, p%plane
+			y, x := r/nx, r%nx
+			lo = [3]int{min(lo[0], z), min(lo[1], y), min(lo[2], x)}
+			hi = [3]int{max(hi[0], z), max(hi[1], y), max(hi[2], x)}
+			if z == edge {
+				ids[r] = id
+			}
+			try := func(n int) {
+				if seg[n] == segAir {
+					seg[n] = segSeen
+					vox = append(vox, int32(n))
+				}
+			}
+			if x > 0 {
+				try(p - 1)
+			}
+			if x < nx-1 {
+				try(p + 1)
+			}
+			if y > 0 {
+				try(p - nx)
+			}
+			if y < ny-1 {
+				try(p + nx)
+			}
+			if z > z0 {
+				try(p - plane)
+			}
+			if z < z1-1 {
+				try(p + plane)
+			}
+		}
+		out = append(out, component{vox, lo, hi})
+	}
+	return out
+}
+
+// splitAlongX cuts one component holding both lungs at the x column with
+// the fewest voxels in its middle half.
+func splitAlongX(c component, nx int) []component {
+	vox := c.voxels
+	hist := make([]int, nx)
+	lo, hi := nx, 0
+	for _, v := range vox {
+		x := int(v) % nx
+		hist[x]++
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	cut, best := (lo+hi)/2, -1
+	for x := lo + (hi-lo)/4; x <= hi-(hi-lo)/4; x++ {
+		if best < 0 || hist[x] < best {
+			cut, best = x, hist[x]
+		}
+	}
+	a, b := c, c
+	a.voxels, b.voxels = nil, nil
+	a.hi[2], b.lo[2] = cut-1, cut
+	for _, v := range vox {
+		if int(v)%nx < cut {
+			a.voxels = append(a.voxels, v)
+		} else {
+			b.voxels = append(b.voxels, v)
+		}
+	}
+	return []component{a, b}
+}
+
+// closing returns the voxels that closing label l of out (lying within
+// the box lo…hi) with a ball of radius r (mm) adds. It works on a grid of
+// cell-mm cells (a cell holds lung if any of its voxels does; cell³ times
+// less work for the distance transforms) and returns the voxels of the
+// cells the closing adds that hold no lung at all; the hole fill on the
+// 1 mm grid then takes the vessels those cells missed. The grid covers the
+// box grown by r + cell, reaching past the volume where it must so that
+// the volume's edge does not erode the lung.
+func closing(out []uint8, l uint8, lo, hi [3]int, shape [3]int, r, cell int) []int32 {
+	nz, ny, nx := shape[0], shape[1], shape[2]
+	plane := ny * nx
+	var cs [3]int // cells along z, y, x
+	for k := range 3 {
+		lo[k] -= r + cell
+		hi[k] += r + cell
+		cs[k] = (hi[k]-lo[k])/cell + 1
+	}
+	cplane := cs[1] * cs[2]
+	coarse := make([]bool, cs[0]*cplane)
+	xcell := make([]int, nx) // cell column of each x, for a raster scan without divisions
+	for x := range nx {
+		xcell[x] = (x - lo[2]) / cell
+	}
+	for z := max(lo[0], 0); z <= min(hi[0], nz-1); z++ {
+		for y := max(lo[1], 0); y <= min(hi[1], ny-1); y++ {
+			crow := coarse[((z-lo[0])/cell)*cplane+((y-lo[1])/cell)*cs[2]:]
+			row := out[z*plane+y*nx : z*plane+y*nx+nx]
+			for x := max(lo[2], 0); x <= min(hi[2], nx-1); x++ {
+				if row[x] == l {
+					crow[xcell[x]] = true
+				}
+			}
+		}
+	}
+	dist := make([]float32, len(coarse))
+	rr := float32(r*r) / float32(cell*cell) // the radius in cells, squared
+	sqDistance(func(i int) bool { return coarse[i] }, cs, dist, 1)
+	dilated := make([]bool, len(coarse))
+	for i, d := range dist {
+		dilated[i] = d <= rr
+	}
+	sqDistance(func(i int) bool { return !dilated[i] }, cs, dist, 1)
+	var add []int32
+	for c, d := range dist {
+		if coarse[c] || d <= rr {
+			continue // lung already, or not added by the closing
+		}
+		cz, cy, cx := c/cplane, c%cplane/cs[2], c%cs[2]
+		for z := lo[0] + cz*cell; z < lo[0]+(cz+1)*cell; z++ {
+			for y := lo[1] + cy*cell; y < lo[1]+(cy+1)*cell; y++ {
+				for x := lo[2] + cx*cell; x < lo[2]+(cx+1)*cell; x++ {
+					if z >= 0 && y >= 0 && x >= 0 && z < nz && y < ny && x < nx {
+						add = append(add, int32(z*plane+y*nx+x))
+					}
+				}
+			}
+		}
+	}
+	return add
+}
+
+// fillHoles gives label l to the unlabelled pixels of a slice that label l
+// encloses: those the border of l's bounding box (grown by one pixel)
+// cannot reach without crossing l. win (y0, y1, x0, x1) bounds where l
+// can be.
+func fillHoles(out, seg []uint8, nx int, win [4]int, l uint8, q *[]int32) {
+	y0, y1, x0, x1 := win[1]+1, -1, win[3]+1, -1
+	for y := win[0]; y <= win[1]; y++ {
+		row := out[y*nx : y*nx+nx]
+		for x := win[2]; x <= win[3]; x++ {
+			if row[x] == l {
+				y0, y1 = min(y0, y), max(y1, y)
+				x0, x1 = min(x0, x), max(x1, x)
+			}
+		}
+	}
+	if y1 < 0 {
+		return
+	}
+	h, w := y1-y0+3, x1-x0+3
+	s := make([]uint8, h*w)
+	for i := range s {
+		s[i] = segAir // the frame, and everything not l, can be flooded
+	}
+	for y := range h - 2 {
+		for x := range w - 2 {
+			if out[(y0+y)*nx+x0+x] == l {
+				s[(y+1)*w+x+1] = segTissue
+			}
+		}
+	}
+	floodBorder(s, h, w, q)
+	for y := range h - 2 {
+		for x := range w - 2 {
+			i := (y0+y)*nx + x0 + x
+			if s[(y+1)*w+x+1] == segAir && out[i] == 0 && seg[i] != segOutside {
+				out[i] = l
+			}
+		}
+	}
+}
