@@ -83,6 +83,8 @@ type ScanResult struct {
 // Report sums up a run.
 type Report struct {
 	Found, MasksFound, Selected int
+	// MaskDir is the mask folder used (named, or found in a source).
+	MaskDir string
 	Results                     []ScanResult
 	FindingRows                 map[string]int
 	// Unmatched counts CSV series that are not among the scans found.
@@ -147,11 +149,22 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, fmt.Errorf("source %s is not a folder", s)
 		}
 	}
+	if o.MaskDir == "" && o.Lung != LungNone && o.Lung != LungCompute {
+		// LUNA16 ships its masks as seg-lungs-LUNA16 beside the subsets:
+		// use that folder when it sits in a source and none was named.
+		for _, src := range o.Sources {
+			if st, err := os.Stat(filepath.Join(src, "seg-lungs-LUNA16")); err == nil && st.IsDir() {
+				o.MaskDir = filepath.Join(src, "seg-lungs-LUNA16")
+				break
+			}
+		}
+	}
 	disc, err := Discover(o.Sources, o.MaskDir)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Found: len(disc.Scans), MasksFound: disc.Masks, FindingRows: map[string]int{}, Unmatched: map[string]int{}}
+	rep := &Report{Found: len(disc.Scans), MasksFound: disc.Masks, MaskDir: o.MaskDir,
+		FindingRows: map[string]int{}, Unmatched: map[string]int{}}
 	findings := &store.Findings{Series: map[string]*store.SeriesFindings{}, Sources: map[string]string{}}
 	for _, c := range []struct {
 		path string

@@ -376,3 +376,18 @@ func TestMaskOfAnotherGeometry(t *testing.T) {
 		t.Errorf("%d ingested, want all but the 3 broken scans and the victim", rep.Count("ingested"))
 	}
 }
+
+// TestMasksFoundInSource: with no --masks, a seg-lungs-LUNA16 folder in a
+// source is used, as LUNA16 is laid out.
+func TestMasksFoundInSource(t *testing.T) {
+	src, tr := small(t)
+	o := options(src, t.TempDir())
+	o.MaskDir = ""
+	rep, err := ingest.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.MasksFound != len(tr.Scans)-3 || rep.MaskDir != filepath.Join(src, "seg-lungs-LUNA16") {
+		t.Errorf("masks found %d in %q", rep.MasksFound, rep.MaskDir)
+	}
+}

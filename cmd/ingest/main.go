@@ -209,6 +209,9 @@ func parseShard(s string) (int, int, error) {
 
 func printReport(w io.Writer, rep *ingest.Report, o options) {
 	fmt.Fprintf(w, "CT scans mapped: %d | masks found: %d\n", rep.Found, rep.MasksFound)
+	if rep.MaskDir != "" && rep.MaskDir != o.masks {
+		fmt.Fprintf(w, "masks from %s (found in the source folder)\n", rep.MaskDir)
+	}
 	if rep.Selected != rep.Found {
 		fmt.Fprintf(w, "shard %s: %d of them\n", o.shard, rep.Selected)
 	}
