@@ -84,9 +84,9 @@ type ScanResult struct {
 type Report struct {
 	Found, MasksFound, Selected int
 	// MaskDir is the mask folder used (named, or found in a source).
-	MaskDir string
-	Results                     []ScanResult
-	FindingRows                 map[string]int
+	MaskDir     string
+	Results     []ScanResult
+	FindingRows map[string]int
 	// Unmatched counts CSV series that are not among the scans found.
 	Unmatched map[string]int
 	Elapsed   time.Duration
