@@ -44,7 +44,7 @@ func Candidates(ctx context.Context, st *store.Store, o Output, p CandidateParam
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	findings, err := st.Findings()
+	findings, err := st.FindingsWithCandidates()
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,11 @@ func TestLungAutoOnComputedMasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No masks at all: take LUNA16's mask folder out of the source.
+	truthDir := filepath.Join(dir, "truth-masks")
+	if err := os.Rename(filepath.Join(src, "seg-lungs-LUNA16"), truthDir); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{src}, StoreDir: st,
 		Annotations: filepath.Join(src, "annotations.csv"), Workers: 1, PadHU: -1000, Lung: ingest.LungAuto}); err != nil {
 		t.Fatal(err)
@@ -50,7 +55,7 @@ func TestLungAutoOnComputedMasks(t *testing.T) {
 	gt := map[string][]uint8{}
 	shapes := map[string][3]int{}
 	for _, sc := range truth.Scans {
-		h, m, err := ingest.ReadLabels(filepath.Join(src, sc.MaskPath))
+		h, m, err := ingest.ReadLabels(filepath.Join(truthDir, filepath.Base(sc.MaskPath)))
 		if err != nil {
 			t.Fatal(err)
 		}

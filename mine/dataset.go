@@ -38,7 +38,7 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 	if err := p.Negatives.validate(); err != nil {
 		return nil, err
 	}
-	findings, err := st.Findings()
+	findings, err := st.FindingsWithCandidates()
 	if err != nil {
 		return nil, err
 	}

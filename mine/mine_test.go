@@ -93,7 +93,7 @@ func centre(t *testing.T, r map[string]string) [3]int {
 
 func TestNegativesObeyTheRules(t *testing.T) {
 	_, s := setup(t)
-	findings, _ := s.Findings()
+	findings, _ := s.FindingsWithCandidates()
 	tests := []struct {
 		name string
 		p    mine.NegativeParams
@@ -328,7 +328,7 @@ func TestEdgeNoduleIsPaddedNotShifted(t *testing.T) {
 
 func TestCandidatesAndDataset(t *testing.T) {
 	_, s := setup(t)
-	findings, _ := s.Findings()
+	findings, _ := s.FindingsWithCandidates()
 	o := mine.DefaultOutput(t.TempDir())
 	o.Size = 16
 	res, err := mine.Candidates(context.Background(), s, o, mine.CandidateParams{Class: 0, PerScan: 4, MinDistToNodule: 10, Seed: 1})

@@ -138,7 +138,13 @@ func Negatives(ctx context.Context, st *store.Store, o Output, p NegativeParams)
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	findings, err := st.Findings()
+	load := st.Findings
+	for _, a := range p.Avoid {
+		if a == AvoidCandidates {
+			load = st.FindingsWithCandidates
+		}
+	}
+	findings, err := load()
 	if err != nil {
 		return nil, err
 	}

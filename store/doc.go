@@ -6,7 +6,8 @@
 //
 //	STORE/zarr.json                    root group, attributes.voxmine
 //	STORE/catalog.json                 every scan's geometry and counts
-//	STORE/findings.json                annotations, excluded findings, candidates
+//	STORE/findings.json                annotations, excluded findings
+//	STORE/candidates.json              candidates
 //	STORE/scans/<uid>/zarr.json        scan group, attributes.voxmine = ScanInfo
 //	STORE/scans/<uid>/hu/c/0/0/0       int16 HU on the 1 mm grid: one shard
 //	STORE/scans/<uid>/lung/c/0/0/0     uint8 labels (3, 4 lungs; 5 airway)

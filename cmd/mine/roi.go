@@ -105,7 +105,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mine info: %v\n", err)
 		return cli.ExitUsage
 	}
-	f, err := st.Findings()
+	f, err := st.FindingsWithCandidates()
 	if err != nil {
 		fmt.Fprintf(stderr, "mine info: %v\n", err)
 		return cli.ExitUsage

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // File is a file being written under a temporary name. Commit makes it
@@ -31,6 +32,13 @@ func Create(path string) (*File, error) {
 	}
 	f, err := os.CreateTemp(dir, ".tmp-"+base+"-*")
 	if err != nil {
+		return nil, err
+	}
+	// CreateTemp makes the file private (0600); the result is data others
+	// read (a shared store, patches for a training job): 0644 less umask.
+	if err := f.Chmod(0o644 &^ umask()); err != nil {
+		f.Close()
+		os.Remove(f.Name())
 		return nil, err
 	}
 	return &File{File: f, target: path}, nil
@@ -116,3 +124,14 @@ func (f *File) CommitNoSync() error {
 	}
 	return nil
 }
+
+// processUmask is the file mode creation mask, read once while the
+// package initialises (reading it means setting it, which is safe only
+// before other goroutines create files).
+var processUmask = func() os.FileMode {
+	m := syscall.Umask(0)
+	syscall.Umask(m)
+	return os.FileMode(m)
+}()
+
+func umask() os.FileMode { return processUmask }

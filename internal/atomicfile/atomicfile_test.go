@@ -50,3 +50,14 @@ func TestCommitTwice(t *testing.T) {
 	}
 	f.Abort() // harmless after commit
 }
+
+func TestFilesAreReadableByOthers(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := WriteFile(p, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(p)
+	if st.Mode().Perm()&0o044 == 0 && umask()&0o044 == 0 {
+		t.Errorf("mode %v: others cannot read", st.Mode())
+	}
+}
