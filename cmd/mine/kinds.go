@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -55,6 +56,10 @@ func runKind(fs *pflag.FlagSet, args []string, of *outputFlags, what string, std
 	stop := withProgress(&o, stderr, of.quiet)
 	res, err := run(st, o)
 	stop()
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "%s: interrupted; the patches written so far are whole, but no index was written (run again with --overwrite)\n", fs.Name())
+		return cli.ExitData
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		return cli.ExitUsage
