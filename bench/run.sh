@@ -52,7 +52,7 @@ echo; echo "## Go benchmarks against the store of full-size scans"
 export VOXMINE_BENCH_STORE="$WORK/store2"
 go test -run XXX -bench 'ChunkDecode|RandomBox64|Write' -count 5 ./store
 go test -run CompressionReport -v ./store | grep -v '^=== '
-go test -run XXX -bench 'ReadCT|Resample|SegmentLungs' -count 3 ./ingest
+go test -run XXX -bench 'ReadCT|ReadFile|Resample|SegmentLungs' -count 3 ./ingest
 go test -run XXX -bench 'Negatives|NotebookWay|Positives|PatchFloor' -benchtime 3x -count 3 ./mine
 VOXMINE_BENCH_PER_SCAN=16 go test -run XXX -bench 'Negatives|NotebookWay' -benchtime 3x -count 3 ./mine
 

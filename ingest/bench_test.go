@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -47,6 +48,18 @@ func BenchmarkReadCT(b *testing.B) {
 	b.SetBytes(int64(h.Voxels() * 2))
 	for b.Loop() {
 		if _, _, err := ingest.ReadCT(filepath.Join(dir, tr.Scans[0].Path)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadFile is ReadCT's floor: reading the same .raw with
+// os.ReadFile, side by side.
+func BenchmarkReadFile(b *testing.B) {
+	h, _, _ := loadFull(b)
+	b.SetBytes(int64(h.Voxels() * 2))
+	for b.Loop() {
+		if _, err := os.ReadFile(h.DataFile); err != nil {
 			b.Fatal(err)
 		}
 	}
