@@ -42,46 +42,9 @@ func LungFraction(v *store.Volume, c [3]int, size int) (float64, error) {
 		return 0, fmt.Errorf("scan %s has no lung mask", v.Info().UID)
 	}
 	b := CubeBox(c, size)
-	st := v.Stats()
-	shape := v.Shape()
-	lung := 0
-	var buf []uint8
-	lo := [3]int{max(b.Z, 0), max(b.Y, 0), max(b.X, 0)}
-	hi := [3]int{min(b.Z+b.D, shape[0]), min(b.Y+b.H, shape[1]), min(b.X+b.W, shape[2])}
-	if lo[0] >= hi[0] || lo[1] >= hi[1] || lo[2] >= hi[2] {
-		return 0, nil
+	n, err := v.CountLung(b)
+	if err != nil {
+		return 0, err
 	}
-	const cs = store.ChunkSize
-	for cz := lo[0] / cs; cz <= (hi[0]-1)/cs; cz++ {
-		for cy := lo[1] / cs; cy <= (hi[1]-1)/cs; cy++ {
-			for cx := lo[2] / cs; cx <= (hi[2]-1)/cs; cx++ {
-				part := store.Box{Z: max(lo[0], cz*cs), Y: max(lo[1], cy*cs), X: max(lo[2], cx*cs)}
-				part.D = min(hi[0], (cz+1)*cs) - part.Z
-				part.H = min(hi[1], (cy+1)*cs) - part.Y
-				part.W = min(hi[2], (cx+1)*cs) - part.X
-				ci := st.Index(cz, cy, cx)
-				n := st.LungCount(ci)
-				if n == 0 {
-					continue
-				}
-				if part.Len() == st.Voxels(ci) {
-					lung += n // the whole chunk is inside the cube
-					continue
-				}
-				if cap(buf) < part.Len() {
-					buf = make([]uint8, part.Len())
-				}
-				buf = buf[:part.Len()]
-				if err := v.ReadLabels(part, 0, buf); err != nil {
-					return 0, err
-				}
-				for _, l := range buf {
-					if store.IsLung(l) {
-						lung++
-					}
-				}
-			}
-		}
-	}
-	return float64(lung) / float64(b.Len()), nil
+	return float64(n) / float64(b.Len()), nil
 }

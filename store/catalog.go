@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 
-	"golang.org/x/sys/unix"
-
 	"voxmine/internal/atomicfile"
 )
 
@@ -19,7 +17,7 @@ const (
 	catalogFile    = "catalog.json"
 	findingsFile   = "findings.json"
 	candidatesFile = "candidates.json"
-	lockFile       = ".lock"
+	lockName       = ".lock"
 	scansDir       = "scans"
 )
 
@@ -97,21 +95,15 @@ type Findings struct {
 // withLock runs fn while holding an exclusive advisory lock on the store,
 // so that concurrent ingest processes serialise their catalog updates.
 func withLock(dir string, fn func() error) error {
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return fmt.Errorf("store %s: lock: %w", dir, err)
 	}
 	defer f.Close()
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
+	if err := lockFile(f); err != nil {
 		return fmt.Errorf("store %s: lock: %w", dir, err)
 	}
-	defer unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	defer unlockFile(f)
 	return fn()
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -32,7 +31,18 @@ var littleEndianHost = func() bool {
 	return *(*byte)(unsafe.Pointer(&x)) == 1
 }()
 
-var errBigEndian = errors.New("store: big-endian hosts are not supported")
+// Sizes of the shard file's parts, as docs/FORMAT.md ("The shard file")
+// lays them out: the encoded chunks, then one index entry per inner chunk
+// (offset and nbytes, two little-endian uint64), then the index's CRC-32C.
+// Every encoded chunk ends in a CRC-32C of its own.
+const (
+	indexEntrySize = 16 // bytes of one (offset, nbytes) entry
+	crcSize        = 4  // bytes of a little-endian CRC-32C
+)
+
+// shardIndexSize is the size of the index at the end of a shard of n inner
+// chunks, its CRC included.
+func shardIndexSize(n int) int { return indexEntrySize*n + crcSize }
 
 // asBytes views a slice of fixed-size integers as its bytes.
 func asBytes[T int16 | uint8](s []T) []byte {
@@ -114,7 +124,7 @@ func encodeShard[T int16 | uint8](ctx context.Context, chunks [3]int, workers in
 // writeShard writes encoded chunks (nil for absent ones) as a shard file:
 // the chunks in order, then the index and its CRC.
 func writeShard(w io.Writer, encoded [][]byte) error {
-	index := make([]byte, 16*len(encoded))
+	index := make([]byte, indexEntrySize*len(encoded))
 	var off uint64
 	bw := bufio.NewWriterSize(w, 1<<20)
 	for i, e := range encoded {
@@ -126,8 +136,9 @@ func writeShard(w io.Writer, encoded [][]byte) error {
 				return err
 			}
 		}
-		binary.LittleEndian.PutUint64(index[16*i:], o)
-		binary.LittleEndian.PutUint64(index[16*i+8:], nb)
+		entry := index[indexEntrySize*i:]
+		binary.LittleEndian.PutUint64(entry, o)
+		binary.LittleEndian.PutUint64(entry[8:], nb)
 	}
 	bw.Write(index)
 	bw.Write(binary.LittleEndian.AppendUint32(nil, crc32.Checksum(index, castagnoli)))
@@ -157,36 +168,38 @@ func openShard(path string, chunks [3]int) (*shard, error) {
 		f.Close()
 		return nil, err
 	}
-	idxLen := int64(16*n + 4)
+	idxLen := int64(shardIndexSize(n))
 	if st.Size() < idxLen {
 		f.Close()
-		return nil, fmt.Errorf("%s: shard of %d bytes is too small for its index of %d bytes", path, st.Size(), idxLen)
+		return nil, fmt.Errorf("shard of %d bytes is too small for its index of %d bytes", st.Size(), idxLen)
 	}
 	m, err := mmap.Map(f, mmap.RDONLY, 0)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s: map: %w", path, err)
+		return nil, fmt.Errorf("map %s: %w", path, err)
 	}
 	s := &shard{path: path, f: f, m: m, chunks: chunks, index: make([]uint64, 2*n)}
 	raw := m[len(m)-int(idxLen):]
-	want := binary.LittleEndian.Uint32(raw[16*n:])
-	if got := crc32.Checksum(raw[:16*n], castagnoli); got != want {
+	entries := raw[:indexEntrySize*n]
+	want := binary.LittleEndian.Uint32(raw[indexEntrySize*n:])
+	if got := crc32.Checksum(entries, castagnoli); got != want {
 		s.close()
-		return nil, fmt.Errorf("%s: shard index CRC is %08x, stored %08x", path, got, want)
+		return nil, fmt.Errorf("shard index CRC is %08x, stored %08x: %w", got, want, ErrChecksum)
 	}
 	dataEnd := uint64(len(m)) - uint64(idxLen)
 	for i := range n {
-		off := binary.LittleEndian.Uint64(raw[16*i:])
-		nb := binary.LittleEndian.Uint64(raw[16*i+8:])
+		entry := entries[indexEntrySize*i:]
+		off := binary.LittleEndian.Uint64(entry)
+		nb := binary.LittleEndian.Uint64(entry[8:])
 		s.index[2*i], s.index[2*i+1] = off, nb
 		if off == absent && nb == absent {
 			continue
 		}
-		if nb < bloscHeaderSize+4 || off > dataEnd || nb > dataEnd-off {
+		if nb < bloscHeaderSize+crcSize || off > dataEnd || nb > dataEnd-off {
 			s.close()
 			cz, cy, cx := i/(chunks[1]*chunks[2]), i/chunks[2]%chunks[1], i%chunks[2]
-			return nil, fmt.Errorf("%s: chunk (%d,%d,%d) at offset %d, %d bytes, lies outside the %d data bytes",
-				path, cz, cy, cx, off, nb, dataEnd)
+			return nil, fmt.Errorf("chunk (%d,%d,%d) at offset %d, %d bytes, lies outside the %d data bytes",
+				cz, cy, cx, off, nb, dataEnd)
 		}
 	}
 	return s, nil
@@ -200,9 +213,9 @@ func (s *shard) raw(i int) ([]byte, error) {
 		return nil, nil
 	}
 	b := s.m[off : off+nb]
-	body := b[:len(b)-4]
-	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
-		return nil, errors.New("chunk CRC mismatch")
+	body, sum := b[:len(b)-crcSize], b[len(b)-crcSize:]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(sum) {
+		return nil, fmt.Errorf("chunk CRC: %w", ErrChecksum)
 	}
 	return body, nil
 }

@@ -1,8 +1,13 @@
 package store
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 )
 
@@ -147,4 +152,69 @@ func (s *ChunkStats) validate() error {
 		return fmt.Errorf("chunk index holds %d values, want %d", len(s.data), s.Len()*len(s.Fields))
 	}
 	return nil
+}
+
+// statValueSize is the size of one field of the chunk index: a
+// little-endian float32 (docs/FORMAT.md, "The per-chunk index").
+const statValueSize = 4
+
+// readChunkStats reads a scan's chunk index array and checks its CRC and
+// that it belongs to the volume the catalog lists.
+func readChunkStats(dir string, chunks [3]int, volUUID string) (*ChunkStats, error) {
+	path := filepath.Join(dir, "zarr.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m struct {
+		arrayMeta
+		Attributes struct {
+			Voxmine struct {
+				VolumeUUID string   `json:"volume_uuid"`
+				Fields     []string `json:"fields"`
+				Labels     []uint8  `json:"labels"`
+			} `json:"voxmine"`
+		} `json:"attributes"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	a := m.Attributes.Voxmine
+	if a.VolumeUUID != volUUID {
+		return nil, fmt.Errorf("%s: volume %q, but the catalog lists %q", path, a.VolumeUUID, volUUID)
+	}
+	if len(m.Shape) != 4 || m.Shape[0] != chunks[0] || m.Shape[1] != chunks[1] || m.Shape[2] != chunks[2] || m.Shape[3] != len(a.Fields) {
+		return nil, fmt.Errorf("%s: shape %v does not match %v chunks of %d fields", path, m.Shape, chunks, len(a.Fields))
+	}
+	s := &ChunkStats{Chunks: chunks, Labels: a.Labels, Fields: a.Fields}
+	dpath := filepath.Join(dir, "c", "0", "0", "0", "0")
+	raw, err := os.ReadFile(dpath)
+	if err != nil {
+		return nil, err
+	}
+	want := statValueSize*s.Len()*len(a.Fields) + crcSize
+	if len(raw) != want {
+		return nil, fmt.Errorf("%s: %d bytes, want %d", dpath, len(raw), want)
+	}
+	body, sum := raw[:len(raw)-crcSize], raw[len(raw)-crcSize:]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(sum) {
+		return nil, fmt.Errorf("%s: %w", dpath, ErrChecksum)
+	}
+	s.data = make([]float32, len(body)/statValueSize)
+	for i := range s.data {
+		s.data[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[statValueSize*i:]))
+	}
+	if err := s.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// encodeFloat32s encodes the chunk index's values, then their CRC-32C.
+func encodeFloat32s(v []float32) []byte {
+	b := make([]byte, 0, statValueSize*len(v)+crcSize)
+	for _, f := range v {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }

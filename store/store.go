@@ -29,12 +29,19 @@ type RootAttrs struct {
 }
 
 // Store is an open voxmine store. It is safe for use by many goroutines.
+// Close closes the volumes still open; after it, OpenVolume and the
+// findings return ErrClosed.
 type Store struct {
-	dir      string
-	root     RootAttrs
-	cat      *Catalog
-	cache    *chunkCache
-	volIDs   atomic.Uint64
+	dir    string
+	root   RootAttrs
+	cat    *Catalog
+	cache  *chunkCache
+	volIDs atomic.Uint64
+
+	mu     sync.Mutex // guards open and closed
+	open   map[*Volume]struct{}
+	closed bool
+
 	findOnce sync.Once
 	findings *Findings
 	findErr  error
@@ -54,7 +61,7 @@ type Options struct {
 // Several processes may call it at once: exactly one root is created.
 func Init(dir string) error {
 	if !littleEndianHost {
-		return errBigEndian
+		return ErrBigEndian
 	}
 	if err := os.MkdirAll(filepath.Join(dir, scansDir), 0o755); err != nil {
 		return fmt.Errorf("store %s: %w", dir, err)
@@ -102,7 +109,7 @@ func readRoot(dir string) (RootAttrs, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return RootAttrs{}, fmt.Errorf("%s is not a voxmine store: no zarr.json", dir)
+			return RootAttrs{}, fmt.Errorf("%s: no zarr.json: %w", dir, ErrNotStore)
 		}
 		return RootAttrs{}, err
 	}
@@ -117,10 +124,10 @@ func readRoot(dir string) (RootAttrs, error) {
 		return RootAttrs{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if g.ZarrFormat != 3 || g.NodeType != "group" {
-		return RootAttrs{}, fmt.Errorf("%s: not a Zarr v3 group (zarr_format %d, node_type %q)", path, g.ZarrFormat, g.NodeType)
+		return RootAttrs{}, fmt.Errorf("%s: not a Zarr v3 group (zarr_format %d, node_type %q): %w", path, g.ZarrFormat, g.NodeType, ErrNotStore)
 	}
 	if g.Attributes.Voxmine == nil {
-		return RootAttrs{}, fmt.Errorf("%s: a Zarr group, but not a voxmine store (no attributes.voxmine)", path)
+		return RootAttrs{}, fmt.Errorf("%s: a Zarr group without attributes.voxmine: %w", path, ErrNotStore)
 	}
 	a := *g.Attributes.Voxmine
 	if major(a.Format) != major(FormatVersion) {
@@ -138,7 +145,7 @@ func major(v string) string {
 // the catalog, nothing per scan; volumes are mapped when OpenVolume asks.
 func Open(dir string, opts ...Options) (*Store, error) {
 	if !littleEndianHost {
-		return nil, errBigEndian
+		return nil, ErrBigEndian
 	}
 	var o Options
 	if len(opts) > 0 {
@@ -155,7 +162,53 @@ func Open(dir string, opts ...Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{dir: dir, root: root, cat: cat, cache: newChunkCache(o.CacheBytes)}, nil
+	return &Store{dir: dir, root: root, cat: cat, cache: newChunkCache(o.CacheBytes), open: map[*Volume]struct{}{}}, nil
+}
+
+// Close closes every volume still open and makes further reads fail with
+// ErrClosed. It is safe to call more than once.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	vols := make([]*Volume, 0, len(s.open))
+	for v := range s.open {
+		vols = append(vols, v)
+	}
+	s.mu.Unlock()
+	var err error
+	for _, v := range vols {
+		if cerr := v.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// track records an opened volume so that Close can close it.
+func (s *Store) track(v *Volume) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("store %s: %w", s.dir, ErrClosed)
+	}
+	s.open[v] = struct{}{}
+	return nil
+}
+
+func (s *Store) untrack(v *Volume) {
+	s.mu.Lock()
+	delete(s.open, v)
+	s.mu.Unlock()
+}
+
+// alive returns ErrClosed after Close.
+func (s *Store) alive() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("store %s: %w", s.dir, ErrClosed)
+	}
+	return nil
 }
 
 // Dir returns the store's directory.
@@ -177,6 +230,9 @@ func (s *Store) Scan(uid string) (ScanInfo, bool) { return s.cat.Lookup(uid) }
 // series (not the candidates: see FindingsWithCandidates). It is read on
 // first use.
 func (s *Store) Findings() (*Findings, error) {
+	if err := s.alive(); err != nil {
+		return nil, err
+	}
 	s.findOnce.Do(func() { s.findings, s.findErr = readFindings(s.dir, false) })
 	return s.findings, s.findErr
 }
@@ -185,6 +241,9 @@ func (s *Store) Findings() (*Findings, error) {
 // kept in a file of their own: for LUNA16's candidates_V2.csv it is a
 // second's more reading and some 100 MB of memory.
 func (s *Store) FindingsWithCandidates() (*Findings, error) {
+	if err := s.alive(); err != nil {
+		return nil, err
+	}
 	s.candOnce.Do(func() { s.withCand, s.candErr = readFindings(s.dir, true) })
 	return s.withCand, s.candErr
 }

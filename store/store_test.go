@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -235,22 +239,24 @@ func TestUniformAndAbsentChunks(t *testing.T) {
 func TestCorruption(t *testing.T) {
 	shape := [3]int{40, 40, 40}
 	tests := []struct {
-		name   string
-		damage func(t *testing.T, scan string)
-		want   string // a part of the error
-		onRead bool   // the error comes on reading a box, not on opening
+		name    string
+		damage  func(t *testing.T, scan string)
+		is      error  // a sentinel the error wraps, if any
+		array   string // the damaged array a *CorruptionError names; "" for a plain error
+		onRead  bool   // the error comes on reading a box, not on opening
+		inChunk bool   // the CorruptionError names the chunk
 	}{
-		{"flip a chunk byte", func(t *testing.T, scan string) { flip(t, filepath.Join(scan, "hu", shardKey), 30) }, "CRC", true},
-		{"flip an index byte", func(t *testing.T, scan string) { flipFromEnd(t, filepath.Join(scan, "hu", shardKey), 20) }, "index CRC", false},
-		{"truncate the shard", func(t *testing.T, scan string) { truncate(t, filepath.Join(scan, "hu", shardKey), 100) }, "shard", false},
-		{"empty shard", func(t *testing.T, scan string) { truncate(t, filepath.Join(scan, "hu", shardKey), 0) }, "too small", false},
-		{"delete the shard", func(t *testing.T, scan string) { os.Remove(filepath.Join(scan, "hu", shardKey)) }, "no such file", false},
-		{"delete the label shard", func(t *testing.T, scan string) { os.Remove(filepath.Join(scan, "lung", shardKey)) }, "no such file", false},
+		{"flip a chunk byte", func(t *testing.T, scan string) { flip(t, filepath.Join(scan, "hu", shardKey), 30) }, ErrChecksum, "hu", true, true},
+		{"flip an index byte", func(t *testing.T, scan string) { flipFromEnd(t, filepath.Join(scan, "hu", shardKey), 20) }, ErrChecksum, "hu", false, false},
+		{"truncate the shard", func(t *testing.T, scan string) { truncate(t, filepath.Join(scan, "hu", shardKey), 100) }, nil, "hu", false, false},
+		{"empty shard", func(t *testing.T, scan string) { truncate(t, filepath.Join(scan, "hu", shardKey), 0) }, nil, "hu", false, false},
+		{"delete the shard", func(t *testing.T, scan string) { os.Remove(filepath.Join(scan, "hu", shardKey)) }, fs.ErrNotExist, "", false, false},
+		{"delete the label shard", func(t *testing.T, scan string) { os.Remove(filepath.Join(scan, "lung", shardKey)) }, fs.ErrNotExist, "", false, false},
 		{"broken array json", func(t *testing.T, scan string) {
 			os.WriteFile(filepath.Join(scan, "hu", "zarr.json"), []byte("{"), 0o644)
-		}, "zarr.json", false},
-		{"broken chunk index", func(t *testing.T, scan string) { flip(t, filepath.Join(scan, "chunks", "c/0/0/0/0"), 3) }, "CRC", false},
-		{"index points past the end", func(t *testing.T, scan string) { pointPastEnd(t, filepath.Join(scan, "hu", shardKey), 3) }, "outside", false},
+		}, nil, "hu", false, false},
+		{"broken chunk index", func(t *testing.T, scan string) { flip(t, filepath.Join(scan, "chunks", "c/0/0/0/0"), 3) }, ErrChecksum, "chunks", false, false},
+		{"index points past the end", func(t *testing.T, scan string) { pointPastEnd(t, filepath.Join(scan, "hu", shardKey), 3) }, nil, "hu", false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -269,8 +275,20 @@ func TestCorruption(t *testing.T) {
 					t.Errorf("error came on read, expected on open: %v", err)
 				}
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "x.1") {
-				t.Fatalf("got %v, want an error naming the scan and %q", err, tc.want)
+			if err == nil || !strings.Contains(err.Error(), "x.1") {
+				t.Fatalf("got %v, want an error naming the scan", err)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("got %v, want it to wrap %v", err, tc.is)
+			}
+			var ce *CorruptionError
+			switch {
+			case tc.array == "" && errors.As(err, &ce):
+				t.Errorf("a missing file is not corruption: %v", err)
+			case tc.array != "" && !errors.As(err, &ce):
+				t.Errorf("got %v (%T), want a *CorruptionError", err, err)
+			case tc.array != "" && (ce.Scan != "x.1" || ce.Array != tc.array || (ce.Chunk != nil) != tc.inChunk):
+				t.Errorf("got %+v, want scan x.1, array %s, chunk named %v", ce, tc.array, tc.inChunk)
 			}
 		})
 	}
@@ -311,7 +329,7 @@ func pointPastEnd(t *testing.T, path string, k int) {
 
 func TestOpenErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "not a voxmine store") {
+	if _, err := Open(dir); !errors.Is(err, ErrNotStore) {
 		t.Errorf("empty dir: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "zarr.json"), []byte(`{"zarr_format":3,"node_type":"group"`), 0o644)
@@ -319,7 +337,7 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("broken root: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "zarr.json"), []byte(`{"zarr_format":3,"node_type":"group","attributes":{}}`), 0o644)
-	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "not a voxmine store") {
+	if _, err := Open(dir); !errors.Is(err, ErrNotStore) {
 		t.Errorf("foreign group: %v", err)
 	}
 	dir = writeTestStore(t, testScan("a", [3]int{8, 8, 8}, 1, false))
@@ -522,5 +540,90 @@ func TestCheckHookSetsFlags(t *testing.T) {
 	}
 	if seen.LungVoxels == 0 || seen.LungVoxels != info.LungVoxels || seen.LabelCounts["3"] == 0 {
 		t.Errorf("Check saw %d lung voxels and counts %v; the record has %d", seen.LungVoxels, seen.LabelCounts, info.LungVoxels)
+	}
+}
+
+// TestCloseWhileReading closes a volume, and the store, while goroutines
+// read from it: every read either succeeds with the right data or fails
+// with ErrClosed, and none touches unmapped memory (run under -race).
+func TestCloseWhileReading(t *testing.T) {
+	shape := [3]int{64, 64, 64}
+	sc := testScan("x.1", shape, 3, true)
+	dir := writeTestStore(t, sc)
+	for _, closeStore := range []bool{false, true} {
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := s.OpenVolume("x.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		var okReads, closedReads atomic.Int64
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				buf := make([]int16, 20*20*20)
+				lab := make([]uint8, 20*20*20)
+				<-start
+				for i := 0; ; i++ {
+					b := Cube((g*7+i)%44, (i*3)%44, (i*5)%44, 20)
+					err := v.ReadHU(b, 0, buf)
+					if err == nil {
+						_, err = v.CountLung(b)
+					}
+					if err == nil {
+						err = v.ReadLabels(b, 0, lab)
+					}
+					if errors.Is(err, ErrClosed) {
+						closedReads.Add(1)
+						return
+					}
+					if err != nil {
+						t.Errorf("read: %v", err)
+						return
+					}
+					if buf[0] != sc.HU[(b.Z*shape[1]+b.Y)*shape[2]+b.X] {
+						t.Errorf("read %+v: wrong data", b)
+						return
+					}
+					okReads.Add(1)
+				}
+			}()
+		}
+		close(start)
+		for okReads.Load() < 20 {
+			runtime.Gosched()
+		}
+		if closeStore {
+			err = s.Close()
+		} else {
+			err = v.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if closedReads.Load() != 4 {
+			t.Errorf("%d of 4 readers saw ErrClosed", closedReads.Load())
+		}
+		buf := make([]int16, 8)
+		if err := v.ReadHU(Cube(0, 0, 0, 2), 0, buf); !errors.Is(err, ErrClosed) {
+			t.Errorf("read after close: %v, want ErrClosed", err)
+		}
+		if err := v.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+		if closeStore {
+			if _, err := s.OpenVolume("x.1"); !errors.Is(err, ErrClosed) {
+				t.Errorf("OpenVolume after store Close: %v, want ErrClosed", err)
+			}
+			if _, err := s.Findings(); !errors.Is(err, ErrClosed) {
+				t.Errorf("Findings after store Close: %v, want ErrClosed", err)
+			}
+		}
 	}
 }

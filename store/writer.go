@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sys/unix"
 
 	"voxmine/internal/atomicfile"
 )
@@ -103,7 +103,7 @@ func (w *Writer) cleanTemps() {
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
-		if unix.Kill(pid, 0) == unix.ESRCH {
+		if processGone(pid) {
 			os.RemoveAll(filepath.Join(w.dir, scansDir, e.Name()))
 		}
 	}
@@ -169,16 +169,21 @@ func (w *Writer) Put(ctx context.Context, sc *Scan) (ScanInfo, error) {
 	return info, nil
 }
 
+// errExchangeUnsupported: the system or file system cannot swap two
+// directory entries atomically.
+var errExchangeUnsupported = errors.New("atomic exchange not supported")
+
 // swapIn moves the finished directory tmp to scans/<uid>. An existing scan
-// is exchanged with it in one atomic renameat2(RENAME_EXCHANGE), so readers
-// see the old scan or the new one; the old one is then removed. Mapped
-// files of the old scan stay valid until unmapped.
+// is exchanged with it in one atomic step where the system has one (Linux's
+// renameat2), so readers see the old scan or the new one; elsewhere the old
+// one is moved aside first. The old one is then removed. Mapped files of the
+// old scan stay valid until unmapped.
 func (w *Writer) swapIn(tmp, uid string) error {
 	final := scanDir(w.dir, uid)
 	err := os.Rename(tmp, final)
 	if err != nil {
-		if err2 := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, final, unix.RENAME_EXCHANGE); err2 != nil {
-			if !errors.Is(err2, unix.EINVAL) && !errors.Is(err2, unix.ENOSYS) {
+		if err2 := exchange(tmp, final); err2 != nil {
+			if !errors.Is(err2, errExchangeUnsupported) {
 				return fmt.Errorf("replace %s: %w", final, err2)
 			}
 			// No exchange on this file system: move the old one aside first.
@@ -394,4 +399,29 @@ func extractChunk[T int16 | uint8](vol []T, shape [3]int, st *ChunkStats, ci int
 		}
 	}
 	return valid
+}
+
+// syncWrite creates a new file with what fill writes and flushes it to disk.
+func syncWrite(path string, fill func(w io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := fill(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func syncWriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return err
+	}
+	return syncWrite(path, func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err })
 }

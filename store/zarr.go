@@ -3,6 +3,9 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 )
 
 // ChunkSize is the edge of an inner chunk in voxels: every array in a store
@@ -95,3 +98,55 @@ func roundUp(n int) int { return (n + ChunkSize - 1) / ChunkSize * ChunkSize }
 
 // chunksAlong returns the number of chunks that cover n voxels.
 func chunksAlong(n int) int { return (n + ChunkSize - 1) / ChunkSize }
+
+// checkArray reads an array's zarr.json and checks that it is the array
+// this scan's catalog entry describes.
+func checkArray(dir, dtype string, shape [3]int, volUUID string) error {
+	path := filepath.Join(dir, "zarr.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var m arrayMeta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if m.ZarrFormat != 3 || m.NodeType != "array" || m.DataType != dtype || len(m.Shape) != 3 ||
+		m.Shape[0] != shape[0] || m.Shape[1] != shape[1] || m.Shape[2] != shape[2] {
+		return fmt.Errorf("%s: %s %v array expected, found %s %v", path, dtype, shape, m.DataType, m.Shape)
+	}
+	var attrs struct {
+		Voxmine struct {
+			VolumeUUID string `json:"volume_uuid"`
+		} `json:"voxmine"`
+	}
+	if len(m.Attributes) > 0 {
+		if err := json.Unmarshal(m.Attributes, &attrs); err != nil {
+			return fmt.Errorf("%s: attributes: %w", path, err)
+		}
+	}
+	if attrs.Voxmine.VolumeUUID != volUUID {
+		return fmt.Errorf("%s: volume %q, but the catalog lists %q (stale catalog: run ingest again)", path, attrs.Voxmine.VolumeUUID, volUUID)
+	}
+	return nil
+}
+
+// readScanGroup reads the ScanInfo kept in a scan group's attributes.
+func readScanGroup(dir, uid string) (ScanInfo, error) {
+	path := filepath.Join(scanDir(dir, uid), "zarr.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ScanInfo{}, err
+	}
+	var g struct {
+		Attributes struct {
+			Voxmine ScanInfo `json:"voxmine"`
+		} `json:"attributes"`
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		return ScanInfo{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return g.Attributes.Voxmine, nil
+}
+
+func jsonInt(v int) json.Number { return json.Number(strconv.Itoa(v)) }

@@ -47,6 +47,7 @@ Examples:
 Re-running skips scans already stored from unchanged files (--force redoes
 them); an interrupted run resumes where it stopped. Exit status: 0 all well,
 1 some scans failed (listed at the end), 2 usage or setup error.
+--cpuprofile FILE writes a CPU profile of the run for go tool pprof.
 
 Options:
 `
@@ -71,7 +72,16 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	args, stop, err := cli.StartProfile(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ingest: %v\n", err)
+		os.Exit(cli.ExitUsage)
+	}
+	code := run(args, os.Stdout, os.Stderr)
+	if err := stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "ingest: %v\n", err)
+	}
+	os.Exit(code)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

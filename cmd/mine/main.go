@@ -28,7 +28,8 @@ Usage:
   mine roi        --store S --uid UID (--world X,Y,Z | --voxel Z,Y,X) --out FILE.npy
   mine info       --store S [--uid UID] [--json]
 
-Run "mine COMMAND --help" for the options of a command.
+Run "mine COMMAND --help" for the options of a command. Every command also
+takes --cpuprofile FILE, which writes a CPU profile of the run for go tool pprof.
 
 Examples:
   # the Kaggle notebook's run, reproducibly: 601 annotated series, HU test
@@ -44,7 +45,16 @@ type command struct {
 }
 
 func main() {
-	os.Exit(runMain(os.Args[1:], os.Stdout, os.Stderr))
+	args, stop, err := cli.StartProfile(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mine: %v\n", err)
+		os.Exit(cli.ExitUsage)
+	}
+	code := runMain(args, os.Stdout, os.Stderr)
+	if err := stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "mine: %v\n", err)
+	}
+	os.Exit(code)
 }
 
 func runMain(args []string, stdout, stderr io.Writer) int {

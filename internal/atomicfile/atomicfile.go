@@ -8,11 +8,13 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // File is a file being written under a temporary name. Commit makes it
@@ -30,18 +32,21 @@ func Create(path string) (*File, error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, ".tmp-"+base+"-*")
-	if err != nil {
-		return nil, err
+	// Not os.CreateTemp: it makes the file private (0600), and the result
+	// is data others read (a shared store, patches for a training job).
+	// Created 0644, the process's umask applies as for any other file,
+	// with no chmod afterwards (a system call per patch saved).
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, fmt.Sprintf(".tmp-%s-%016x", base, rand.Uint64()))
+		f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if errors.Is(err, fs.ErrExist) && try < 100 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &File{File: f, target: path}, nil
 	}
-	// CreateTemp makes the file private (0600); the result is data others
-	// read (a shared store, patches for a training job): 0644 less umask.
-	if err := f.Chmod(0o644 &^ umask()); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, err
-	}
-	return &File{File: f, target: path}, nil
 }
 
 // Commit flushes the file to stable storage, renames it into place and
@@ -124,14 +129,3 @@ func (f *File) CommitNoSync() error {
 	}
 	return nil
 }
-
-// processUmask is the file mode creation mask, read once while the
-// package initialises (reading it means setting it, which is safe only
-// before other goroutines create files).
-var processUmask = func() os.FileMode {
-	m := syscall.Umask(0)
-	syscall.Umask(m)
-	return os.FileMode(m)
-}()
-
-func umask() os.FileMode { return processUmask }

@@ -1,0 +1,79 @@
+package mine_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"voxmine/mine"
+)
+
+// TestOutputDigest pins the bytes of a fixed small run of every patch
+// command: the index and every patch file, in index order. A change to
+// sampling order, rules, windowing or file layout changes the digest and
+// shows up in review; update the constants only for a change meant to alter
+// outputs, and say so in the commit.
+func TestOutputDigest(t *testing.T) {
+	_, s := setup(t)
+	want := map[string]string{
+		"negatives":  "daaa82cd9e985c8f",
+		"positives":  "002bc0a306ad1f2b",
+		"candidates": "7b4baa5cb4a67820",
+		"dataset":    "19d8202a8b129cb2",
+	}
+	runs := map[string]func(o mine.Output) (*mine.Result, error){
+		"negatives": func(o mine.Output) (*mine.Result, error) {
+			p := mine.DefaultNegatives()
+			p.PerScan, p.Seed, p.Surface = 4, 21, true
+			return mine.Negatives(context.Background(), s, o, p)
+		},
+		"positives": func(o mine.Output) (*mine.Result, error) {
+			return mine.Positives(context.Background(), s, o, mine.PositiveParams{Copies: 2, Jitter: 3, Seed: 4})
+		},
+		"candidates": func(o mine.Output) (*mine.Result, error) {
+			return mine.Candidates(context.Background(), s, o, mine.CandidateParams{Class: 0, PerScan: 3, MinDistToNodule: 10, Seed: 5})
+		},
+		"dataset": func(o mine.Output) (*mine.Result, error) {
+			return mine.Dataset(context.Background(), s, o, mine.DatasetParams{NegativesPerPositive: 2, HardFraction: 0.5, Seed: 6,
+				Negatives: mine.DefaultNegatives()})
+		},
+	}
+	for name, run := range runs {
+		t.Run(name, func(t *testing.T) {
+			o := mine.DefaultOutput(t.TempDir())
+			o.Size, o.Workers = 20, 2
+			res, err := run(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Patches == 0 {
+				t.Fatal("no patches")
+			}
+			if got := outputDigest(t, res); got != want[name] {
+				t.Errorf("digest %s, pinned %s: the output bytes changed", got, want[name])
+			}
+		})
+	}
+}
+
+// outputDigest hashes a run's index file and its patch files in index order.
+func outputDigest(t *testing.T, res *mine.Result) string {
+	t.Helper()
+	h := sha256.New()
+	idx, err := os.ReadFile(res.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Write(idx)
+	for _, r := range readIndex(t, res.Index) {
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(res.Index), r["patch_file"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
