@@ -3,8 +3,9 @@
 GO      ?= go
 DEMO    ?= demo-out
 BIN     := bin
+SHELL   := bash
 
-.PHONY: test demo build fmt bench clean
+.PHONY: test demo build fmt bench clean cross
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -13,7 +14,18 @@ test:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) test -race -timeout 15m ./...
+	$(GO) build -o $(BIN)/testsummary ./internal/tools/testsummary
+	@# Two passes (internal/testenv): every test under the race detector,
+	@# except the compute-heavy ones, then every test at full speed.
+	set -o pipefail; $(GO) test -race -json -timeout 10m ./... | $(BIN)/testsummary -title race
+	set -o pipefail; $(GO) test -json -timeout 10m ./... | $(BIN)/testsummary -title full-speed
+
+# Build and vet for the systems researchers use besides Linux.
+cross:
+	@for t in darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do \
+	  echo "build+vet $$t"; \
+	  GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./... && GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./... || exit 1; \
+	done
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -7,6 +7,7 @@ import (
 
 	"voxmine/ingest"
 	"voxmine/ingest/synth"
+	"voxmine/internal/testenv"
 	"voxmine/store"
 )
 
@@ -14,6 +15,7 @@ import (
 // with the generator's masks: Dice ≥ 0.97, and every nodule touching the
 // pleura inside the computed lung.
 func TestSegmentLungsQuality(t *testing.T) {
+	testenv.SkipUnderRace(t)
 	if testing.Short() {
 		t.Skip("full-size scans")
 	}

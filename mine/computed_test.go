@@ -9,6 +9,7 @@ import (
 
 	"voxmine/ingest"
 	"voxmine/ingest/synth"
+	"voxmine/internal/testenv"
 	"voxmine/mine"
 	"voxmine/store"
 )
@@ -17,6 +18,7 @@ import (
 // files, so ingest segments the lungs itself, then mines with --lung auto:
 // every centre must lie in the generator's true lungs.
 func TestLungAutoOnComputedMasks(t *testing.T) {
+	testenv.SkipUnderRace(t)
 	if testing.Short() {
 		t.Skip("full-size scans")
 	}

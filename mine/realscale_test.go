@@ -9,6 +9,7 @@ import (
 
 	"voxmine/ingest"
 	"voxmine/ingest/synth"
+	"voxmine/internal/testenv"
 	"voxmine/mine"
 	"voxmine/store"
 )
@@ -18,6 +19,7 @@ import (
 // (same uids, 14 mirrored), ingested, and every positive must be centred
 // on its nodule's voxel, which must hold the nodule.
 func TestPositivesAtRealScale(t *testing.T) {
+	testenv.SkipUnderRace(t)
 	csvPath := filepath.Join("..", "..", "shared", "luna16", "annotations.csv")
 	if _, err := os.Stat(csvPath); err != nil {
 		if os.Getenv("CI") != "" {
