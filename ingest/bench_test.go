@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -90,6 +91,8 @@ func BenchmarkSegmentLungs(b *testing.B) {
 	}
 	b.SetBytes(int64(len(vol) * 2))
 	for b.Loop() {
-		ingest.SegmentLungs(vol, grid.Shape, grid.Spacing)
+		if _, err := ingest.SegmentLungs(context.Background(), vol, grid.Shape, grid.Spacing, runtime.GOMAXPROCS(0)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package ingest
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // TestComponentsAcrossTheCut: a U-shaped tube whose two legs cross the
 // middle slice (where the volume is split in two halves) and are joined
@@ -22,7 +25,10 @@ func TestComponentsAcrossTheCut(t *testing.T) {
 	box(2, 3, 5, 16, 8, 18)    // the bottom joining them: 1 × 11 × 10
 	box(0, 10, 18, 28, 20, 30) // a blob in the lower half, 1000 voxels
 	box(10, 20, 18, 28, 8, 18) // one in the upper half, 1000 voxels
-	comps := components3D(seg, shape)
+	comps, err := components3D(context.Background(), seg, shape, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var sizes []int
 	for _, c := range comps {
 		sizes = append(sizes, len(c.voxels))

@@ -1,15 +1,17 @@
 package ingest
 
 import (
+	"context"
 	"math"
-	"sync"
+
+	"voxmine/internal/workpool"
 )
 
 // sqDistance replaces each voxel of a z, y, x grid with its squared
 // Euclidean distance (in voxels) to the nearest voxel where fg is true —
 // the exact transform of Felzenszwalb and Huttenlocher, one axis at a time,
 // the lines of each pass shared among workers.
-func sqDistance(fg func(i int) bool, shape [3]int, out []float32, workers int) {
+func sqDistance(ctx context.Context, fg func(i int) bool, shape [3]int, out []float32, workers int) error {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	for i := range out {
 		if fg(i) {
@@ -28,29 +30,29 @@ func sqDistance(fg func(i int) bool, shape [3]int, out []float32, workers int) {
 		{nz, ny * nx, func(l int) int { return l }, ny * nx},
 	}
 	for _, p := range passes {
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				f := make([]float32, p.n)
-				d := make([]float32, p.n)
-				v := make([]int32, p.n)
-				z := make([]float32, p.n+1)
-				for l := w; l < p.lines; l += workers {
-					s := p.start(l)
-					for k := range p.n {
-						f[k] = out[s+k*p.stride]
-					}
-					edt1(f, d, v, z)
-					for k := range p.n {
-						out[s+k*p.stride] = d[k]
-					}
-				}
-			}()
+		type scratch struct {
+			f, d, z []float32
+			v       []int32
 		}
-		wg.Wait()
+		alloc := func() *scratch {
+			return &scratch{f: make([]float32, p.n), d: make([]float32, p.n), z: make([]float32, p.n+1), v: make([]int32, p.n)}
+		}
+		err := workpool.Each(ctx, p.lines, workers, alloc, func(b *scratch, l int) error {
+			s := p.start(l)
+			for k := range p.n {
+				b.f[k] = out[s+k*p.stride]
+			}
+			edt1(b.f, b.d, b.v, b.z)
+			for k := range p.n {
+				out[s+k*p.stride] = b.d[k]
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // edt1 is the 1-D squared distance transform of sampled function f

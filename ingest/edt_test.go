@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 )
@@ -18,7 +19,9 @@ func TestSqDistance(t *testing.T) {
 		fg[n/2] = true
 		got := make([]float32, n)
 		for _, workers := range []int{1, 3} {
-			sqDistance(func(i int) bool { return fg[i] }, shape, got, workers)
+			if err := sqDistance(context.Background(), func(i int) bool { return fg[i] }, shape, got, workers); err != nil {
+				t.Fatal(err)
+			}
 			for i := range n {
 				z, y, x := i/(shape[1]*shape[2]), i/shape[2]%shape[1], i%shape[2]
 				best := -1

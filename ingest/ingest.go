@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"voxmine/internal/workpool"
 	"voxmine/store"
 )
 
@@ -218,36 +219,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Selected = len(todo)
 	inner := max(1, runtime.GOMAXPROCS(0)/o.Workers)
 	results := make([]ScanResult, len(todo))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
-	for range min(o.Workers, max(1, len(todo))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				res := ingestOne(ctx, w, todo[i], o, inner)
-				results[i] = res
-				if o.Progress != nil {
-					mu.Lock()
-					done++
-					o.Progress(Progress{Done: done, Total: len(todo), Last: res})
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-feed:
-	for i := range todo {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+	// Scans fail one by one (their error is in their result), so the pool
+	// stops only when ctx does.
+	workpool.Run(ctx, len(todo), o.Workers, func(i int) error {
+		res := ingestOne(ctx, w, todo[i], o, inner)
+		results[i] = res
+		if o.Progress != nil {
+			mu.Lock()
+			done++
+			o.Progress(Progress{Done: done, Total: len(todo), Last: res})
+			mu.Unlock()
 		}
-	}
-	close(jobs)
-	wg.Wait()
+		return nil
+	})
 	for _, r := range results {
 		if r.UID != "" {
 			rep.Results = append(rep.Results, r)
@@ -406,12 +392,18 @@ func lungLabels(ctx context.Context, s ScanFile, o Options, src, grid store.Geom
 			return nil, "", nil
 		}
 		if o.CompareMasks {
-			computed := SegmentLungs(vol, grid.Shape, grid.Spacing)
+			computed, err := SegmentLungs(ctx, vol, grid.Shape, grid.Spacing, workers)
+			if err != nil {
+				return nil, "", err
+			}
 			res.Dice = Dice(computed, fromFile)
 		}
 		return fromFile, "file", nil
 	default:
-		computed := SegmentLungs(vol, grid.Shape, grid.Spacing)
+		computed, err := SegmentLungs(ctx, vol, grid.Shape, grid.Spacing, workers)
+		if err != nil {
+			return nil, "", err
+		}
 		if fromFile != nil && o.CompareMasks {
 			res.Dice = Dice(computed, fromFile)
 		}

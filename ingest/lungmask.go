@@ -1,11 +1,11 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
-	"runtime"
 	"sort"
-	"sync"
 
+	"voxmine/internal/workpool"
 	"voxmine/store"
 )
 
@@ -53,12 +53,14 @@ const (
 //
 // The per-voxel state is a uint8 buffer; distance transforms work on one
 // lung's bounding box at a time.
-func SegmentLungs(hu []int16, shape [3]int, spacing [3]float64) []uint8 {
+//
+// Work is spread over up to workers goroutines; the segmentation stops
+// with ctx's error when ctx is done.
+func SegmentLungs(ctx context.Context, hu []int16, shape [3]int, spacing [3]float64, workers int) ([]uint8, error) {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
 	seg := make([]uint8, len(hu))
-	workers := runtime.GOMAXPROCS(0)
-	parallelSlices(nz, workers, func(z int, q *[]int32) {
+	err := parallelSlices(ctx, nz, workers, func(z int, q *[]int32) {
 		s, h := seg[z*plane:(z+1)*plane], hu[z*plane:(z+1)*plane]
 		for i, v := range h {
 			if v < airHU {
@@ -67,20 +69,24 @@ func SegmentLungs(hu []int16, shape [3]int, spacing [3]float64) []uint8 {
 		}
 		floodBorder(s, ny, nx, q)
 	})
+	if err != nil {
+		return nil, err
+	}
 	growAirway(seg, hu, shape)
 
 	// 3-D components of the inside air, largest first.
-	comps := components3D(seg, shape)
+	comps, err := components3D(ctx, seg, shape, workers)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]uint8, len(hu))
-	parallelSlices(nz, workers, func(z int, _ *[]int32) {
-		for i, v := range seg[z*plane : (z+1)*plane] {
-			if v == segAirway {
-				out[z*plane+i] = store.LabelAirway
-			}
+	for i, v := range seg {
+		if v == segAirway {
+			out[i] = store.LabelAirway
 		}
-	})
+	}
 	if len(comps) == 0 {
-		return out
+		return out, nil
 	}
 	lungs := []component{comps[0]}
 	if len(comps) > 1 && len(comps[1].voxels)*5 >= len(comps[0].voxels) {
@@ -100,15 +106,14 @@ func SegmentLungs(hu []int16, shape [3]int, spacing [3]float64) []uint8 {
 	// Close the lungs side by side, then add what the closings add where
 	// nothing else is.
 	added := make([][]int32, len(lungs))
-	var wg sync.WaitGroup
-	for k, c := range lungs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			added[k] = closing(out, labels[k], c.lo, c.hi, shape, closeRadius, closeCell)
-		}()
+	err = workpool.Run(ctx, len(lungs), workers, func(k int) error {
+		var err error
+		added[k], err = closing(ctx, out, labels[k], lungs[k].lo, lungs[k].hi, shape, closeRadius, closeCell)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
 	for k, add := range added {
 		for _, i := range add {
 			if out[i] == 0 && seg[i] != segOutside {
@@ -116,7 +121,7 @@ func SegmentLungs(hu []int16, shape [3]int, spacing [3]float64) []uint8 {
 			}
 		}
 	}
-	parallelSlices(nz, workers, func(z int, q *[]int32) {
+	err = parallelSlices(ctx, nz, workers, func(z int, q *[]int32) {
 		for k, l := range labels {
 			// Label l lies within its lung's box grown by what the closing adds.
 			g := closeRadius + closeCell
@@ -127,7 +132,10 @@ func SegmentLungs(hu []int16, shape [3]int, spacing [3]float64) []uint8 {
 			fillHoles(out[z*plane:(z+1)*plane], seg[z*plane:(z+1)*plane], nx, win, l, q)
 		}
 	})
-	return out
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // growAirway finds the trachea in the top slice with inside air and

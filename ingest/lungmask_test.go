@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"voxmine/ingest"
@@ -38,7 +39,10 @@ func TestSegmentLungsQuality(t *testing.T) {
 			t.Fatal(err)
 		}
 		truth, _ := ingest.ResampleNearest(context.Background(), m, src, grid, 2)
-		got := ingest.SegmentLungs(vol, grid.Shape, grid.Spacing)
+		got, err := ingest.SegmentLungs(context.Background(), vol, grid.Shape, grid.Spacing, runtime.GOMAXPROCS(0))
+		if err != nil {
+			t.Fatal(err)
+		}
 		d := ingest.Dice(got, truth)
 		t.Logf("%s (mirrored %v, %d nodules): Dice %.4f, flags %v", sc.UID, sc.Mirrored, len(sc.Nodules), d, ingest.PlausibilityFlags(got))
 		if d < 0.97 {

@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"context"
 	"sort"
-	"sync"
+
+	"voxmine/internal/workpool"
 )
 
 // The morphology the lung segmentation is built from: slice flood fills,
@@ -11,19 +13,11 @@ import (
 
 // parallelSlices runs fn for every z, spread over workers, each worker
 // with its own queue buffer.
-func parallelSlices(nz, workers int, fn func(z int, q *[]int32)) {
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var q []int32
-			for z := w; z < nz; z += workers {
-				fn(z, &q)
-			}
-		}()
-	}
-	wg.Wait()
+func parallelSlices(ctx context.Context, nz, workers int, fn func(z int, q *[]int32)) error {
+	return workpool.Each(ctx, nz, workers, func() *[]int32 { return new([]int32) }, func(q *[]int32, z int) error {
+		fn(z, q)
+		return nil
+	})
 }
 
 // floodBorder marks as outside every air pixel of a slice connected to
@@ -82,7 +76,7 @@ type component struct {
 // 1000 voxels (1 cm³) or more, largest first, marking visited voxels
 // segSeen. The two halves of the volume along z are labelled at once, one
 // per core; components that meet across the cut are then joined.
-func components3D(seg []uint8, shape [3]int) []component {
+func components3D(ctx context.Context, seg []uint8, shape [3]int, workers int) ([]component, error) {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
 	cut := nz / 2
@@ -93,8 +87,8 @@ func components3D(seg []uint8, shape [3]int) []component {
 	var parts [2][]component
 	// ids[h] maps the pixels of half h's slice at the cut to its components.
 	var ids [2][]int32
-	var wg sync.WaitGroup
-	for h, zr := range halves {
+	err := workpool.Run(ctx, len(halves), workers, func(h int) error {
+		zr := halves[h]
 		ids[h] = make([]int32, plane)
 		for i := range ids[h] {
 			ids[h][i] = -1
@@ -103,13 +97,12 @@ func components3D(seg []uint8, shape [3]int) []component {
 		if h == 1 {
 			edge = zr[0] // the first slice of the upper half
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			parts[h] = labelRange(seg, shape, zr[0], zr[1], edge, ids[h])
-		}()
+		parts[h] = labelRange(seg, shape, zr[0], zr[1], edge, ids[h])
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
 	// Join across the cut with a union-find over the components' numbers.
 	n0 := len(parts[0])
 	all := append(parts[0], parts[1]...)
@@ -155,7 +148,7 @@ func components3D(seg []uint8, shape [3]int) []component {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return len(out[i].voxels) > len(out[j].voxels) })
-	return out
+	return out, nil
 }
 
 // labelRange labels the components of segAir voxels with z0 ≤ z < z1,
@@ -249,7 +242,7 @@ func splitAlongX(c component, nx int) []component {
 // 1 mm grid then takes the vessels those cells missed. The grid covers the
 // box grown by r + cell, reaching past the volume where it must so that
 // the volume's edge does not erode the lung.
-func closing(out []uint8, l uint8, lo, hi [3]int, shape [3]int, r, cell int) []int32 {
+func closing(ctx context.Context, out []uint8, l uint8, lo, hi [3]int, shape [3]int, r, cell int) ([]int32, error) {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
 	var cs [3]int // cells along z, y, x
@@ -277,12 +270,16 @@ func closing(out []uint8, l uint8, lo, hi [3]int, shape [3]int, r, cell int) []i
 	}
 	dist := make([]float32, len(coarse))
 	rr := float32(r*r) / float32(cell*cell) // the radius in cells, squared
-	sqDistance(func(i int) bool { return coarse[i] }, cs, dist, 1)
+	if err := sqDistance(ctx, func(i int) bool { return coarse[i] }, cs, dist, 1); err != nil {
+		return nil, err
+	}
 	dilated := make([]bool, len(coarse))
 	for i, d := range dist {
 		dilated[i] = d <= rr
 	}
-	sqDistance(func(i int) bool { return !dilated[i] }, cs, dist, 1)
+	if err := sqDistance(ctx, func(i int) bool { return !dilated[i] }, cs, dist, 1); err != nil {
+		return nil, err
+	}
 	var add []int32
 	for c, d := range dist {
 		if coarse[c] || d <= rr {
@@ -299,7 +296,7 @@ func closing(out []uint8, l uint8, lo, hi [3]int, shape [3]int, r, cell int) []i
 			}
 		}
 	}
-	return add
+	return add, nil
 }
 
 // fillHoles gives label l to the unlabelled pixels of a slice that label l

@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"golang.org/x/sync/errgroup"
-
+	"voxmine/internal/workpool"
 	"voxmine/store"
 )
 
@@ -168,7 +167,7 @@ func ResampleLinear(ctx context.Context, src []int16, in, out store.Geometry, pa
 		return nil, fmt.Errorf("resample: %d voxels for a grid of %v", len(src), in.Shape)
 	}
 	dst := make([]int16, out.Voxels())
-	err = forSlabs(ctx, out.Shape[0], workers, func(z0, z1 int) error {
+	err = workpool.Slabs(ctx, out.Shape[0], workers, func(z0, z1 int) error {
 		return r.linearSlab(ctx, src, dst, pad, z0, z1)
 	})
 	return dst, err
@@ -281,7 +280,7 @@ func ResampleNearest(ctx context.Context, src []uint8, in, out store.Geometry, w
 	nyIn, nxIn := in.Shape[1], in.Shape[2]
 	nyOut, nxOut := out.Shape[1], out.Shape[2]
 	ax, ay, az := &r.ax[0], &r.ax[1], &r.ax[2]
-	err = forSlabs(ctx, out.Shape[0], workers, func(z0, z1 int) error {
+	err = workpool.Slabs(ctx, out.Shape[0], workers, func(z0, z1 int) error {
 		for kz := z0; kz < z1; kz++ {
 			if !az.inside[kz] {
 				continue
@@ -302,17 +301,6 @@ func ResampleNearest(ctx context.Context, src []uint8, in, out store.Geometry, w
 		return nil
 	})
 	return dst, err
-}
-
-// forSlabs splits [0, n) into contiguous slabs, one per worker.
-func forSlabs(ctx context.Context, n, workers int, fn func(z0, z1 int) error) error {
-	workers = max(1, min(workers, n))
-	g, _ := errgroup.WithContext(ctx)
-	for w := range workers {
-		z0, z1 := n*w/workers, n*(w+1)/workers
-		g.Go(func() error { return fn(z0, z1) })
-	}
-	return g.Wait()
 }
 
 func fill[T any](s []T, v T) {

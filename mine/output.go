@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"voxmine/internal/atomicfile"
+	"voxmine/internal/workpool"
 	"voxmine/query"
 	"voxmine/store"
 )
@@ -176,12 +177,12 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	failures := make([]error, len(scans))
 	var mu sync.Mutex
 	done := 0
-	err = forEach(ctx, len(scans), o.Workers, func(i int) {
+	err = workpool.Run(ctx, len(scans), o.Workers, func(i int) error {
 		t0 := time.Now()
 		v, err := st.OpenVolume(scans[i].UID)
 		if err != nil {
 			failures[i] = err
-			return
+			return nil // a scan that cannot be opened fails alone
 		}
 		defer v.Close()
 		perScan[i], reasons[i], failures[i] = k.sample(ctx, v, scans[i])
@@ -204,6 +205,7 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		if o.Progress != nil {
 			o.Progress(done, len(scans))
 		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -351,31 +353,4 @@ func writeRunJSON(path string, st *store.Store, kind string, o Output, params an
 		return err
 	}
 	return atomicfile.WriteFile(path, append(b, '\n'))
-}
-
-// forEach runs fn(0…n−1) on up to workers goroutines, stopping early when
-// ctx is cancelled.
-func forEach(ctx context.Context, n, workers int, fn func(i int)) error {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range max(1, min(workers, n)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-			}
-		}()
-	}
-loop:
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break loop
-		}
-	}
-	close(next)
-	wg.Wait()
-	return ctx.Err()
 }

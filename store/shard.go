@@ -13,7 +13,8 @@ import (
 	"unsafe"
 
 	"github.com/edsrzf/mmap-go"
-	"golang.org/x/sync/errgroup"
+
+	"voxmine/internal/workpool"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -79,43 +80,30 @@ func encodeShard[T int16 | uint8](ctx context.Context, chunks [3]int, workers in
 	encoded := make([][]byte, n)
 	var zero T
 	typesize := int(unsafe.Sizeof(zero))
-	if workers < 1 {
-		workers = 1
+	// Each worker keeps an encoder, a chunk buffer and encoding scratch.
+	type scratch struct {
+		enc *bloscEncoder
+		buf []T
+		out []byte
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	next := make(chan int)
-	g.Go(func() error {
-		defer close(next)
-		for i := range n {
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+	alloc := func() *scratch {
+		buf := make([]T, chunkVoxels)
+		return &scratch{enc: newBloscEncoder(opts.Shuffle, opts.HC), buf: buf, out: make([]byte, 0, 2*len(asBytes(buf))+64)}
+	}
+	err := workpool.Each(ctx, n, workers, alloc, func(s *scratch, ci int) error {
+		if extract(ci, s.buf) {
+			return nil
 		}
+		// Encode into reusable scratch and keep an exact-size copy:
+		// growing each frame from nil would make twice its size in
+		// garbage, and a scan has thousands of chunks.
+		out := s.enc.Encode(s.out[:0], asBytes(s.buf), typesize)
+		out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, castagnoli))
+		encoded[ci] = append([]byte(nil), out...)
+		s.out = out
 		return nil
 	})
-	for range workers {
-		g.Go(func() error {
-			enc := newBloscEncoder(opts.Shuffle, opts.HC)
-			buf := make([]T, chunkVoxels)
-			scratch := make([]byte, 0, 2*len(asBytes(buf))+64)
-			for ci := range next {
-				if extract(ci, buf) {
-					continue
-				}
-				// Encode into reusable scratch and keep an exact-size copy:
-				// growing each frame from nil would make twice its size in
-				// garbage, and a scan has thousands of chunks.
-				out := enc.Encode(scratch[:0], asBytes(buf), typesize)
-				out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, castagnoli))
-				encoded[ci] = append([]byte(nil), out...)
-				scratch = out
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return encoded, nil

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/sync/errgroup"
 
 	"voxmine/internal/atomicfile"
 )
@@ -339,25 +338,6 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 type scanFile struct {
 	path string
 	data any
-}
-
-// forChunks runs fn over every chunk index on workers goroutines, each
-// with its own 32³ buffer.
-func forChunks[T int16 | uint8](ctx context.Context, n, workers int, fn func(ci int, buf []T)) error {
-	g, ctx := errgroup.WithContext(ctx)
-	for w := range max(1, workers) {
-		g.Go(func() error {
-			buf := make([]T, chunkVoxels)
-			for ci := w; ci < n; ci += max(1, workers) {
-				if ci%64 == 0 && ctx.Err() != nil {
-					return ctx.Err()
-				}
-				fn(ci, buf)
-			}
-			return nil
-		})
-	}
-	return g.Wait()
 }
 
 func allZero(b []uint8) bool {

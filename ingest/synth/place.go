@@ -11,9 +11,8 @@ import (
 	"sort"
 	"strconv"
 
-	"golang.org/x/sync/errgroup"
-
 	"voxmine/ingest"
+	"voxmine/internal/workpool"
 )
 
 // PlaceOptions configure Place.
@@ -58,19 +57,12 @@ func Place(ctx context.Context, dir, annotations string, o PlaceOptions) (*Truth
 		return nil, err
 	}
 	truth := &Truth{Seed: o.Seed, Scans: make([]ScanTruth, len(uids))}
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, o.Workers))
-	for i, uid := range uids {
-		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			st, err := placeScan(dir, uid, i, series[uid], mirrored[uid], o)
-			truth.Scans[i] = st
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	err = workpool.Run(ctx, len(uids), o.Workers, func(i int) error {
+		st, err := placeScan(dir, uids[i], i, series[uids[i]], mirrored[uids[i]], o)
+		truth.Scans[i] = st
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	b, err := os.ReadFile(annotations)

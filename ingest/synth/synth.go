@@ -11,9 +11,8 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
-
 	"voxmine/ingest"
+	"voxmine/internal/workpool"
 )
 
 // Options choose what Generate writes.
@@ -69,34 +68,27 @@ func Generate(ctx context.Context, dir string, o Options) (*Truth, error) {
 		total += len(variants)
 	}
 	truth := &Truth{Seed: o.Seed, Small: o.Small, Scans: make([]ScanTruth, total)}
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, o.Workers))
 	var mu sync.Mutex
 	done := 0
-	for i := range total {
+	err := workpool.Run(ctx, total, o.Workers, func(i int) error {
 		variant := ""
 		if i >= o.N {
 			variant = variants[i-o.N]
 		}
-		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			st, err := writeScan(dir, o, i, variant)
-			if err != nil {
-				return err
-			}
-			truth.Scans[i] = *st
-			if o.Progress != nil {
-				mu.Lock()
-				done++
-				o.Progress(done, total)
-				mu.Unlock()
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+		st, err := writeScan(dir, o, i, variant)
+		if err != nil {
+			return err
+		}
+		truth.Scans[i] = *st
+		if o.Progress != nil {
+			mu.Lock()
+			done++
+			o.Progress(done, total)
+			mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if err := writeCSVs(dir, truth); err != nil {
