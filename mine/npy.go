@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -71,10 +72,15 @@ func NPYHeader(d DType, shape ...int) []byte {
 type Window struct {
 	Lo, Hi float64
 	DType  DType
-	lut    []byte // encoded value of every HU from Lo to Hi
+	// The encoded value of every int16, indexed by its bits: a lookup per
+	// voxel instead of a division and a rounding.
+	lut16 []uint16 // F16
+	lut32 []uint32 // F32
 }
 
-// NewWindow precomputes the encoded value of every HU in the window.
+// NewWindow precomputes the encoded value of every HU. Only the values
+// inside the window are computed one by one (1401 for the default window);
+// the rest take the value of the edge they clip to.
 func NewWindow(lo, hi float64, d DType) (*Window, error) {
 	if !(lo < hi) {
 		return nil, fmt.Errorf("window %v,%v: the minimum must be below the maximum", lo, hi)
@@ -86,14 +92,28 @@ func NewWindow(lo, hi float64, d DType) (*Window, error) {
 	if d == I16 {
 		return w, nil
 	}
-	n := 1 << 16 // every int16, indexed by its bits
-	w.lut = make([]byte, n*d.Size())
-	for i := range n {
-		v := (min(max(float64(int16(i)), lo), hi) - lo) / (hi - lo)
-		if d == F16 {
-			binary.LittleEndian.PutUint16(w.lut[2*i:], Float16(v))
-		} else {
-			binary.LittleEndian.PutUint32(w.lut[4*i:], math.Float32bits(float32(v)))
+	value := func(hu int) float64 { return (min(max(float64(hu), lo), hi) - lo) / (hi - lo) }
+	// HU values at or beyond the edges clip to the edges.
+	first, last := int(math.Ceil(lo)), int(math.Floor(hi))
+	n := 1 << 16
+	switch d {
+	case F16:
+		w.lut16 = make([]uint16, n)
+		below, above := Float16(value(math.MinInt16)), Float16(value(math.MaxInt16))
+		for hu := math.MinInt16; hu <= math.MaxInt16; hu++ {
+			v := below
+			switch {
+			case hu > last:
+				v = above
+			case hu >= first:
+				v = Float16(value(hu))
+			}
+			w.lut16[uint16(int16(hu))] = v
+		}
+	default:
+		w.lut32 = make([]uint32, n)
+		for hu := math.MinInt16; hu <= math.MaxInt16; hu++ {
+			w.lut32[uint16(int16(hu))] = math.Float32bits(float32(value(hu)))
 		}
 	}
 	return w, nil
@@ -101,20 +121,24 @@ func NewWindow(lo, hi float64, d DType) (*Window, error) {
 
 // Encode appends the patch's little-endian encoding to dst.
 func (w *Window) Encode(dst []byte, hu []int16) []byte {
+	start := len(dst)
+	dst = slices.Grow(dst, len(hu)*w.DType.Size())[:start+len(hu)*w.DType.Size()]
+	out := dst[start:]
 	switch w.DType {
 	case I16:
-		for _, v := range hu {
-			dst = binary.LittleEndian.AppendUint16(dst, uint16(v))
+		for i, v := range hu {
+			binary.LittleEndian.PutUint16(out[2*i:], uint16(v))
 		}
 	case F16:
-		for _, v := range hu {
-			i := 2 * int(uint16(v))
-			dst = append(dst, w.lut[i], w.lut[i+1])
+		lut := w.lut16
+		out = out[:2*len(hu)]
+		for i, v := range hu {
+			binary.LittleEndian.PutUint16(out[2*i:2*i+2], lut[uint16(v)])
 		}
 	default:
-		for _, v := range hu {
-			i := 4 * int(uint16(v))
-			dst = append(dst, w.lut[i:i+4]...)
+		lut := w.lut32
+		for i, v := range hu {
+			binary.LittleEndian.PutUint32(out[4*i:], lut[uint16(v)])
 		}
 	}
 	return dst

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -257,11 +258,22 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	return res, writeRunJSON(res.RunJSON, st, k.name, o, params, res)
 }
 
-// cutScan cuts and writes one scan's patches.
+// cutScan cuts and writes one scan's patches. It visits them in the
+// Z-order of their centres' chunks, not in index order, so that cubes that
+// share chunks follow each other and find them in the chunk cache (each
+// patch is its own file, so the order changes no output byte).
 func cutScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window) error {
 	hu := make([]int16, o.Size*o.Size*o.Size)
 	buf := make([]byte, 0, len(hu)*o.DType.Size())
-	for _, s := range samples {
+	order := make([]int, len(samples))
+	keys := make([]uint64, len(samples))
+	for i, s := range samples {
+		order[i] = i
+		keys[i] = mortonKey(s.Center[0]/store.ChunkSize, s.Center[1]/store.ChunkSize, s.Center[2]/store.ChunkSize)
+	}
+	sort.SliceStable(order, func(a, b int) bool { return keys[order[a]] < keys[order[b]] })
+	for _, i := range order {
+		s := samples[i]
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -274,6 +286,16 @@ func cutScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, w
 		}
 	}
 	return nil
+}
+
+// mortonKey interleaves the bits of three chunk coordinates (z, y, x):
+// sorting by it keeps chunks that are near in space near in the order.
+func mortonKey(z, y, x int) uint64 {
+	var k uint64
+	for b := range 21 {
+		k |= uint64(x>>b&1)<<(3*b) | uint64(y>>b&1)<<(3*b+1) | uint64(z>>b&1)<<(3*b+2)
+	}
+	return k
 }
 
 // writePack writes patches.npy, shaped (N, size, size, size), by copying

@@ -3,7 +3,7 @@ package store
 import "sync"
 
 // DefaultCacheBytes is the default budget of decoded chunks kept per store.
-const DefaultCacheBytes = 64 << 20
+const DefaultCacheBytes = 8 << 20
 
 type cacheKey struct {
 	vol   uint64

@@ -627,3 +627,29 @@ func TestCloseWhileReading(t *testing.T) {
 		}
 	}
 }
+
+// TestCountLung checks the eight-at-a-time lung count against a plain
+// loop on rows of every length up to 40 and every label value.
+func TestCountLung(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := range 41 {
+		for range 50 {
+			row := make([]byte, n)
+			for i := range row {
+				row[i] = byte(r.IntN(7))
+				if r.IntN(10) == 0 {
+					row[i] = byte(r.IntN(256))
+				}
+			}
+			want := 0
+			for _, l := range row {
+				if IsLung(l) {
+					want++
+				}
+			}
+			if got := countLung(row); got != want {
+				t.Fatalf("row %v: %d lung labels, counted %d", row, want, got)
+			}
+		}
+	}
+}

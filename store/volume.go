@@ -1,9 +1,11 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/bits"
 	"path/filepath"
 	"sync"
 	"unsafe"
@@ -200,16 +202,35 @@ func (v *Volume) CountLung(b Box) (int, error) {
 			for z := sp.z0; z < sp.z1; z++ {
 				for y := sp.y0; y < sp.y1; y++ {
 					off := sp.offset(z, y, sp.x0)
-					for _, l := range buf[off : off+sp.x1-sp.x0] {
-						if IsLung(l) {
-							n++
-						}
-					}
+					n += countLung(buf[off : off+sp.x1-sp.x0])
 				}
 			}
 		})
 	})
 	return n, err
+}
+
+// countLung counts the lung labels (3 and 4) of a row, eight at a time:
+// a byte of w^0x03… (or w^0x04…) is zero exactly where w holds a 3 (or a
+// 4), and the classic zero-byte test marks each such byte with its top
+// bit, which a popcount adds up.
+func countLung(row []byte) int {
+	const lows, highs = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f
+	zeroBytes := func(x uint64) int {
+		t := (x&highs + highs) | x
+		return bits.OnesCount64(^(t | highs))
+	}
+	n, i := 0, 0
+	for ; i+8 <= len(row); i += 8 {
+		w := binary.LittleEndian.Uint64(row[i : i+8])
+		n += zeroBytes(w^(LabelLungA*lows)) + zeroBytes(w^(LabelLungB*lows))
+	}
+	for _, l := range row[i:] {
+		if IsLung(l) {
+			n++
+		}
+	}
+	return n
 }
 
 // ReadChunk is the unit reads are made of, exposed for benchmarks: it

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -45,6 +46,17 @@ type command struct {
 }
 
 func main() {
+	// A mining run is short and its live heap small (the chunk cache, a
+	// patch buffer per worker, the findings): collecting at 5× the live
+	// heap rather than 2× saves a fifth of a small run's time. The soft
+	// limit keeps a run with LUNA16's 755k candidates loaded well inside a
+	// laptop's memory. GOGC and GOMEMLIMIT, when set, win.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(1 << 30)
+	}
 	args, stop, err := cli.StartProfile(os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "mine: %v\n", err)
