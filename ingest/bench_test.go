@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"voxmine/ingest"
+	"voxmine/ingest/metaimage"
 	"voxmine/ingest/synth"
 )
 
@@ -27,7 +28,7 @@ var benchDir = func() string {
 	return d
 }()
 
-func loadFull(b *testing.B) (*ingest.Header, []int16, *synth.Truth) {
+func loadFull(b *testing.B) (*metaimage.Header, []int16, *synth.Truth) {
 	dir, err := fullScan()
 	if err != nil {
 		b.Fatal(err)
@@ -36,7 +37,7 @@ func loadFull(b *testing.B) (*ingest.Header, []int16, *synth.Truth) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, hu, err := ingest.ReadCT(filepath.Join(dir, tr.Scans[0].Path))
+	h, hu, err := metaimage.ReadCT(filepath.Join(dir, tr.Scans[0].Path))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func BenchmarkReadCT(b *testing.B) {
 	dir, _ := fullScan()
 	b.SetBytes(int64(h.Voxels() * 2))
 	for b.Loop() {
-		if _, _, err := ingest.ReadCT(filepath.Join(dir, tr.Scans[0].Path)); err != nil {
+		if _, _, err := metaimage.ReadCT(filepath.Join(dir, tr.Scans[0].Path)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,42 +1,60 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+
+	"voxmine/ingest/metaimage"
+	"voxmine/ingest/source"
 )
 
-// ScanFile is a scan found on disk: its series uid (the file stem) and
-// header path, and the mask that goes with it, if any.
-type ScanFile struct {
-	UID  string
-	Path string
-	Mask string
+// DefaultFormats are the formats ingest reads when Options.Formats is
+// empty, in the order they are offered the files.
+func DefaultFormats() []source.Format { return []source.Format{metaimage.Format{}} }
+
+// Found is one scan to ingest: what its format found, the format itself,
+// and the mask that goes with it, if any.
+type Found struct {
+	source.Scan
+	format source.Format
+	// Mask is the scan's lung mask from the mask folder (same uid), or nil.
+	Mask       *source.Scan
+	maskFormat source.Format
 }
 
 // Discovery is what Discover found.
 type Discovery struct {
-	Scans []ScanFile // sorted by UID
+	Scans []Found // sorted by UID
 	// Masks counts scans that have a mask.
 	Masks int
-	// Duplicates lists header files whose uid was already seen.
+	// Duplicates lists the files of scans whose uid was already seen.
 	Duplicates []string
+	// Skipped lists files and series a format recognised but cannot use.
+	Skipped []source.Skipped
 }
 
-// Discover finds every .mhd and .mha under the source folders, keyed by
-// file stem, leaving out files under a mask folder, and pairs each with
-// the mask of the same stem in maskDir (when maskDir is not empty). A mask
+// Discover finds the scans below the source folders with the given
+// formats, leaving out mask folders and hidden folders, and pairs each
+// with the mask of the same uid found in maskDir (when not empty). A mask
 // folder inside a source folder (LUNA16's seg-lungs-LUNA16 sits beside the
-// subsets) is recognised by name or by being maskDir itself.
-func Discover(srcs []string, maskDir string) (*Discovery, error) {
+// subsets) is recognised by name or by being maskDir itself. Every file is
+// offered to the formats in order; a file a format uses is not offered to
+// the next.
+func Discover(ctx context.Context, srcs []string, maskDir string, formats []source.Format) (*Discovery, error) {
+	if len(formats) == 0 {
+		formats = DefaultFormats()
+	}
 	d := &Discovery{}
-	byUID := map[string]*ScanFile{}
 	absMask := ""
 	if maskDir != "" {
 		absMask, _ = filepath.Abs(maskDir)
 	}
+	var files []string
 	for _, src := range srcs {
 		err := filepath.WalkDir(src, func(path string, e fs.DirEntry, err error) error {
 			if err != nil {
@@ -49,40 +67,51 @@ func Discover(srcs []string, maskDir string) (*Discovery, error) {
 				}
 				return nil
 			}
-			ext := strings.ToLower(filepath.Ext(path))
-			if ext != ".mhd" && ext != ".mha" {
-				return nil
+			if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
+				files = append(files, path)
 			}
-			uid := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))
-			if _, dup := byUID[uid]; dup {
-				d.Duplicates = append(d.Duplicates, path)
-				return nil
-			}
-			byUID[uid] = &ScanFile{UID: uid, Path: path}
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
+	scans, skipped, err := find(ctx, files, formats)
+	if err != nil {
+		return nil, err
+	}
+	d.Skipped = skipped
+	byUID := map[string]*Found{}
+	for _, s := range scans {
+		if _, dup := byUID[s.UID]; dup {
+			d.Duplicates = append(d.Duplicates, s.Path())
+			continue
+		}
+		byUID[s.UID] = &Found{Scan: s.Scan, format: s.format}
+	}
 	if maskDir != "" {
+		var maskFiles []string
 		err := filepath.WalkDir(maskDir, func(path string, e fs.DirEntry, err error) error {
 			if err != nil {
 				return fmt.Errorf("scanning masks %s: %w", path, err)
 			}
-			ext := strings.ToLower(filepath.Ext(path))
-			if e.IsDir() || (ext != ".mhd" && ext != ".mha") {
-				return nil
-			}
-			uid := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))
-			if s, ok := byUID[uid]; ok && s.Mask == "" {
-				s.Mask = path
-				d.Masks++
+			if e.Type().IsRegular() {
+				maskFiles = append(maskFiles, path)
 			}
 			return nil
 		})
 		if err != nil {
 			return nil, err
+		}
+		masks, _, err := find(ctx, maskFiles, formats)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range masks {
+			if s, ok := byUID[m.UID]; ok && s.Mask == nil {
+				s.Mask, s.maskFormat = &m.Scan, m.format
+				d.Masks++
+			}
 		}
 	}
 	for _, s := range byUID {
@@ -90,6 +119,34 @@ func Discover(srcs []string, maskDir string) (*Discovery, error) {
 	}
 	sort.Slice(d.Scans, func(i, j int) bool { return d.Scans[i].UID < d.Scans[j].UID })
 	return d, nil
+}
+
+type foundScan struct {
+	source.Scan
+	format source.Format
+}
+
+// find offers files (in walk order: sources in order, each lexically) to
+// each format in turn, each taking what it uses.
+func find(ctx context.Context, files []string, formats []source.Format) ([]foundScan, []source.Skipped, error) {
+	var scans []foundScan
+	var skipped []source.Skipped
+	for _, f := range formats {
+		got, err := f.Find(ctx, files)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", f.Name(), err)
+		}
+		for _, s := range got.Scans {
+			scans = append(scans, foundScan{s, f})
+		}
+		skipped = append(skipped, got.Skipped...)
+		used := map[string]bool{}
+		for _, u := range got.Used {
+			used[u] = true
+		}
+		files = slices.DeleteFunc(files, func(p string) bool { return used[p] })
+	}
+	return scans, skipped, nil
 }
 
 func isMaskDir(name string) bool {

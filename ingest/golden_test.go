@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	"voxmine/ingest/metaimage"
 )
 
 // TestResampleMatchesITK compares ResampleLinear and ResampleNearest with
@@ -17,15 +19,15 @@ func TestResampleMatchesITK(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			in := filepath.Join(dir, "inputs", name+".mhd")
 			want := filepath.Join(dir, "outputs", name+".mhd")
-			hOut, ref, err := ReadCT(want)
+			hOut, ref, err := metaimage.ReadCT(want)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got []int16
-			var hIn *Header
+			var hIn *metaimage.Header
 			if name == "mask" {
 				var lab []uint8
-				hIn, lab, err = ReadLabels(in)
+				hIn, lab, err = metaimage.ReadLabels(in)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -38,7 +40,7 @@ func TestResampleMatchesITK(t *testing.T) {
 				}
 			} else {
 				var src []int16
-				hIn, src, err = ReadCT(in)
+				hIn, src, err = metaimage.ReadCT(in)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -10,29 +10,45 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
 	"time"
 
+	"voxmine/ingest/source"
 	"voxmine/internal/workpool"
 	"voxmine/store"
 )
 
-// LungMode says where a scan's lung labels come from.
-type LungMode string
+// LungSource says where a scan's lung labels come from. (mine.LungMode,
+// not to be confused with it, says how a miner tests for lung.)
+type LungSource string
 
-// Lung modes.
+// Where lung labels come from.
 const (
-	LungAuto    LungMode = "auto"    // a mask file where present, else compute
-	LungMasks   LungMode = "masks"   // mask files only
-	LungCompute LungMode = "compute" // always segment
-	LungNone    LungMode = "none"    // no labels
+	LungSourceAuto    LungSource = "auto"    // a mask file where present, else compute
+	LungSourceMasks   LungSource = "masks"   // mask files only
+	LungSourceCompute LungSource = "compute" // always segment
+	LungSourceNone    LungSource = "none"    // no labels
+)
+
+// Status is how a scan's ingest ended.
+type Status string
+
+// Scan outcomes.
+const (
+	Ingested Status = "ingested" // read and stored
+	Skipped  Status = "skipped"  // already stored from unchanged files
+	Failed   Status = "failed"   // not stored; the error says why
 )
 
 // Options configure Run.
 type Options struct {
 	Sources []string
+	// Formats are the scan formats to look for, offered every file in
+	// order; empty means DefaultFormats.
+	Formats []source.Format
 	// StoreDir is the store to write into (created if missing).
 	StoreDir string
 	// MaskDir holds seg-lungs-LUNA16 style masks.
@@ -41,7 +57,7 @@ type Options struct {
 	Annotations, Excluded, Candidates string
 	Workers                           int
 	PadHU                             int16
-	Lung                              LungMode
+	Lung                              LungSource
 	// Shard, of Shards, picks this process's share of the scans.
 	Shard, Shards int
 	Force         bool
@@ -71,7 +87,7 @@ func (t Timing) Total() time.Duration { return t.Read + t.Resample + t.Mask + t.
 type ScanResult struct {
 	UID     string
 	Path    string
-	Status  string // "ingested", "skipped" (current) or "failed"
+	Status  Status
 	Err     error
 	Timing  Timing
 	Voxels  int // on the 1 mm grid
@@ -97,7 +113,7 @@ type Report struct {
 func (r *Report) Failed() []ScanResult {
 	var out []ScanResult
 	for _, s := range r.Results {
-		if s.Status == "failed" {
+		if s.Status == Failed {
 			out = append(out, s)
 		}
 	}
@@ -105,7 +121,7 @@ func (r *Report) Failed() []ScanResult {
 }
 
 // Count returns how many scans ended with status.
-func (r *Report) Count(status string) int {
+func (r *Report) Count(status Status) int {
 	n := 0
 	for _, s := range r.Results {
 		if s.Status == status {
@@ -138,10 +154,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("shard %d/%d: the index must be in 0…%d", o.Shard, o.Shards, o.Shards-1)
 	}
 	if o.Lung == "" {
-		o.Lung = LungAuto
+		o.Lung = LungSourceAuto
 	}
 	switch o.Lung {
-	case LungAuto, LungMasks, LungCompute, LungNone:
+	case LungSourceAuto, LungSourceMasks, LungSourceCompute, LungSourceNone:
 	default:
 		return nil, fmt.Errorf("lung mode %q: want auto, masks, compute or none", o.Lung)
 	}
@@ -150,7 +166,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, fmt.Errorf("source %s is not a folder", s)
 		}
 	}
-	if o.MaskDir == "" && o.Lung != LungNone && o.Lung != LungCompute {
+	if o.MaskDir == "" && o.Lung != LungSourceNone && o.Lung != LungSourceCompute {
 		// LUNA16 ships its masks as seg-lungs-LUNA16 beside the subsets:
 		// use that folder when it sits in a source and none was named.
 		for _, src := range o.Sources {
@@ -160,7 +176,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		}
 	}
-	disc, err := Discover(o.Sources, o.MaskDir)
+	disc, err := Discover(ctx, o.Sources, o.MaskDir, o.Formats)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +226,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	var todo []ScanFile
+	var todo []Found
 	for _, s := range disc.Scans {
 		if ShardOf(s.UID, o.Shards) == o.Shard {
 			todo = append(todo, s)
@@ -256,14 +272,18 @@ func (o Options) writeOptions() store.WriteOptions {
 
 // Fingerprint identifies a scan's source files and the settings that shape
 // its stored volume. It uses names, sizes and modification times, not the
-// content, so checking 888 scans for changes costs 888 stats.
-func Fingerprint(s ScanFile, o Options, h *Header) string {
+// content, so checking 888 scans for changes costs 888 stats. The files are
+// the scan's, as its format's Info lists them, and the mask's.
+func Fingerprint(s Found, o Options, info *source.Info) string {
 	sum := sha256.New()
 	fmt.Fprintf(sum, "format=%s pad=%d lung=%s\n", store.FormatVersion, o.PadHU, o.Lung)
-	files := []string{s.Path, s.Mask}
-	if h != nil && !h.Local {
-		files = append(files, h.DataFile)
+	files := slices.Clone(s.Files)
+	if info != nil {
+		files = slices.Clone(info.Files)
 	}
+	// The mask's header comes second, as it always has: a fingerprint
+	// must not change for a store written by an earlier voxmine.
+	files = slices.Insert(files, min(1, len(files)), maskPath(s))
 	for _, p := range files {
 		if p == "" {
 			continue
@@ -278,18 +298,26 @@ func Fingerprint(s ScanFile, o Options, h *Header) string {
 	return hex.EncodeToString(sum.Sum(nil)[:16])
 }
 
-func ingestOne(ctx context.Context, w *store.Writer, s ScanFile, o Options, workers int) (res ScanResult) {
-	res = ScanResult{UID: s.UID, Path: s.Path, Status: "failed"}
+// maskPath is the file that names a scan's mask, or "".
+func maskPath(s Found) string {
+	if s.Mask == nil {
+		return ""
+	}
+	return s.Mask.Path()
+}
+
+func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers int) (res ScanResult) {
+	res = ScanResult{UID: s.UID, Path: s.Path(), Status: Failed}
 	defer func() {
 		if p := recover(); p != nil { // a bug must not take the other 887 scans down
-			res.Status, res.Err = "failed", fmt.Errorf("%s: internal error: %v", s.Path, p)
+			res.Status, res.Err = Failed, fmt.Errorf("%s: internal error: %v", s.Path(), p)
 		}
 	}()
 	if err := ctx.Err(); err != nil {
 		res.Err = err
 		return res
 	}
-	hdr, err := ReadHeader(s.Path)
+	hdr, err := s.format.Info(ctx, s.Scan)
 	if err != nil {
 		res.Err = err
 		return res
@@ -297,24 +325,24 @@ func ingestOne(ctx context.Context, w *store.Writer, s ScanFile, o Options, work
 	fp := Fingerprint(s, o, hdr)
 	if !o.Force {
 		if ok, err := w.Current(s.UID, fp); err == nil && ok {
-			res.Status = "skipped"
+			res.Status = Skipped
 			return res
 		}
 	}
 	t0 := time.Now()
-	h, hu, err := ReadCT(s.Path)
+	h, hu, err := s.format.ReadCT(ctx, s.Scan)
 	if err != nil {
 		res.Err = err
 		return res
 	}
 	res.RawSize = int64(len(hu)) * 2
-	src := h.Geometry()
+	src := h.Geometry
 	grid := Grid1mm(src)
 	t1 := time.Now()
 	res.Timing.Read = t1.Sub(t0)
 	vol, err := ResampleLinear(ctx, hu, src, grid, o.PadHU, workers)
 	if err != nil {
-		res.Err = fmt.Errorf("%s: %w", s.Path, err)
+		res.Err = fmt.Errorf("%s: %w", s.Path(), err)
 		return res
 	}
 	// Let the source go before the mask is made: a collection now keeps the
@@ -338,7 +366,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s ScanFile, o Options, work
 
 	info := store.ScanInfo{
 		UID: s.UID, Grid: grid, PadHU: o.PadHU, LabelSource: labelSource,
-		Source: store.Source{Path: abs(s.Path), MaskPath: abs(s.Mask), Geometry: src, ElementType: h.ElementType, Fingerprint: fp},
+		Source: store.Source{Format: s.Format, Path: abs(s.Path()), MaskPath: abs(maskPath(s)), Geometry: src, ElementType: h.ElementType, Fingerprint: fp},
 	}
 	stored, err := w.Put(ctx, &store.Scan{Info: info, HU: vol, Labels: labels, Check: func(i store.ScanInfo) []string {
 		if !i.HasLabels {
@@ -352,7 +380,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s ScanFile, o Options, work
 	}
 	res.Flags = stored.Flags
 	res.Timing.Write = time.Since(t3)
-	res.Status = "ingested"
+	res.Status = Ingested
 	runtime.GC() // this scan's arrays are garbage: free them before the next source arrives
 	return res
 }
@@ -370,24 +398,24 @@ func abs(p string) string {
 
 // lungLabels returns the scan's labels on the 1 mm grid according to the
 // lung mode, and where they came from ("file" or "computed").
-func lungLabels(ctx context.Context, s ScanFile, o Options, src, grid store.Geometry, vol []int16, workers int, res *ScanResult) ([]uint8, string, error) {
+func lungLabels(ctx context.Context, s Found, o Options, src, grid store.Geometry, vol []int16, workers int, res *ScanResult) ([]uint8, string, error) {
 	var fromFile []uint8
-	if s.Mask != "" && o.Lung != LungNone && (o.Lung != LungCompute || o.CompareMasks) {
-		mh, m, err := ReadLabels(s.Mask)
+	if s.Mask != nil && o.Lung != LungSourceNone && (o.Lung != LungSourceCompute || o.CompareMasks) {
+		mh, m, err := s.maskFormat.ReadLabels(ctx, *s.Mask)
 		if err != nil {
 			return nil, "", fmt.Errorf("mask: %w", err)
 		}
-		if err := sameGeometry(src, mh.Geometry()); err != nil {
-			return nil, "", fmt.Errorf("mask %s does not fit scan %s: %w", s.Mask, s.Path, err)
+		if err := sameGeometry(src, mh.Geometry); err != nil {
+			return nil, "", fmt.Errorf("mask %s does not fit scan %s: %w", s.Mask.Path(), s.Path(), err)
 		}
 		if fromFile, err = ResampleNearest(ctx, m, src, grid, workers); err != nil {
-			return nil, "", fmt.Errorf("mask %s: %w", s.Mask, err)
+			return nil, "", fmt.Errorf("mask %s: %w", s.Mask.Path(), err)
 		}
 	}
 	switch {
-	case o.Lung == LungNone:
+	case o.Lung == LungSourceNone:
 		return nil, "", nil
-	case o.Lung == LungMasks || (o.Lung == LungAuto && fromFile != nil):
+	case o.Lung == LungSourceMasks || (o.Lung == LungSourceAuto && fromFile != nil):
 		if fromFile == nil {
 			return nil, "", nil
 		}

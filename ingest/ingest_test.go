@@ -97,7 +97,7 @@ func TestIngestVariantsAndFailures(t *testing.T) {
 		if synth.IsBroken(sc.Variant) {
 			continue
 		}
-		info, _ := s.Scan(sc.UID)
+		info, _ := s.ScanInfo(sc.UID)
 		g := ingest.Grid1mm(info.Source.Geometry)
 		if info.Grid != g || !info.HasLabels || info.LabelSource != "file" {
 			t.Errorf("%s: grid %+v (want %+v), labels %v from %q", sc.UID, info.Grid, g, info.HasLabels, info.LabelSource)

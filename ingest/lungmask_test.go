@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"voxmine/ingest"
+	"voxmine/ingest/metaimage"
 	"voxmine/ingest/synth"
 	"voxmine/internal/testenv"
 	"voxmine/store"
@@ -27,14 +28,14 @@ func TestSegmentLungsQuality(t *testing.T) {
 	}
 	pleural := 0
 	for _, sc := range tr.Scans {
-		h, hu, err := ingest.ReadCT(filepath.Join(dir, sc.Path))
+		h, hu, err := metaimage.ReadCT(filepath.Join(dir, sc.Path))
 		if err != nil {
 			t.Fatal(err)
 		}
 		src := h.Geometry()
 		grid := ingest.Grid1mm(src)
 		vol, _ := ingest.ResampleLinear(context.Background(), hu, src, grid, -1000, 2)
-		_, m, err := ingest.ReadLabels(filepath.Join(dir, sc.MaskPath))
+		_, m, err := metaimage.ReadLabels(filepath.Join(dir, sc.MaskPath))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"voxmine/ingest"
+	"voxmine/ingest/metaimage"
 	"voxmine/ingest/synth"
 	"voxmine/store"
 )
@@ -38,11 +39,11 @@ func TestMaskPicture(t *testing.T) {
 		if nod == nil {
 			continue
 		}
-		h, hu, _ := ingest.ReadCT(filepath.Join(dir, sc.Path))
+		h, hu, _ := metaimage.ReadCT(filepath.Join(dir, sc.Path))
 		src := h.Geometry()
 		grid := ingest.Grid1mm(src)
 		vol, _ := ingest.ResampleLinear(context.Background(), hu, src, grid, -1000, 2)
-		_, m, _ := ingest.ReadLabels(filepath.Join(dir, sc.MaskPath))
+		_, m, _ := metaimage.ReadLabels(filepath.Join(dir, sc.MaskPath))
 		truth, _ := ingest.ResampleNearest(context.Background(), m, src, grid, 2)
 		got, err := ingest.SegmentLungs(context.Background(), vol, grid.Shape, grid.Spacing, runtime.GOMAXPROCS(0))
 		if err != nil {

@@ -9,14 +9,6 @@ import (
 	"voxmine/store"
 )
 
-// Geometry returns the header's grid as a store.Geometry.
-func (h *Header) Geometry() store.Geometry {
-	return store.Geometry{
-		Shape:  [3]int{h.DimSize[2], h.DimSize[1], h.DimSize[0]},
-		Origin: h.Origin, Spacing: h.Spacing, Direction: h.Direction,
-	}
-}
-
 // Grid1mm returns the 1 mm grid the Kaggle notebook resamples to with
 // SimpleITK: the same origin and direction, spacing 1 mm and, per axis,
 // round(size × spacing) voxels with Python's round (halves to even).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"voxmine/ingest"
+	"voxmine/ingest/metaimage"
 	"voxmine/mine"
 	"voxmine/query"
 	"voxmine/store"
@@ -107,7 +108,7 @@ func BenchmarkNotebookWay(b *testing.B) {
 	for b.Loop() {
 		out := b.TempDir()
 		for _, info := range s.Scans() {
-			h, hu, err := ingest.ReadCT(info.Source.Path)
+			h, hu, err := metaimage.ReadCT(info.Source.Path)
 			if err != nil {
 				b.Fatal(err)
 			}

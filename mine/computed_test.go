@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"voxmine/ingest"
+	"voxmine/ingest/metaimage"
 	"voxmine/ingest/synth"
 	"voxmine/internal/testenv"
 	"voxmine/mine"
@@ -34,7 +35,7 @@ func TestLungAutoOnComputedMasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{src}, StoreDir: st,
-		Annotations: filepath.Join(src, "annotations.csv"), Workers: 1, PadHU: -1000, Lung: ingest.LungAuto}); err != nil {
+		Annotations: filepath.Join(src, "annotations.csv"), Workers: 1, PadHU: -1000, Lung: ingest.LungSourceAuto}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := store.Open(st)
@@ -57,7 +58,7 @@ func TestLungAutoOnComputedMasks(t *testing.T) {
 	gt := map[string][]uint8{}
 	shapes := map[string][3]int{}
 	for _, sc := range truth.Scans {
-		h, m, err := ingest.ReadLabels(filepath.Join(truthDir, filepath.Base(sc.MaskPath)))
+		h, m, err := metaimage.ReadLabels(filepath.Join(truthDir, filepath.Base(sc.MaskPath)))
 		if err != nil {
 			t.Fatal(err)
 		}

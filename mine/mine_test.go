@@ -120,7 +120,7 @@ func TestNegativesObeyTheRules(t *testing.T) {
 				t.Fatal("no patches")
 			}
 			for _, r := range readIndex(t, res.Index) {
-				info, _ := s.Scan(r["seriesuid"])
+				info, _ := s.ScanInfo(r["seriesuid"])
 				c := centre(t, r)
 				v, _ := s.OpenVolume(info.UID)
 				l, _ := query.LabelAt(v, c)

@@ -75,6 +75,28 @@ type Sample struct {
 type Skip struct {
 	UID    string `json:"seriesuid"`
 	Reason string `json:"reason"`
+	// Kind classifies a failure (empty for a skip): FailCorrupt,
+	// FailMissing or FailRead.
+	Kind string `json:"kind,omitempty"`
+}
+
+// Kinds of failure, each with its own remedy.
+const (
+	FailCorrupt = "corrupt" // a damaged stored file: re-ingest the scan (ingest --force)
+	FailMissing = "missing" // a stored file is gone: re-ingest, or drop it (ingest --repair)
+	FailRead    = "read"    // anything else: an I/O error, a cancelled run
+)
+
+// failureKind classifies why a scan could not be mined.
+func failureKind(err error) string {
+	var ce *store.CorruptionError
+	switch {
+	case errors.As(err, &ce):
+		return FailCorrupt
+	case errors.Is(err, fs.ErrNotExist):
+		return FailMissing
+	}
+	return FailRead
 }
 
 // kind describes one sort of patch for the shared path.
@@ -215,9 +237,9 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	for i := range scans {
 		switch {
 		case failures[i] != nil:
-			res.Failed = append(res.Failed, Skip{scans[i].UID, failures[i].Error()})
+			res.Failed = append(res.Failed, Skip{scans[i].UID, failures[i].Error(), failureKind(failures[i])})
 		case len(perScan[i]) == 0:
-			res.Skipped = append(res.Skipped, Skip{scans[i].UID, reasons[i]})
+			res.Skipped = append(res.Skipped, Skip{UID: scans[i].UID, Reason: reasons[i]})
 		default:
 			res.Scans++
 			all = append(all, perScan[i]...)

@@ -37,7 +37,7 @@ func TestPositivesAtRealScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{src}, StoreDir: st,
-		Annotations: filepath.Join(src, "annotations.csv"), Workers: 2, PadHU: -1000, Lung: ingest.LungNone})
+		Annotations: filepath.Join(src, "annotations.csv"), Workers: 2, PadHU: -1000, Lung: ingest.LungSourceNone})
 	if err != nil || len(rep.Failed()) > 0 {
 		t.Fatalf("ingest: %v %v", err, rep.Failed())
 	}

@@ -21,6 +21,9 @@ func (g Geometry) Voxels() int { return g.Shape[0] * g.Shape[1] * g.Shape[2] }
 
 // Source describes the scan a volume was made from.
 type Source struct {
+	// Format names the reader that read the scan ("metaimage"); empty in
+	// stores written before there was more than one.
+	Format      string   `json:"format,omitempty"`
 	Path        string   `json:"path"`
 	MaskPath    string   `json:"mask_path,omitempty"`
 	Geometry    Geometry `json:"geometry"`

@@ -223,8 +223,9 @@ func (s *Store) Root() RootAttrs { return s.root }
 // Scans returns the catalog's scans, sorted by series uid.
 func (s *Store) Scans() []ScanInfo { return s.cat.Scans }
 
-// Scan returns the catalog entry of uid.
-func (s *Store) Scan(uid string) (ScanInfo, bool) { return s.cat.Lookup(uid) }
+// ScanInfo returns the catalog entry of uid. (Scan, the type, is what a
+// Writer stores.)
+func (s *Store) ScanInfo(uid string) (ScanInfo, bool) { return s.cat.Lookup(uid) }
 
 // Findings returns the dataset's annotations and excluded findings by
 // series (not the candidates: see FindingsWithCandidates). It is read on

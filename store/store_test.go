@@ -131,7 +131,7 @@ func TestRoundTripBoxes(t *testing.T) {
 			}
 		})
 	}
-	info, _ := s.Scan("1.2.3")
+	info, _ := s.ScanInfo("1.2.3")
 	var lung int64
 	for _, l := range sc.Labels {
 		if IsLung(l) {
@@ -534,7 +534,7 @@ func TestCheckHookSetsFlags(t *testing.T) {
 		return []string{"lung volume tiny"}
 	}
 	s, _ := Open(writeTestStore(t, sc))
-	info, _ := s.Scan("f")
+	info, _ := s.ScanInfo("f")
 	if len(info.Flags) != 1 || info.Flags[0] != "lung volume tiny" {
 		t.Errorf("flags %v", info.Flags)
 	}

@@ -174,7 +174,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	opts := ingest.Options{
 		Sources: o.src, StoreDir: o.out, MaskDir: o.masks,
 		Annotations: o.annotations, Excluded: o.excluded, Candidates: o.candidates,
-		Workers: o.workers, PadHU: o.pad, Lung: ingest.LungMode(o.lung), Shard: shard, Shards: shards,
+		Workers: o.workers, PadHU: o.pad, Lung: ingest.LungSource(o.lung), Shard: shard, Shards: shards,
 		Force: o.force, CompareMasks: o.compare,
 		Write: store.WriteOptions{NoShuffle: o.noShuffle, HC: o.hc},
 		Progress: func(p ingest.Progress) {

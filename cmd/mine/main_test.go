@@ -111,7 +111,7 @@ func TestCorruptShard(t *testing.T) {
 	os.WriteFile(shard, b, 0o644)
 	out := t.TempDir()
 	code, stdout, stderr := runCmd("negatives", "--store", st, "--out", out, "--per-scan", "3", "--quiet", "--lung", "none", "--size", "48")
-	if code != 1 || !strings.Contains(stdout, "FAILED "+uid) || !strings.Contains(stdout, "CRC") {
+	if code != 1 || !strings.Contains(stdout, "FAILED "+uid) || !strings.Contains(stdout, "CRC") || !strings.Contains(stdout, "ingest --force") {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 	entries, _ := os.ReadDir(out)

@@ -120,8 +120,15 @@ func report(w io.Writer, what string, r *mine.Result) int {
 	for _, s := range r.Skipped {
 		fmt.Fprintf(w, "  skipped %s: %s\n", s.UID, s.Reason)
 	}
+	remedies := map[string]string{
+		mine.FailCorrupt: "a stored file is damaged: re-ingest this scan with ingest --force",
+		mine.FailMissing: "a stored file is missing: re-ingest, or drop the scan with ingest --repair",
+	}
 	for _, s := range r.Failed {
 		fmt.Fprintf(w, "  FAILED %s: %s\n", s.UID, s.Reason)
+		if fix := remedies[s.Kind]; fix != "" {
+			fmt.Fprintf(w, "    %s\n", fix)
+		}
 	}
 	if len(r.Failed) > 0 {
 		return cli.ExitData

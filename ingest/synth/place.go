@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strconv"
 
-	"voxmine/ingest"
+	"voxmine/ingest/metaimage"
 	"voxmine/internal/workpool"
 )
 
@@ -155,6 +155,6 @@ func placeScan(dir, uid string, i int, nodules []NoduleTruth, mirrored bool, o P
 	}
 	st.fillVoxels()
 	st.Path = filepath.Join("subset0", uid+".mhd")
-	h := &ingest.Header{DimSize: st.Size, Spacing: st.Spacing, Origin: st.Origin, Direction: st.Direction}
-	return st, ingest.WriteImage(filepath.Join(dir, st.Path), h, hu, ingest.WriteOptions{})
+	h := &metaimage.Header{DimSize: st.Size, Spacing: st.Spacing, Origin: st.Origin, Direction: st.Direction}
+	return st, metaimage.WriteImage(filepath.Join(dir, st.Path), h, hu, metaimage.WriteOptions{})
 }

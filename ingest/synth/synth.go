@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"voxmine/ingest"
+	"voxmine/ingest/metaimage"
 	"voxmine/internal/workpool"
 )
 
@@ -190,12 +190,12 @@ func writeScan(dir string, o Options, i int, variant string) (*ScanTruth, error)
 	if err := os.MkdirAll(sub, 0o755); err != nil {
 		return nil, err
 	}
-	h := &ingest.Header{DimSize: st.Size, Spacing: st.Spacing, Origin: st.Origin, Direction: st.Direction}
+	h := &metaimage.Header{DimSize: st.Size, Spacing: st.Spacing, Origin: st.Origin, Direction: st.Direction}
 	orient := "RAI"
 	if mirrored {
 		orient = "LPI"
 	}
-	wo := ingest.WriteOptions{Anatomical: orient}
+	wo := metaimage.WriteOptions{Anatomical: orient}
 	ext := ".mhd"
 	switch variant {
 	case VariantMSB:
@@ -209,7 +209,7 @@ func writeScan(dir string, o Options, i int, variant string) (*ScanTruth, error)
 	}
 	st.Path = filepath.Join(fmt.Sprintf("subset%d", st.Subset), uid+ext)
 	path := filepath.Join(dir, st.Path)
-	if err := ingest.WriteImage(path, h, hu, wo); err != nil {
+	if err := metaimage.WriteImage(path, h, hu, wo); err != nil {
 		return nil, err
 	}
 	if err := breakScan(path, variant); err != nil {
@@ -220,7 +220,7 @@ func writeScan(dir string, o Options, i int, variant string) (*ScanTruth, error)
 		return st, nil
 	}
 	st.MaskPath = filepath.Join("seg-lungs-LUNA16", uid+".mhd")
-	err := ingest.WriteImage(filepath.Join(dir, st.MaskPath), h, mask, ingest.WriteOptions{Compress: true, Anatomical: orient})
+	err := metaimage.WriteImage(filepath.Join(dir, st.MaskPath), h, mask, metaimage.WriteOptions{Compress: true, Anatomical: orient})
 	return st, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"voxmine/ingest"
+	"voxmine/ingest/metaimage"
 )
 
 // Case is one golden input: its geometry in ITK order (x, y, z).
@@ -45,7 +46,7 @@ func main() {
 	for i, c := range Cases {
 		r := rand.New(rand.NewPCG(uint64(i)+1, 99))
 		n := c.Size[0] * c.Size[1] * c.Size[2]
-		h := &ingest.Header{DimSize: c.Size, Spacing: c.Spacing, Origin: c.Origin, Direction: c.Direction}
+		h := &metaimage.Header{DimSize: c.Size, Spacing: c.Spacing, Origin: c.Origin, Direction: c.Direction}
 		var data any
 		if c.Mask {
 			m := make([]uint8, n)
@@ -60,7 +61,7 @@ func main() {
 			}
 			data = v
 		}
-		if err := ingest.WriteImage(filepath.Join(dir, c.Name+".mhd"), h, data, ingest.WriteOptions{}); err != nil {
+		if err := metaimage.WriteImage(filepath.Join(dir, c.Name+".mhd"), h, data, metaimage.WriteOptions{}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

@@ -1,4 +1,4 @@
-package ingest
+package metaimage
 
 import (
 	"bufio"
@@ -11,6 +11,8 @@ import (
 	"math"
 	"os"
 	"unsafe"
+
+	"voxmine/ingest/source"
 )
 
 // ReadCT reads a MetaImage CT scan as int16 HU in z, y, x order. Any
@@ -57,7 +59,7 @@ func ReadLabels(path string) (*Header, []uint8, error) {
 		if h.ElementType == "MET_CHAR" {
 			for i, v := range out {
 				if int8(v) < 0 {
-					return nil, nil, fmt.Errorf("%s: label %d at voxel %d is negative", path, int8(v), i)
+					return nil, nil, source.Formatf(path, "label %d at voxel %d is negative", int8(v), i)
 				}
 			}
 		}
@@ -107,11 +109,11 @@ func convert(h *Header, raw []byte, put func(i int, v float64) error) error {
 	case "MET_DOUBLE":
 		at = func(i int) float64 { return math.Float64frombits(bo.Uint64(raw[8*i:])) }
 	default:
-		return fmt.Errorf("%s: ElementType %q is not supported", h.Path, h.ElementType)
+		return source.Formatf(h.Path, "ElementType %q is not supported", h.ElementType)
 	}
 	for i := range n {
 		if err := put(i, at(i)); err != nil {
-			return fmt.Errorf("%s: %w", h.Path, err)
+			return source.Formatf(h.Path, "%w", err)
 		}
 	}
 	return nil
@@ -122,16 +124,24 @@ func (h *Header) readData(dst []byte) error {
 	f, err := os.Open(h.DataFile)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: data file %s does not exist", h.Path, h.DataFile)
+			return source.Formatf(h.Path, "data file %s does not exist", h.DataFile)
 		}
-		return fmt.Errorf("%s: data file: %w", h.Path, err)
+		return source.Formatf(h.Path, "data file: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("%s: data file: %w", h.Path, err)
+		return source.Formatf(h.Path, "data file: %w", err)
 	}
-	size, need := st.Size(), int64(len(dst))
+	return h.DecodeData(f, st.Size(), dst)
+}
+
+// DecodeData fills dst with the image's raw element bytes in file order,
+// read from the data file's content f of size bytes (for LOCAL data, the
+// header file itself). It handles HeaderSize, −1 included, and zlib or
+// gzip compression.
+func (h *Header) DecodeData(f io.ReaderAt, size int64, dst []byte) error {
+	need := int64(len(dst))
 	start := h.HeaderSize
 	if h.Local {
 		start = h.dataStart
@@ -141,11 +151,11 @@ func (h *Header) readData(dst []byte) error {
 			start = size - need
 		}
 		if start < 0 || size-start < need {
-			return fmt.Errorf("%s: data file %s holds %d bytes from offset %d, but DimSize %v of %s needs %d (truncated?)",
-				h.Path, h.DataFile, max(0, size-max(start, 0)), max(start, 0), h.DimSize, h.ElementType, need)
+			return source.Formatf(h.Path, "data file %s holds %d bytes from offset %d, but DimSize %v of %s needs %d (truncated?)",
+				h.DataFile, max(0, size-max(start, 0)), max(start, 0), h.DimSize, h.ElementType, need)
 		}
 		if _, err := f.ReadAt(dst, start); err != nil {
-			return fmt.Errorf("%s: reading %s: %w", h.Path, h.DataFile, err)
+			return source.Formatf(h.Path, "reading %s: %w", h.DataFile, err)
 		}
 		return nil
 	}
@@ -157,24 +167,25 @@ func (h *Header) readData(dst []byte) error {
 		csize = h.CompressedSize
 	}
 	if start < 0 || csize < 0 || start+csize > size {
-		return fmt.Errorf("%s: data file %s of %d bytes cannot hold %d compressed bytes from offset %d",
-			h.Path, h.DataFile, size, csize, start)
+		return source.Formatf(h.Path, "data file %s of %d bytes cannot hold %d compressed bytes from offset %d",
+			h.DataFile, size, csize, start)
 	}
 	br := bufio.NewReaderSize(io.NewSectionReader(f, start, csize), 1<<16)
 	magic, _ := br.Peek(2)
 	var dec io.Reader
+	var err error
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		dec, err = gzip.NewReader(br)
 	} else {
 		dec, err = zlib.NewReader(br)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: data file %s is not a zlib or gzip stream: %w", h.Path, h.DataFile, err)
+		return source.Formatf(h.Path, "data file %s is not a zlib or gzip stream: %w", h.DataFile, err)
 	}
 	n, err := io.ReadFull(dec, dst)
 	if err != nil {
-		return fmt.Errorf("%s: data file %s decompresses to %d bytes, but DimSize %v of %s needs %d: %w",
-			h.Path, h.DataFile, n, h.DimSize, h.ElementType, need, err)
+		return source.Formatf(h.Path, "data file %s decompresses to %d bytes, but DimSize %v of %s needs %d: %w",
+			h.DataFile, n, h.DimSize, h.ElementType, need, err)
 	}
 	return nil
 }

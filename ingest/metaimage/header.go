@@ -1,4 +1,4 @@
-package ingest
+package metaimage
 
 import (
 	"bufio"
@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"voxmine/ingest/source"
+	"voxmine/store"
 )
 
 // Header is a parsed MetaImage (.mhd/.mha) header for a 3-D, one-channel
@@ -56,21 +59,41 @@ func (h *Header) Voxels() int { return h.DimSize[0] * h.DimSize[1] * h.DimSize[2
 // ElementDataFile, so a binary file given by mistake fails fast.
 const maxHeaderBytes = 1 << 16
 
-// ReadHeader parses a MetaImage header. Errors name the file and the key.
+// ReadHeader parses the MetaImage header in file path. Errors name the
+// file and the key: a *source.FormatError for a broken header, a
+// *source.UnsupportedError for a valid one voxmine does not read.
 func ReadHeader(path string) (*Header, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return parseHeader(path, f)
+	return DecodeHeader(f, path)
 }
 
-func parseHeader(path string, r io.Reader) (*Header, error) {
+// unsupported marks a parse error as a valid variant voxmine does not
+// read, as opposed to a broken header.
+type unsupported struct{ feature string }
+
+func (u unsupported) Error() string { return u.feature + " is not supported" }
+
+// DecodeHeader parses a MetaImage header from r. name is the header's
+// path: it names the file in errors and locates a data file given by a
+// relative name.
+func DecodeHeader(r io.Reader, name string) (*Header, error) {
+	path := name
 	h := &Header{Path: path, Spacing: [3]float64{1, 1, 1}, Direction: [9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1},
 		CompressedSize: -1}
 	fail := func(format string, a ...any) (*Header, error) {
-		return nil, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, a...))
+		err := fmt.Errorf(format, a...)
+		var u unsupported
+		if errors.As(err, &u) {
+			return nil, &source.UnsupportedError{Path: path, Feature: u.feature}
+		}
+		return nil, &source.FormatError{Path: path, Err: err}
+	}
+	unsup := func(feature string) (*Header, error) {
+		return nil, &source.UnsupportedError{Path: path, Feature: feature}
 	}
 	br := bufio.NewReaderSize(io.LimitReader(r, maxHeaderBytes), 4096)
 	var offset int64
@@ -136,7 +159,7 @@ func parseHeader(path string, r io.Reader) (*Header, error) {
 			if err != nil {
 				perr = fmt.Errorf("NDims: bad number %q", val)
 			} else if n != 3 {
-				perr = fmt.Errorf("NDims = %d: only 3-D images are supported", n)
+				perr = unsupported{fmt.Sprintf("NDims = %d (only 3-D images)", n)}
 			}
 			ndims = n
 		case "DimSize":
@@ -175,7 +198,7 @@ func parseHeader(path string, r io.Reader) (*Header, error) {
 		case "BinaryData":
 			var b bool
 			if b, perr = parseBool(key, val); perr == nil && !b {
-				perr = errors.New("BinaryData = False (ASCII data) is not supported")
+				perr = unsupported{"BinaryData = False (ASCII data)"}
 			}
 		case "CompressedData":
 			h.Compressed, perr = parseBool(key, val)
@@ -194,18 +217,18 @@ func parseHeader(path string, r io.Reader) (*Header, error) {
 			if perr != nil {
 				perr = fmt.Errorf("ElementNumberOfChannels: bad number %q", val)
 			} else if channels != 1 {
-				perr = fmt.Errorf("ElementNumberOfChannels = %d: only single-channel images are supported", channels)
+				perr = unsupported{fmt.Sprintf("ElementNumberOfChannels = %d (only single-channel images)", channels)}
 			}
 		case "ElementType":
 			if _, ok := elementSizes[val]; !ok {
-				perr = fmt.Errorf("ElementType %q is not supported", val)
+				perr = unsupported{fmt.Sprintf("ElementType %q", val)}
 			}
 			h.ElementType = val
 		case "ElementDataFile":
 			dataFile = val
 		}
 		if perr != nil {
-			return fail("line %d: %v", line, perr)
+			return fail("line %d: %w", line, perr)
 		}
 		if key == "ElementDataFile" {
 			break
@@ -251,9 +274,9 @@ func parseHeader(path string, r io.Reader) (*Header, error) {
 	case dataFile == "LOCAL":
 		h.Local, h.DataFile, h.dataStart = true, path, offset
 	case dataFile == "LIST" || strings.HasPrefix(dataFile, "LIST "):
-		return fail("ElementDataFile = LIST (one file per slice) is not supported")
+		return unsup("ElementDataFile = LIST (one file per slice)")
 	case len(fs) == 4 && strings.Contains(fs[0], "%"):
-		return fail("ElementDataFile pattern %q (one file per slice) is not supported", dataFile)
+		return unsup(fmt.Sprintf("ElementDataFile pattern %q (one file per slice)", dataFile))
 	default:
 		h.DataFile = dataFile
 		if !filepath.IsAbs(dataFile) {
@@ -271,4 +294,12 @@ func parseBool(key, val string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%s: %q is not True or False", key, val)
+}
+
+// Geometry returns the header's grid as a store.Geometry.
+func (h *Header) Geometry() store.Geometry {
+	return store.Geometry{
+		Shape:  [3]int{h.DimSize[2], h.DimSize[1], h.DimSize[0]},
+		Origin: h.Origin, Spacing: h.Spacing, Direction: h.Direction,
+	}
 }

@@ -1,14 +1,17 @@
-package ingest
+package metaimage
 
 import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"voxmine/ingest/source"
 )
 
 func testHeader() *Header {
@@ -148,26 +151,27 @@ func TestReadErrors(t *testing.T) {
 		name, header string
 		data         []byte
 		want         string
+		unsupported  bool // a valid variant voxmine does not read, not a broken file
 	}{
-		{"missing data file", hdr + "ElementType = MET_SHORT\nElementDataFile = gone.raw\n", nil, "does not exist"},
-		{"truncated data", hdr + "ElementType = MET_SHORT\nElementDataFile = scan.raw\n", []byte{1, 2, 3}, "truncated"},
-		{"bad number", "NDims = 3\nDimSize = 2 x 1\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", nil, `bad number "x"`},
-		{"missing DimSize", "NDims = 3\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", nil, "missing key DimSize"},
-		{"missing NDims", "DimSize = 1 1 1\n", nil, "before NDims"},
-		{"NDims 2", "NDims = 2\nDimSize = 2 2\n", nil, "only 3-D"},
-		{"channels", hdr + "ElementNumberOfChannels = 3\n", nil, "single-channel"},
-		{"unsupported type", hdr + "ElementType = MET_FLOAT_MATRIX\n", nil, `"MET_FLOAT_MATRIX" is not supported`},
-		{"list", hdr + "ElementType = MET_SHORT\nElementDataFile = LIST\n", nil, "LIST"},
-		{"pattern", hdr + "ElementType = MET_SHORT\nElementDataFile = s.%03d 1 1 1\n", nil, "pattern"},
-		{"not key value", hdr + "hello\n", nil, "Key = Value"},
-		{"no data file key", hdr + "ElementType = MET_SHORT\n", nil, "ElementDataFile"},
-		{"zero spacing", "NDims = 3\nDimSize = 1 1 1\nElementSpacing = 1 0 1\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", nil, "spacing"},
-		{"singular", hdr + "TransformMatrix = 1 0 0 1 0 0 0 0 1\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", nil, "singular"},
-		{"ascii", hdr + "BinaryData = False\n", nil, "ASCII"},
-		{"not zlib", hdr + "CompressedData = True\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", []byte("garbage!"), "zlib"},
-		{"out of int16", hdr + "ElementType = MET_INT\nElementDataFile = scan.raw\n", i32s(1, 2, 40000, 4), "does not fit int16"},
-		{"NaN", hdr + "ElementType = MET_FLOAT\nElementDataFile = scan.raw\n", f32s(1, float32(math.NaN()), 3, 4), "does not fit"},
-		{"binary junk", "\x00\x01\x02", nil, "binary"},
+		{"missing data file", hdr + "ElementType = MET_SHORT\nElementDataFile = gone.raw\n", nil, "does not exist", false},
+		{"truncated data", hdr + "ElementType = MET_SHORT\nElementDataFile = scan.raw\n", []byte{1, 2, 3}, "truncated", false},
+		{"bad number", "NDims = 3\nDimSize = 2 x 1\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", nil, `bad number "x"`, false},
+		{"missing DimSize", "NDims = 3\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", nil, "missing key DimSize", false},
+		{"missing NDims", "DimSize = 1 1 1\n", nil, "before NDims", false},
+		{"NDims 2", "NDims = 2\nDimSize = 2 2\n", nil, "only 3-D", true},
+		{"channels", hdr + "ElementNumberOfChannels = 3\n", nil, "single-channel", true},
+		{"unsupported type", hdr + "ElementType = MET_FLOAT_MATRIX\n", nil, `"MET_FLOAT_MATRIX" is not supported`, true},
+		{"list", hdr + "ElementType = MET_SHORT\nElementDataFile = LIST\n", nil, "LIST", true},
+		{"pattern", hdr + "ElementType = MET_SHORT\nElementDataFile = s.%03d 1 1 1\n", nil, "pattern", true},
+		{"not key value", hdr + "hello\n", nil, "Key = Value", false},
+		{"no data file key", hdr + "ElementType = MET_SHORT\n", nil, "ElementDataFile", false},
+		{"zero spacing", "NDims = 3\nDimSize = 1 1 1\nElementSpacing = 1 0 1\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", nil, "spacing", false},
+		{"singular", hdr + "TransformMatrix = 1 0 0 1 0 0 0 0 1\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", nil, "singular", false},
+		{"ascii", hdr + "BinaryData = False\n", nil, "ASCII", true},
+		{"not zlib", hdr + "CompressedData = True\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", []byte("garbage!"), "zlib", false},
+		{"out of int16", hdr + "ElementType = MET_INT\nElementDataFile = scan.raw\n", i32s(1, 2, 40000, 4), "does not fit int16", false},
+		{"NaN", hdr + "ElementType = MET_FLOAT\nElementDataFile = scan.raw\n", f32s(1, float32(math.NaN()), 3, 4), "does not fit", false},
+		{"binary junk", "\x00\x01\x02", nil, "binary", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,6 +179,14 @@ func TestReadErrors(t *testing.T) {
 			_, _, err := ReadCT(path)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
 				t.Fatalf("got %v, want an error naming %s and saying %q", err, path, tc.want)
+			}
+			var fe *source.FormatError
+			var ue *source.UnsupportedError
+			switch {
+			case tc.unsupported && (!errors.As(err, &ue) || !errors.Is(err, source.ErrUnsupported) || ue.Path != path):
+				t.Errorf("got %v (%T), want a *source.UnsupportedError for %s", err, err, path)
+			case !tc.unsupported && (!errors.As(err, &fe) || fe.Path != path):
+				t.Errorf("got %v (%T), want a *source.FormatError for %s", err, err, path)
 			}
 		})
 	}

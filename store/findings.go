@@ -1,0 +1,162 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"voxmine/internal/atomicfile"
+)
+
+// Finding is one row of a LUNA16-style CSV in world millimetres.
+// Diameter is in mm (−1 when unknown, as in annotations_excluded.csv);
+// Class is the candidates.csv class (0 or 1) and −1 for annotations.
+type Finding struct {
+	X, Y, Z  float64
+	Diameter float64
+	Class    int
+}
+
+// MarshalJSON writes a finding as a compact [x, y, z, diameter, class].
+func (f Finding) MarshalJSON() ([]byte, error) {
+	return json.Marshal([5]float64{f.X, f.Y, f.Z, f.Diameter, float64(f.Class)})
+}
+
+// UnmarshalJSON reads the form MarshalJSON writes.
+func (f *Finding) UnmarshalJSON(b []byte) error {
+	var a [5]float64
+	if err := json.Unmarshal(b, &a); err != nil {
+		return err
+	}
+	*f = Finding{X: a[0], Y: a[1], Z: a[2], Diameter: a[3], Class: int(a[4])}
+	return nil
+}
+
+// SeriesFindings are the findings of one series.
+type SeriesFindings struct {
+	Annotations []Finding `json:"annotations,omitempty"`
+	Excluded    []Finding `json:"excluded,omitempty"`
+	Candidates  []Finding `json:"candidates,omitempty"`
+}
+
+// UnmarshalJSON decodes the three lists as plain number arrays in one
+// pass: LUNA16's candidates_V2.csv has 755,000 rows, and decoding each
+// finding on its own would scan the text twice.
+func (s *SeriesFindings) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Annotations, Excluded, Candidates [][5]float64
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	conv := func(in [][5]float64) []Finding {
+		if len(in) == 0 {
+			return nil
+		}
+		out := make([]Finding, len(in))
+		for i, a := range in {
+			out[i] = Finding{X: a[0], Y: a[1], Z: a[2], Diameter: a[3], Class: int(a[4])}
+		}
+		return out
+	}
+	*s = SeriesFindings{Annotations: conv(raw.Annotations), Excluded: conv(raw.Excluded), Candidates: conv(raw.Candidates)}
+	return nil
+}
+
+// Findings holds the dataset's CSVs grouped by series uid. It lives in its
+// own file so that per-scan catalog updates stay small.
+type Findings struct {
+	Format string                     `json:"format"`
+	Series map[string]*SeriesFindings `json:"series"`
+	// Sources records the CSV files the findings came from.
+	Sources map[string]string `json:"sources,omitempty"`
+}
+
+func readFindings(dir string, withCandidates bool) (*Findings, error) {
+	f := &Findings{Format: FormatVersion}
+	if err := readJSONIfExists(filepath.Join(dir, findingsFile), f); err != nil {
+		return nil, err
+	}
+	if f.Series == nil {
+		f.Series = map[string]*SeriesFindings{}
+	}
+	if !withCandidates {
+		return f, nil
+	}
+	var c struct {
+		Series map[string][][5]float64 `json:"series"`
+	}
+	if err := readJSONIfExists(filepath.Join(dir, candidatesFile), &c); err != nil {
+		return nil, err
+	}
+	for uid, rows := range c.Series {
+		sf := f.Series[uid]
+		if sf == nil {
+			sf = &SeriesFindings{}
+			f.Series[uid] = sf
+		}
+		sf.Candidates = make([]Finding, len(rows))
+		for i, a := range rows {
+			sf.Candidates[i] = Finding{X: a[0], Y: a[1], Z: a[2], Diameter: a[3], Class: int(a[4])}
+		}
+	}
+	return f, nil
+}
+
+func readJSONIfExists(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// SetFindings replaces the findings of the series named in f.Series,
+// keeping those of other series, under the store lock. Ingest calls it
+// once per run with everything its CSVs hold. Annotations and excluded
+// findings go to findings.json, candidates to candidates.json.
+func (w *Writer) SetFindings(f *Findings) error {
+	return withLock(w.dir, func() error {
+		cur, err := readFindings(w.dir, true)
+		if err != nil {
+			return err
+		}
+		for uid, sf := range f.Series {
+			cur.Series[uid] = sf
+		}
+		if cur.Sources == nil {
+			cur.Sources = map[string]string{}
+		}
+		for k, v := range f.Sources {
+			cur.Sources[k] = v
+		}
+		cur.Format = FormatVersion
+		small := &Findings{Format: FormatVersion, Sources: cur.Sources, Series: map[string]*SeriesFindings{}}
+		cands := map[string][]Finding{}
+		for uid, sf := range cur.Series {
+			if len(sf.Annotations)+len(sf.Excluded) > 0 {
+				small.Series[uid] = &SeriesFindings{Annotations: sf.Annotations, Excluded: sf.Excluded}
+			}
+			if len(sf.Candidates) > 0 {
+				cands[uid] = sf.Candidates
+			}
+		}
+		b, err := json.Marshal(map[string]any{"format": FormatVersion, "series": cands})
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(filepath.Join(w.dir, candidatesFile), append(b, '\n')); err != nil {
+			return err
+		}
+		return writeJSON(filepath.Join(w.dir, findingsFile), small)
+	})
+}
