@@ -48,13 +48,16 @@ if [ -x "${ITK_RESAMPLE:-}" ] || command -v cmake >/dev/null && [ -d /usr/lib/cm
   rm -f "$WORK"/itk-out.*
 fi
 
+echo; echo "## a small first run: 2 full-size scans, 10 negatives each, whole process, against ITK"
+bench/small_run.sh 21
+
 echo; echo "## Go benchmarks against the store of full-size scans"
 export VOXMINE_BENCH_STORE="$WORK/store2"
 go test -run XXX -bench 'ChunkDecode|RandomBox64|Write' -count 5 ./store
 go test -run CompressionReport -v ./store | grep -v '^=== '
 go test -run XXX -bench 'ReadCT|ReadFile|Resample|SegmentLungs' -count 3 ./ingest
 go test -run XXX -bench 'Negatives|NotebookWay|Positives|PatchFloor' -benchtime 3x -count 3 ./mine
-VOXMINE_BENCH_PER_SCAN=16 go test -run XXX -bench 'Negatives|NotebookWay' -benchtime 3x -count 3 ./mine
+VOXMINE_BENCH_PER_SCAN=16 go test -run XXX -bench 'Negatives|NotebookWay|PatchFloor' -benchtime 3x -count 3 ./mine
 
 if /usr/bin/python3 -c 'import zarr, numcodecs' 2>/dev/null; then
   echo; echo "## random 64³ box: python3-zarr (v2, Blosc lz4+shuffle, 32³ chunks) on the same volume"
