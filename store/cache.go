@@ -3,11 +3,11 @@ package store
 import "sync"
 
 // DefaultCacheBytes is the default budget of decoded chunks kept per store:
-// 128 HU chunks, the chunks of four 64³ cubes. Miners cut a scan's cubes in
+// 64 HU chunks, the chunks of two 64³ cubes. Miners cut a scan's cubes in
 // Z-order of their chunks, so neighbours find what they share; a larger
 // cache mostly fills fresh memory, whose page faults cost more than the
 // hits save (docs/BENCHMARKS.md, issue 12).
-const DefaultCacheBytes = 8 << 20
+const DefaultCacheBytes = 4 << 20
 
 type cacheKey struct {
 	vol   uint64
