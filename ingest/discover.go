@@ -10,12 +10,13 @@ import (
 	"strings"
 
 	"voxmine/ingest/metaimage"
+	"voxmine/ingest/nifti"
 	"voxmine/ingest/source"
 )
 
 // DefaultFormats are the formats ingest reads when Options.Formats is
 // empty, in the order they are offered the files.
-func DefaultFormats() []source.Format { return []source.Format{metaimage.Format{}} }
+func DefaultFormats() []source.Format { return []source.Format{metaimage.Format{}, nifti.Format{}} }
 
 // Found is one scan to ingest: what its format found, the format itself,
 // and the mask that goes with it, if any.

@@ -20,3 +20,16 @@ for f in inputs/*.mhd; do
   fi
 done
 ls -l inputs outputs
+
+# NIfTI: fixtures from gennifti, and what ITK 5.2's NiftiImageIO makes of
+# each (itkread prints geometry and digests; a file ITK refuses says so).
+rm -rf nifti && (cd ../.. && go run ./testdata/itkresample/gennifti "$here/nifti")
+for f in nifti/*.nii.gz; do
+  "$build/itkread" "$f" > "${f%.nii.gz}.itk.txt" 2>&1 || echo "itk_error = $(tail -1 "${f%.nii.gz}.itk.txt")" >> "${f%.nii.gz}.itk.txt"
+done
+# Real scans from ../shared/realct, digests only (the volumes stay there).
+real=../../../shared/realct
+if [ -d "$real" ]; then
+  "$build/itkread" "$real/abdomen-lung-bases/ct.nii.gz" > real/abdomen-lung-bases-ct.itk.txt
+  "$build/itkread" "$real/lidc-idri-0001" > real/lidc-idri-0001.itk.txt
+fi
