@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"voxmine/ingest/dicom"
 	"voxmine/ingest/metaimage"
 	"voxmine/ingest/nifti"
 	"voxmine/ingest/source"
@@ -16,7 +17,11 @@ import (
 
 // DefaultFormats are the formats ingest reads when Options.Formats is
 // empty, in the order they are offered the files.
-func DefaultFormats() []source.Format { return []source.Format{metaimage.Format{}, nifti.Format{}} }
+func DefaultFormats() []source.Format {
+	// DICOM comes last: it opens every file left, and MetaImage's .raw and
+	// NIfTI's files are taken by then.
+	return []source.Format{metaimage.Format{}, nifti.Format{}, dicom.Format{}}
+}
 
 // Found is one scan to ingest: what its format found, the format itself,
 // and the mask that goes with it, if any.

@@ -369,10 +369,11 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 		Source: store.Source{Format: s.Format, Path: abs(s.Path()), MaskPath: abs(maskPath(s)), Geometry: src, ElementType: h.ElementType, Fingerprint: fp},
 	}
 	stored, err := w.Put(ctx, &store.Scan{Info: info, HU: vol, Labels: labels, Check: func(i store.ScanInfo) []string {
-		if !i.HasLabels {
-			return nil
+		flags := slices.Clone(h.Notes) // what the reader did, such as evening out slices
+		if i.HasLabels {
+			flags = append(flags, plausibility(i.LabelCounts[strconv.Itoa(store.LabelLungA)], i.LabelCounts[strconv.Itoa(store.LabelLungB)])...)
 		}
-		return plausibility(i.LabelCounts[strconv.Itoa(store.LabelLungA)], i.LabelCounts[strconv.Itoa(store.LabelLungB)])
+		return flags
 	}})
 	if err != nil {
 		res.Err = err

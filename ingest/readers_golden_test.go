@@ -1,11 +1,13 @@
 package ingest_test
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"voxmine/ingest/dicom"
 	"voxmine/ingest/nifti"
 	"voxmine/ingest/source"
 	"voxmine/internal/itkgolden"
@@ -92,4 +94,45 @@ func TestNIfTIRealAbdomen(t *testing.T) {
 	if mg != g || n == 0 {
 		t.Errorf("mask geometry %+v (scan %+v), %d labelled voxels", mg, g, n)
 	}
+}
+
+// TestDICOMRealLIDC reads the real LIDC-IDRI-0001 series as ITK 5.2's
+// GDCMSeriesFileNames + ImageSeriesReader do: the same file order, the same
+// geometry, the same voxels and the same 1 mm grid.
+func TestDICOMRealLIDC(t *testing.T) {
+	dir := itkgolden.RealCT(t, "lidc-idri-0001")
+	e, err := itkgolden.Load("../testdata/itkresample/real/lidc-idri-0001.itk.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDICOMSeries(t, dir, e)
+}
+
+// checkDICOMSeries finds the one series of dir and holds it to ITK's report.
+func checkDICOMSeries(t *testing.T, dir string, e *itkgolden.Expect) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	found, err := dicom.Format{}.Find(context.Background(), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found.Scans) != 1 {
+		t.Fatalf("%d series found (skipped %v), want 1", len(found.Scans), found.Skipped)
+	}
+	sc := found.Scans[0]
+	if e.Series != "" && sc.UID != e.Series {
+		t.Errorf("series uid %s, ITK's %s", sc.UID, e.Series)
+	}
+	info, hu, err := dicom.Format{}.ReadCT(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Files) > 0 {
+		for i, f := range info.Files {
+			if filepath.Base(f) != e.Files[i] {
+				t.Fatalf("slice %d is %s, ITK's is %s", i, filepath.Base(f), e.Files[i])
+			}
+		}
+	}
+	itkgolden.Check(t, e, info.Geometry, hu)
 }

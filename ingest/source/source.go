@@ -61,6 +61,10 @@ type Info struct {
 	// Files are the files whose names, sizes and times identify the
 	// scan's content for resuming.
 	Files []string
+	// Notes are what the reader did that a user should know of (a DICOM
+	// series interpolated onto even slices); ingest records them among the
+	// scan's flags.
+	Notes []string
 }
 
 // Skipped is a file or series a format recognised and left out.

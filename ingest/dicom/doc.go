@@ -1,0 +1,21 @@
+// Package dicom reads CT series from DICOM files, whatever their names
+// (.dcm, no suffix, with the DICM preamble or without), the way ITK 5.2's
+// GDCMSeriesFileNames and ImageSeriesReader do: files grouped by
+// SeriesInstanceUID, sorted along the normal of ImageOrientationPatient,
+// the origin at the first slice's ImagePositionPatient, the in-plane
+// spacing from PixelSpacing (row, column), the slice spacing from the
+// positions, and HU = stored × RescaleSlope + RescaleIntercept per slice.
+//
+// Only the header elements needed for geometry and HU are decoded; the
+// rest, sequences included, is skipped by length. The transfer syntaxes
+// read are implicit and explicit VR little endian, explicit VR big endian
+// and deflated explicit VR little endian. Encapsulated (compressed) pixel
+// data — JPEG, JPEG-LS, JPEG 2000, RLE — is refused with an
+// UnsupportedError that says how to convert it (gdcmconv --raw).
+//
+// Where real archives depart from a regular stack, the package says so:
+// uneven spacing or a missing slice is interpolated onto an even grid on
+// the slices' true positions (ITK would assume even spacing), duplicate
+// positions, gantry tilt and mixed sizes fail the series with the files
+// named. Format adapts it to ingest's source.Format.
+package dicom

@@ -1,0 +1,138 @@
+package dicom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"voxmine/ingest/source"
+)
+
+// Format is DICOM as a source.Format: a scan is a CT image series, keyed
+// by its SeriesInstanceUID (LUNA16's seriesuid for LIDC-IDRI).
+type Format struct{}
+
+var _ source.Format = Format{}
+
+// Name returns "dicom".
+func (Format) Name() string { return "dicom" }
+
+// Find reads the header of every file it is offered, keeps the DICOM
+// images and groups them into series. Localizers (ImageType LOCALIZER) and
+// series of another modality than CT are skipped with the reason, and so
+// are files whose header is broken; files that are not DICOM at all are
+// left alone.
+func (Format) Find(ctx context.Context, files []string) (source.Found, error) {
+	var f source.Found
+	series := map[string][]string{}
+	var order []string
+	skippedSeries := map[string]string{}
+	for i, p := range files {
+		if i%64 == 0 && ctx.Err() != nil {
+			return f, ctx.Err()
+		}
+		s, err := ParseFile(p)
+		if errors.Is(err, errNotDICOM) {
+			continue
+		}
+		if err != nil {
+			f.Used = append(f.Used, p)
+			f.Skipped = append(f.Skipped, source.Skipped{Path: p, Reason: err.Error()})
+			continue
+		}
+		f.Used = append(f.Used, p)
+		uid := seriesUID(s)
+		switch {
+		case s.pixelsAt < 0 && !s.encapsulated:
+			continue // not an image: a DICOMDIR, a report, a presentation state
+		case slices.ContainsFunc(s.ImageType, func(t string) bool { return strings.EqualFold(t, "LOCALIZER") }):
+			skippedSeries[uid] = "localizer (scout) images"
+			f.Skipped = append(f.Skipped, source.Skipped{Path: p, Reason: "localizer (ImageType LOCALIZER)"})
+			continue
+		case s.Modality != "" && s.Modality != "CT":
+			if _, seen := skippedSeries[uid]; !seen {
+				f.Skipped = append(f.Skipped, source.Skipped{Path: p, Reason: fmt.Sprintf("series %s: modality %s, not CT", uid, s.Modality)})
+			}
+			skippedSeries[uid] = "modality " + s.Modality
+			continue
+		}
+		if _, ok := series[uid]; !ok {
+			order = append(order, uid)
+		}
+		series[uid] = append(series[uid], p)
+	}
+	for _, uid := range order {
+		f.Scans = append(f.Scans, source.Scan{UID: uid, Format: "dicom", Files: series[uid]})
+	}
+	return f, nil
+}
+
+// stack parses a series' headers and sorts them.
+func stack(ctx context.Context, s source.Scan) (*Stack, error) {
+	sl := make([]*Slice, 0, len(s.Files))
+	for i, p := range s.Files {
+		if i%64 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		h, err := ParseFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("series %s: %w", s.UID, err)
+		}
+		sl = append(sl, h)
+	}
+	return NewStack("series "+s.UID, sl)
+}
+
+func (st *Stack) info() *source.Info {
+	files := make([]string, len(st.Slices))
+	for i, s := range st.Slices {
+		files[i] = s.Path
+	}
+	f := st.Slices[0]
+	kind := fmt.Sprintf("%s%d", map[bool]string{false: "uint", true: "int"}[f.PixelRepresentation == 1], f.BitsAllocated)
+	if f.BitsStored > 0 && f.BitsStored < f.BitsAllocated {
+		kind += fmt.Sprintf(" (%d bits stored)", f.BitsStored)
+	}
+	return &source.Info{Geometry: st.Geometry, ElementType: kind, Files: files, Notes: st.Notes}
+}
+
+// Info reads the series' headers and works out its geometry.
+func (Format) Info(ctx context.Context, s source.Scan) (*source.Info, error) {
+	st, err := stack(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return st.info(), nil
+}
+
+// ReadCT reads the series as HU.
+func (Format) ReadCT(ctx context.Context, s source.Scan) (*source.Info, []int16, error) {
+	st, err := stack(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	hu, err := st.ReadCT()
+	if err != nil {
+		return nil, nil, fmt.Errorf("series %s: %w", s.UID, err)
+	}
+	return st.info(), hu, nil
+}
+
+// ReadLabels reads a DICOM label volume (a segmentation stored as an
+// image series): the stored values, which must be whole numbers in 0…255.
+func (Format) ReadLabels(ctx context.Context, s source.Scan) (*source.Info, []uint8, error) {
+	info, hu, err := Format{}.ReadCT(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]uint8, len(hu))
+	for i, v := range hu {
+		if v < 0 || v > 255 {
+			return nil, nil, fmt.Errorf("series %s: label %d at voxel %d is not in 0…255", s.UID, v, i)
+		}
+		out[i] = uint8(v)
+	}
+	return info, out, nil
+}
