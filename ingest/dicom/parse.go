@@ -29,6 +29,10 @@ var compressedSyntaxes = map[string]string{
 	"1.2.840.10008.1.2.5": "RLE lossless",
 }
 
+// maxInflated bounds a deflated dataset (a CT slice is about 0.5 MB), so a
+// crafted file cannot make the reader allocate without limit.
+const maxInflated = 256 << 20
+
 // Tags voxmine reads, as group<<16 | element.
 const (
 	tagTransferSyntax  = 0x00020010
@@ -257,7 +261,7 @@ func parse(b []byte, path string) (*Slice, error) {
 	case ts == explicitBE:
 		p.order, s.bigEndian = binary.BigEndian, true
 	case ts == deflatedLE:
-		inflated, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(b[p.pos:])), 1<<31))
+		inflated, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(b[p.pos:])), maxInflated))
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				return nil, errShort

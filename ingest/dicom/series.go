@@ -40,6 +40,13 @@ func ParseFile(path string) (*Slice, error) {
 	return s, wrap(path, err)
 }
 
+// Decode parses a whole DICOM file held in b, pixels included; name names
+// it in errors.
+func Decode(b []byte, name string) (*Slice, error) {
+	s, err := parse(b, name)
+	return s, wrap(name, err)
+}
+
 // readWhole parses a whole file, pixels included.
 func readWhole(path string) (*Slice, error) {
 	b, err := os.ReadFile(path)
@@ -131,9 +138,23 @@ func NewStack(name string, slices []*Slice) (*Stack, error) {
 			}
 		}
 	}
-	n := normal(first.Orientation)
+	// The direction cosines, each scaled to unit length as GDCM does (DS
+	// values carry 16 characters at most, so written cosines are rarely
+	// exact), then their cross product.
+	orient := first.Orientation
+	for k := 0; k < 6; k += 3 {
+		v := [3]float64{orient[k], orient[k+1], orient[k+2]}
+		l := math.Sqrt(dot(v, v))
+		if !(l > 0.99 && l < 1.01) {
+			return fail("ImageOrientationPatient %v of %s is not two unit vectors", first.Orientation, first.Path)
+		}
+		for i := range 3 {
+			orient[k+i] /= l
+		}
+	}
+	n := normal(orient)
 	if l := math.Sqrt(dot(n, n)); !(l > 0.99 && l < 1.01) {
-		return fail("ImageOrientationPatient %v of %s is not two orthogonal unit vectors", first.Orientation, first.Path)
+		return fail("ImageOrientationPatient %v of %s is not two orthogonal vectors", first.Orientation, first.Path)
 	}
 	dist := func(s *Slice) float64 { return dot(n, s.Position) }
 	sort.SliceStable(slices, func(i, j int) bool { return dist(slices[i]) < dist(slices[j]) })
@@ -150,9 +171,9 @@ func NewStack(name string, slices []*Slice) (*Stack, error) {
 	g := store.Geometry{Shape: [3]int{len(slices), first.Rows, first.Columns}, Origin: first.Position}
 	g.Spacing = [3]float64{first.PixelSpacing[1], first.PixelSpacing[0], 1}
 	for r := range 3 {
-		g.Direction[r*3+0] = first.Orientation[r]
-		g.Direction[r*3+1] = first.Orientation[3+r]
-		g.Direction[r*3+2] = n[r]
+		g.Direction[r*3+0] = orient[r]
+		g.Direction[r*3+1] = orient[3+r]
+		g.Direction[r*3+2] = n[r] + 0 // + 0: no −0
 	}
 	if len(slices) > 1 {
 		span := [3]float64{last.Position[0] - first.Position[0], last.Position[1] - first.Position[1], last.Position[2] - first.Position[2]}

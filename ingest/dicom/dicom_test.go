@@ -1,0 +1,223 @@
+package dicom_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"voxmine/ingest/dicom"
+	"voxmine/ingest/source"
+)
+
+// slice returns the header of slice k of a small test series.
+func slice(series string, k int, z float64) *dicom.Slice {
+	return &dicom.Slice{
+		SeriesUID: series, StudyUID: "1.2.3", SOPUID: fmt.Sprintf("%s.%d", series, k), SeriesNumber: "1",
+		InstanceNumber: fmt.Sprint(k + 1), Modality: "CT", ImageType: []string{"ORIGINAL", "PRIMARY", "AXIAL"},
+		Rows: 4, Columns: 5, PixelSpacing: [2]float64{0.5, 0.5}, BitsAllocated: 16, BitsStored: 16,
+		PixelRepresentation: 1, Slope: 1, Intercept: -1024,
+		Position: [3]float64{-10, -20, z}, Orientation: [6]float64{1, 0, 0, 0, 1, 0},
+	}
+}
+
+// write writes s with every pixel of value v (stored) into dir/name.
+func write(t *testing.T, dir, name string, s *dicom.Slice, v int32) string {
+	t.Helper()
+	os.MkdirAll(dir, 0o755)
+	px := make([]int32, s.Rows*s.Columns)
+	for i := range px {
+		px[i] = v
+	}
+	var b bytes.Buffer
+	if err := dicom.Encode(&b, s, "1.2.840.10008.1.2.1", px); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func files(t *testing.T, dirs ...string) []string {
+	var out []string
+	for _, d := range dirs {
+		filepath.WalkDir(d, func(p string, e os.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				out = append(out, p)
+			}
+			return nil
+		})
+	}
+	return out
+}
+
+func TestFindGroupsAndSkips(t *testing.T) {
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	// Series 1.1 spans two folders; series 1.2 shares folder a.
+	for k := range 4 {
+		write(t, []string{a, b}[k%2], fmt.Sprintf("s1_%d", k), slice("1.1", k, float64(k)), int32(k))
+		write(t, a, fmt.Sprintf("s2_%d.dcm", k), slice("1.2", k, float64(k)), 0)
+	}
+	loc := slice("1.1", 9, 50)
+	loc.ImageType = []string{"ORIGINAL", "PRIMARY", "LOCALIZER"}
+	write(t, a, "scout", loc, 0)
+	mr := slice("1.3", 0, 0)
+	mr.Modality = "MR"
+	write(t, b, "mr", mr, 0)
+	os.WriteFile(filepath.Join(a, "notes.txt"), []byte("not dicom"), 0o644)
+	found, err := dicom.Format{}.Find(context.Background(), files(t, a, b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, s := range found.Scans {
+		got[s.UID] = len(s.Files)
+	}
+	if len(got) != 2 || got["1.1"] != 4 || got["1.2"] != 4 {
+		t.Errorf("series %v, want 1.1 and 1.2 with 4 files each", got)
+	}
+	reasons := fmt.Sprint(found.Skipped)
+	if !strings.Contains(reasons, "LOCALIZER") || !strings.Contains(reasons, "modality MR") || strings.Contains(reasons, "notes.txt") {
+		t.Errorf("skipped %v: want the localizer and the MR series, not the text file", found.Skipped)
+	}
+	for _, u := range found.Used {
+		if strings.HasSuffix(u, "notes.txt") {
+			t.Error("a file that is not DICOM was taken")
+		}
+	}
+}
+
+func TestSeriesProblems(t *testing.T) {
+	tests := []struct {
+		name  string
+		make  func(t *testing.T, dir string)
+		want  string // in the error; empty: no error
+		notes string // in the notes
+	}{
+		{"missing slice", func(t *testing.T, dir string) {
+			for k, z := range []float64{0, 2.5, 5, 10, 12.5} {
+				write(t, dir, fmt.Sprint(k), slice("9.1", k, z), int32(100*k))
+			}
+		}, "", "uneven slice spacing"},
+		{"duplicate position", func(t *testing.T, dir string) {
+			for k, z := range []float64{0, 2.5, 2.5, 5} {
+				write(t, dir, fmt.Sprint(k), slice("9.1", k, z), 0)
+			}
+		}, "duplicate slice position", ""},
+		{"gantry tilt", func(t *testing.T, dir string) {
+			for k := range 4 {
+				s := slice("9.1", k, 2.5*float64(k))
+				s.Position[1] += 0.6 * float64(k) // sheared stack
+				s.GantryTilt = 13.5
+				write(t, dir, fmt.Sprint(k), s, 0)
+			}
+		}, "gantry tilt", ""},
+		{"mixed sizes", func(t *testing.T, dir string) {
+			for k := range 3 {
+				s := slice("9.1", k, float64(k))
+				if k == 2 {
+					s.Rows = 3
+				}
+				write(t, dir, fmt.Sprint(k), s, 0)
+			}
+		}, "mixed sizes", ""},
+		{"truncated file", func(t *testing.T, dir string) {
+			for k := range 3 {
+				p := write(t, dir, fmt.Sprint(k), slice("9.1", k, float64(k)), 0)
+				if k == 1 {
+					b, _ := os.ReadFile(p)
+					os.WriteFile(p, b[:len(b)-7], 0o644)
+				}
+			}
+		}, "truncated", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tc.make(t, dir)
+			found, err := dicom.Format{}.Find(context.Background(), files(t, dir))
+			if err != nil || len(found.Scans) != 1 {
+				t.Fatalf("find: %v, %d series", err, len(found.Scans))
+			}
+			info, hu, err := dicom.Format{}.ReadCT(context.Background(), found.Scans[0])
+			if tc.want != "" {
+				var fe *source.FormatError
+				if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "9.1") || !errors.As(err, &fe) {
+					t.Fatalf("got %v, want a FormatError naming the series and saying %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(info.Notes, " "), tc.notes) {
+				t.Errorf("notes %v, want %q", info.Notes, tc.notes)
+			}
+			// The missing slice at 7.5 mm lies halfway between 5 (200) and
+			// 10 (300) mm: 250 stored, −774 HU.
+			g := info.Geometry
+			plane := g.Shape[1] * g.Shape[2]
+			if g.Shape[0] != 6 || g.Spacing[2] != 2.5 || hu[3*plane] != 250-1024 || hu[5*plane] != 400-1024 {
+				t.Errorf("shape %v spacing %v, slice 3 %d, slice 5 %d; want 6 slices of 2.5 mm, −774, −624", g.Shape, g.Spacing, hu[3*plane], hu[5*plane])
+			}
+		})
+	}
+}
+
+// TestRealJPEG2000 shows what happens to the real JPEG 2000 series, whose
+// SeriesInstanceUID (and StudyInstanceUID) the anonymiser left empty: it is
+// found as one series under the folder-based fallback uid, and reading it
+// fails with an UnsupportedError that names the syntax and how to convert.
+func TestRealJPEG2000(t *testing.T) {
+	dir := realCT(t, "upper-abdomen-j2k")
+	found, err := dicom.Format{}.Find(context.Background(), files(t, dir))
+	if err != nil || len(found.Scans) != 1 || len(found.Scans[0].Files) != 20 {
+		t.Fatalf("%v: %+v", err, found)
+	}
+	if uid := found.Scans[0].UID; uid != "folder-upper-abdomen-j2k.series-0" {
+		t.Errorf("fallback uid %q", uid)
+	}
+	info, err := dicom.Format{}.Info(context.Background(), found.Scans[0])
+	if err != nil || info.Geometry.Shape != [3]int{20, 512, 512} {
+		t.Errorf("info %+v, %v: the header is readable", info, err)
+	}
+	_, _, err = dicom.Format{}.ReadCT(context.Background(), found.Scans[0])
+	if !errors.Is(err, source.ErrUnsupported) || !strings.Contains(err.Error(), "JPEG 2000") || !strings.Contains(err.Error(), "gdcmconv --raw") {
+		t.Errorf("got %v, want an UnsupportedError naming JPEG 2000 and gdcmconv --raw", err)
+	}
+}
+
+func realCT(t *testing.T, rel string) string {
+	p := filepath.Join("..", "..", "..", "shared", "realct", rel)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("REAL CT MISSING: %s", p)
+		}
+		t.Skip(p, "not found")
+	}
+	return p
+}
+
+// FuzzParse: no file may panic the header parser or the pixel decoder.
+func FuzzParse(f *testing.F) {
+	for _, ts := range []string{"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"} {
+		var b bytes.Buffer
+		s := slice("7.7", 0, 0)
+		s.Rows, s.Columns = 2, 2
+		dicom.Encode(&b, s, ts, []int32{1, -2, 3, 4})
+		f.Add(b.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := dicom.Decode(data, "fuzz.dcm")
+		if err == nil && s.Rows*s.Columns <= 1<<20 {
+			s.HU(make([]int16, s.Rows*s.Columns))
+		}
+	})
+}

@@ -1,0 +1,118 @@
+package mine_test
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"voxmine/ingest"
+	"voxmine/mine"
+	"voxmine/store"
+)
+
+// realStore ingests the real LIDC-IDRI-0001 DICOM series of ../shared/realct
+// once, with LUNA16's annotations and excluded findings, lungs computed.
+var realStore = sync.OnceValues(func() (string, error) {
+	src := filepath.Join("..", "..", "shared", "realct", "lidc-idri-0001")
+	if _, err := os.Stat(src); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "voxmine-realct-")
+	if err != nil {
+		return "", err
+	}
+	luna := filepath.Join("..", "..", "shared", "luna16")
+	_, err = ingest.Run(context.Background(), ingest.Options{
+		Sources: []string{src}, StoreDir: dir, Workers: 1, PadHU: -1000,
+		Annotations: filepath.Join(luna, "annotations.csv"), Excluded: filepath.Join(luna, "annotations_excluded.csv"),
+	})
+	return dir, err
+})
+
+func openReal(t *testing.T) *store.Store {
+	t.Helper()
+	dir, err := realStore()
+	if os.IsNotExist(err) {
+		if os.Getenv("CI") != "" {
+			t.Fatal("REAL CT MISSING: ../shared/realct/lidc-idri-0001")
+		}
+		t.Skip("../shared/realct/lidc-idri-0001 not found")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.Scans()); n != 1 {
+		t.Fatalf("%d scans ingested from the LIDC folder, want 1", n)
+	}
+	return s
+}
+
+// TestRealLIDCPositives: ingest reads the TCIA download directly and
+// LUNA16's annotations.csv applies unchanged; the positive cube is centred
+// on LUNA16's nodule (world 56.208, 86.343, −115.868; 23.35 mm).
+func TestRealLIDCPositives(t *testing.T) {
+	s := openReal(t)
+	o := mine.DefaultOutput(t.TempDir())
+	res, err := mine.Positives(context.Background(), s, o, mine.PositiveParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readIndex(t, res.Index)
+	if len(rows) != 1 {
+		t.Fatalf("%d positives, LUNA16 has 1 nodule in this series", len(rows))
+	}
+	info := s.Scans()[0]
+	if info.UID != "1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192" || info.Source.Format != "dicom" {
+		t.Errorf("scan %s read as %q", info.UID, info.Source.Format)
+	}
+	g := info.Grid
+	c := centre(t, rows[0])
+	want := [3]float64{-115.868, 86.343, 56.208} // z, y, x in LPS world mm
+	for a := range 3 {
+		world := g.Origin[2-a] + float64(c[a])*g.Direction[(2-a)*3+(2-a)]
+		if math.Abs(world-want[a]) > 1 {
+			t.Errorf("axis %d: centre at %.2f mm, the nodule at %.2f", a, world, want[a])
+		}
+	}
+	// The nodule is dense tissue: the centre voxel is well above lung.
+	v, _ := s.OpenVolume(info.UID)
+	defer v.Close()
+	hu := make([]int16, 1)
+	v.ReadHU(store.Box{Z: c[0], Y: c[1], X: c[2], D: 1, H: 1, W: 1}, 0, hu)
+	if hu[0] < -400 {
+		t.Errorf("centre voxel %d HU: not the nodule", hu[0])
+	}
+}
+
+// TestRealLIDCNegatives: negatives from the real scan keep 15 mm from the
+// LUNA16 nodule and the excluded findings, and lie in the computed lung.
+func TestRealLIDCNegatives(t *testing.T) {
+	s := openReal(t)
+	o := mine.DefaultOutput(t.TempDir())
+	p := mine.DefaultNegatives()
+	p.PerScan, p.Seed = 12, 3
+	res, err := mine.Negatives(context.Background(), s, o, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readIndex(t, res.Index)
+	if len(rows) != 12 {
+		t.Fatalf("%d negatives, want 12 (skipped %v)", len(rows), res.Skipped)
+	}
+	for _, r := range rows {
+		if d, _ := strconv.ParseFloat(r["nearest_finding_mm"], 64); d < 15 {
+			t.Errorf("%s: %.1f mm from a finding", r["patch_file"], d)
+		}
+		if f, _ := strconv.ParseFloat(r["lung_fraction"], 64); f <= 0 {
+			t.Errorf("%s: lung fraction %v", r["patch_file"], f)
+		}
+	}
+}
