@@ -3,13 +3,14 @@ package nifti
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+
+	gzip "github.com/klauspost/pgzip"
 
 	"voxmine/ingest/source"
 	"voxmine/store"
@@ -68,17 +69,39 @@ func open(path string) (io.Reader, int64, func() error, error) {
 	return f, st.Size(), f.Close, nil
 }
 
+// skipToData moves r, positioned after the header, to VoxOffset.
+func (h *Header) skipToData(r io.Reader) error {
+	skip := h.VoxOffset - int64(sizeofHeader1)
+	if h.Version == 2 {
+		skip = h.VoxOffset - int64(sizeofHeader2)
+	}
+	if _, err := io.CopyN(io.Discard, r, max(skip, 0)); err != nil {
+		return source.Formatf(h.Path, "vox_offset %d lies past the end of the file", h.VoxOffset)
+	}
+	return nil
+}
+
+// maxDeflateRatio is the most that deflate can expand its input (a 258-byte
+// match in about two bits): a gzip file of n bytes holds at most this many
+// times n bytes of data.
+const maxDeflateRatio = 1032
+
 // inflate looks through gzip when r starts with its magic. It returns the
-// reader of the uncompressed bytes and their size, −1 when unknown.
+// reader of the uncompressed bytes and a bound on their number: exact for
+// a plain file, the deflate limit for a gzipped one (−1 when the size is
+// unknown).
 func inflate(r io.Reader, size int64, name string) (io.Reader, int64, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	magic, _ := br.Peek(2)
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		zr, err := gzip.NewReaderN(br, 256<<10, 8)
 		if err != nil {
 			return nil, 0, source.Formatf(name, "gzip: %w", err)
 		}
-		return zr, -1, nil
+		if size < 0 {
+			return zr, -1, nil
+		}
+		return zr, size * maxDeflateRatio, nil
 	}
 	return br, size, nil
 }
@@ -266,27 +289,27 @@ func (h *Header) Geometry() (store.Geometry, error) {
 }
 
 // readData reads the raw element bytes that start at VoxOffset; r is
-// positioned just after the header. The buffer grows with the data that is
-// really there, so a damaged header that claims a huge image costs an error,
-// not the memory it claims.
-func (h *Header) readData(r io.Reader, size int64) ([]byte, error) {
-	skip := h.VoxOffset - int64(sizeofHeader1)
-	if h.Version == 2 {
-		skip = h.VoxOffset - int64(sizeofHeader2)
-	}
-	if _, err := io.CopyN(io.Discard, r, max(skip, 0)); err != nil {
-		return nil, source.Formatf(h.Path, "vox_offset %d lies past the end of the file", h.VoxOffset)
+// positioned just after the header, and at most bound bytes can follow it
+// (−1: unknown). A damaged header that claims more than the file can hold
+// costs an error, not the memory it claims: with no bound the buffer grows
+// with the data that is really there.
+func (h *Header) readData(r io.Reader, bound int64) ([]byte, error) {
+	if err := h.skipToData(r); err != nil {
+		return nil, err
 	}
 	need := int64(h.Voxels()) * int64(datatypes[h.Datatype].size)
-	if size >= 0 && size-h.VoxOffset < need {
-		return nil, source.Formatf(h.Path, "image data holds %d bytes, but dim %v of %s needs %d (truncated?)", max(0, size-h.VoxOffset), h.Dim, h.ElementType(), need)
+	if bound >= 0 && bound-h.VoxOffset < need {
+		return nil, source.Formatf(h.Path, "image data holds at most %d bytes, but dim %v of %s needs %d (truncated?)", max(0, bound-h.VoxOffset), h.Dim, h.ElementType(), need)
+	}
+	if bound >= 0 {
+		buf := make([]byte, need)
+		if n, err := io.ReadFull(r, buf); err != nil {
+			return nil, source.Formatf(h.Path, "image data holds %d bytes, but dim %v of %s needs %d (truncated?)", n, h.Dim, h.ElementType(), need)
+		}
+		return buf, nil
 	}
 	var buf bytes.Buffer
-	if size >= 0 {
-		buf.Grow(int(need))
-	} else {
-		buf.Grow(int(min(need, 1<<20))) // gzip: grow with what inflates
-	}
+	buf.Grow(int(min(need, 1<<20))) // no bound: grow with what is read
 	n, err := io.Copy(&buf, io.LimitReader(r, need))
 	if err != nil {
 		return nil, source.Formatf(h.Path, "image data: %w", err)

@@ -27,11 +27,20 @@ func ReadCT(path string) (*Header, []int16, error) {
 // size is their number (or −1 when unknown), name names them in errors.
 func DecodeCT(r io.Reader, size int64, name string) (*Header, []int16, error) {
 	path := name
-	h, vals, err := decode(r, size, name)
+	r, bound, err := inflate(r, size, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	out := make([]int16, h.Voxels())
+	h, err := DecodeHeader(r, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, out, err := h.readCT(r, bound)
+	if err != nil || out != nil {
+		return h, out, err
+	}
+	vals := values(h, raw)
+	out = make([]int16, h.Voxels())
 	for i := range out {
 		v := math.RoundToEven(h.scale(vals(i)))
 		if !(v >= math.MinInt16 && v <= math.MaxInt16) {
@@ -50,10 +59,11 @@ func ReadLabels(path string) (*Header, []uint8, error) {
 		return nil, nil, err
 	}
 	defer closeFn()
-	h, vals, err := decode(f, size, path)
+	h, raw, err := decode(f, size, path)
 	if err != nil {
 		return nil, nil, err
 	}
+	vals := values(h, raw)
 	out := make([]uint8, h.Voxels())
 	for i := range out {
 		v := h.scale(vals(i))
@@ -72,9 +82,65 @@ func (h *Header) scale(v float64) float64 {
 	return v*h.Slope + h.Inter
 }
 
-// decode reads the header and the raw voxels and returns a function giving
-// voxel i's stored value.
-func decode(f io.Reader, size int64, path string) (*Header, func(i int) float64, error) {
+// readCT reads the voxel data after the header. For 16- and 32-bit
+// integers with integral scaling (the usual CT: none, or slope 1 and
+// intercept −1024) it converts them to HU block by block as they inflate,
+// without float64, and returns them as out; the gzip reader inflates the
+// next blocks meanwhile. Other data it returns raw for the general path.
+func (h *Header) readCT(r io.Reader, bound int64) (raw []byte, out []int16, err error) {
+	slope, inter := h.Slope, h.Inter
+	if slope == 0 {
+		slope, inter = 1, 0
+	}
+	size := datatypes[h.Datatype].size
+	fast := (h.Datatype == 4 || h.Datatype == 512 || h.Datatype == 8) && slope == math.Trunc(slope) &&
+		inter == math.Trunc(inter) && math.Abs(slope) <= 1<<15 && math.Abs(inter) <= 1<<16
+	if !fast {
+		raw, err = h.readData(r, bound)
+		return raw, nil, err
+	}
+	if err := h.skipToData(r); err != nil {
+		return nil, nil, err
+	}
+	need := int64(h.Voxels()) * int64(size)
+	if bound >= 0 && bound-h.VoxOffset < need {
+		return nil, nil, source.Formatf(h.Path, "image data holds at most %d bytes, but dim %v of %s needs %d (truncated?)", max(0, bound-h.VoxOffset), h.Dim, h.ElementType(), need)
+	}
+	const block = 1 << 20 // voxels
+	buf := make([]byte, min(int64(block*size), need))
+	s, c := int64(slope), int64(inter)
+	o := h.order
+	for at := 0; at < h.Voxels(); at += block {
+		n := min(block, h.Voxels()-at)
+		if got, err := io.ReadFull(r, buf[:n*size]); err != nil {
+			return nil, nil, source.Formatf(h.Path, "image data holds %d bytes, but dim %v of %s needs %d (truncated?)", int64(at*size+got), h.Dim, h.ElementType(), need)
+		}
+		if out == nil {
+			out = make([]int16, h.Voxels())
+		}
+		dst := out[at : at+n]
+		for i := range dst {
+			var v int64
+			switch h.Datatype {
+			case 4:
+				v = int64(int16(o.Uint16(buf[2*i:])))
+			case 512:
+				v = int64(o.Uint16(buf[2*i:]))
+			default:
+				v = int64(int32(o.Uint32(buf[4*i:])))
+			}
+			v = v*s + c
+			if v < math.MinInt16 || v > math.MaxInt16 {
+				return nil, nil, source.Formatf(h.Path, "value %d at voxel %d does not fit int16 HU", v, at+i)
+			}
+			dst[i] = int16(v)
+		}
+	}
+	return nil, out, nil
+}
+
+// decode reads the header and the raw voxel bytes.
+func decode(f io.Reader, size int64, path string) (*Header, []byte, error) {
 	r, size, err := inflate(f, size, path)
 	if err != nil {
 		return nil, nil, err
@@ -87,7 +153,7 @@ func decode(f io.Reader, size int64, path string) (*Header, func(i int) float64,
 	if err != nil {
 		return nil, nil, err
 	}
-	return h, values(h, raw), nil
+	return h, raw, nil
 }
 
 // values decodes element i of raw in the header's datatype and byte order.

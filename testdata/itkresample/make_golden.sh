@@ -2,6 +2,7 @@
 # Regenerates the ITK golden fixtures: inputs from gen/, outputs from ITK's
 # ResampleImageFilter (resample.cxx against Debian's libinsighttoolkit5-dev).
 # Needs: apt-get install libinsighttoolkit5-dev cmake g++
+# Builds resample, notebook and itkread (itkread.cxx: what ITK makes of a NIfTI file or a DICOM folder).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-/tmp/voxmine-itk-build}
@@ -26,6 +27,12 @@ ls -l inputs outputs
 rm -rf nifti && (cd ../.. && go run ./testdata/itkresample/gennifti "$here/nifti")
 for f in nifti/*.nii.gz; do
   "$build/itkread" "$f" > "${f%.nii.gz}.itk.txt" 2>&1 || echo "itk_error = $(tail -1 "${f%.nii.gz}.itk.txt")" >> "${f%.nii.gz}.itk.txt"
+done
+# DICOM: one synthetic series per case from gendicom, and what ITK 5.2's
+# GDCMSeriesFileNames + ImageSeriesReader make of each folder.
+rm -rf dicom && (cd ../.. && go run ./testdata/itkresample/gendicom "$here/dicom")
+for d in dicom/*/; do
+  "$build/itkread" "$d" > "dicom/$(basename "$d").itk.txt"
 done
 # Real scans from ../shared/realct, digests only (the volumes stay there).
 real=../../../shared/realct

@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -30,6 +31,16 @@ type series struct {
 
 func main() {
 	dir := os.Args[1]
+	if len(os.Args) > 2 && os.Args[1] == "-big" {
+		// One full-size series for benchmarks: 512×512×300, 0.7 mm, 1 mm slices.
+		c := series{ts: "1.2.840.10008.1.2.1", signed: true, bitsStored: 16, row: [3]float64{1, 0, 0}, col: [3]float64{0, 1, 0},
+			step: 1, names: "random", slope: 1, intercept: -1024, rows: 512, cols: 512, slices: 300, spacingRow: 0.7, spacingCol: 0.7}
+		if err := write(os.Args[2], "big", c); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	r30 := 30 * math.Pi / 180
 	cases := map[string]series{
 		"explicit-le-signed":   {ts: "1.2.840.10008.1.2.1", signed: true, bitsStored: 16, row: [3]float64{1, 0, 0}, col: [3]float64{0, 1, 0}, step: 2.5, names: "random", slope: 1, intercept: -1024},
@@ -54,13 +65,16 @@ func write(dir, name string, c series) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	rng := rand.New(rand.NewPCG(uint64(len(name)), 7))
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	id := h.Sum32() % 100000 // each case its own series uid
+	rng := rand.New(rand.NewPCG(uint64(id), 7))
 	normal := [3]float64{c.row[1]*c.col[2] - c.row[2]*c.col[1], c.row[2]*c.col[0] - c.row[0]*c.col[2], c.row[0]*c.col[1] - c.row[1]*c.col[0]}
 	perm := rng.Perm(c.slices)
 	for k := range c.slices {
 		s := &dicom.Slice{
-			SeriesUID: "1.2.826.0.1.3680043.10.1234.2." + fmt.Sprint(len(name)), StudyUID: "1.2.826.0.1.3680043.10.1234.3",
-			SOPUID: fmt.Sprintf("1.2.826.0.1.3680043.10.1234.4.%d.%d", len(name), k), SeriesNumber: "7", InstanceNumber: fmt.Sprint(k + 1),
+			SeriesUID: "1.2.826.0.1.3680043.10.1234.2." + fmt.Sprint(id), StudyUID: "1.2.826.0.1.3680043.10.1234.3",
+			SOPUID: fmt.Sprintf("1.2.826.0.1.3680043.10.1234.4.%d.%d", id, k), SeriesNumber: "7", InstanceNumber: fmt.Sprint(k + 1),
 			Modality: "CT", ImageType: []string{"ORIGINAL", "PRIMARY", "AXIAL"}, Rows: c.rows, Columns: c.cols,
 			PixelSpacing: [2]float64{c.spacingRow, c.spacingCol}, BitsAllocated: 16, BitsStored: c.bitsStored,
 			Slope: c.slope, Intercept: c.intercept,
