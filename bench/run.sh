@@ -48,6 +48,19 @@ if [ -x "${ITK_RESAMPLE:-}" ] || command -v cmake >/dev/null && [ -d /usr/lib/cm
   rm -f "$WORK"/itk-out.*
 fi
 
+echo; echo "## readers side by side with ITK 5.2 (itkread: GDCM series reader, NiftiImageIO)"
+go run ./testdata/itkresample/gendicom -big "$WORK/bigdcm"
+go run ./testdata/itkresample/gennifti -big "$WORK/big.nii.gz"
+VOXMINE_BENCH_DICOM="$WORK/bigdcm" go test -run XXX -bench ReadSeries -count 5 ./ingest/dicom | grep Benchmark | sed 's/^/512x512x300 series: /'
+go test -run XXX -bench ReadSeries -count 5 ./ingest/dicom | grep Benchmark | sed 's/^/LIDC-IDRI-0001: /'
+VOXMINE_BENCH_NIFTI="$WORK/big.nii.gz" go test -run XXX -bench ReadCT -count 3 ./ingest/nifti | grep Benchmark | sed 's/^/512x512x300 .nii.gz: /'
+go test -run XXX -bench ReadCT -count 5 ./ingest/nifti | grep Benchmark | sed 's/^/abdomen ct.nii.gz: /'
+if [ -x "${ITK_BUILD:-/tmp/voxmine-itk-build}/itkread" ]; then
+  for f in "$WORK/bigdcm" ../shared/realct/lidc-idri-0001 "$WORK/big.nii.gz" ../shared/realct/abdomen-lung-bases/ct.nii.gz; do
+    for i in 1 2 3; do echo "ITK $(basename "$f"): $("${ITK_BUILD:-/tmp/voxmine-itk-build}/itkread" "$f" | grep read_seconds)"; done
+  done
+fi
+
 echo; echo "## a small first run: 2 full-size scans, 10 negatives each, whole process, against ITK"
 bench/small_run.sh 21
 
