@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"voxmine/ingest"
 	"voxmine/ingest/metaimage"
 )
 
