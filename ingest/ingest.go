@@ -106,6 +106,11 @@ type Report struct {
 	FindingRows map[string]int
 	// Unmatched counts CSV series that are not among the scans found.
 	Unmatched map[string]int
+	// Skipped lists the files and series the formats recognised and left
+	// out (a localizer, another modality, a broken header), with why.
+	Skipped []source.Skipped
+	// Duplicates lists scans whose uid an earlier file already had.
+	Duplicates []string
 	Elapsed   time.Duration
 }
 
@@ -180,7 +185,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Found: len(disc.Scans), MasksFound: disc.Masks, MaskDir: o.MaskDir,
+	rep := &Report{Found: len(disc.Scans), MasksFound: disc.Masks, MaskDir: o.MaskDir, Skipped: disc.Skipped, Duplicates: disc.Duplicates,
 		FindingRows: map[string]int{}, Unmatched: map[string]int{}}
 	findings := &store.Findings{Series: map[string]*store.SeriesFindings{}, Sources: map[string]string{}}
 	for _, c := range []struct {

@@ -229,10 +229,24 @@ func printReport(w io.Writer, rep *ingest.Report, o options) {
 		if n, ok := rep.FindingRows[k]; ok {
 			fmt.Fprintf(w, "%s: %d rows", k, n)
 			if u := rep.Unmatched[k]; u > 0 {
-				fmt.Fprintf(w, " (%d name series not found)", u)
+				fmt.Fprintf(w, " (%d of them for series not found here)", u)
 			}
 			fmt.Fprintln(w)
 		}
+	}
+	const most = 20
+	if n := len(rep.Skipped); n > 0 {
+		fmt.Fprintf(w, "skipped %d files (not CT scans voxmine reads):\n", n)
+		for i, sk := range rep.Skipped {
+			if i == most {
+				fmt.Fprintf(w, "  … and %d more\n", n-most)
+				break
+			}
+			fmt.Fprintf(w, "  %s: %s\n", sk.Path, sk.Reason)
+		}
+	}
+	for _, d := range rep.Duplicates {
+		fmt.Fprintf(w, "duplicate: %s has the uid of a scan found earlier; left out\n", d)
 	}
 	var tot ingest.Timing
 	for _, r := range rep.Results {
