@@ -92,7 +92,7 @@ func BenchmarkSegmentLungs(b *testing.B) {
 	}
 	b.SetBytes(int64(len(vol) * 2))
 	for b.Loop() {
-		if _, err := ingest.SegmentLungs(context.Background(), vol, grid.Shape, grid.Spacing, runtime.GOMAXPROCS(0)); err != nil {
+		if _, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0)); err != nil {
 			b.Fatal(err)
 		}
 	}

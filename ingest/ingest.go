@@ -111,7 +111,7 @@ type Report struct {
 	Skipped []source.Skipped
 	// Duplicates lists scans whose uid an earlier file already had.
 	Duplicates []string
-	Elapsed   time.Duration
+	Elapsed    time.Duration
 }
 
 // Failed returns the failed scans.
@@ -360,7 +360,8 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 	res.Timing.Resample = t2.Sub(t1)
 	res.Voxels = len(vol)
 
-	labels, labelSource, err := lungLabels(ctx, s, o, src, grid, vol, workers, &res)
+	lab, err := lungLabels(ctx, s, o, src, grid, vol, workers, &res)
+	labels, labelSource := lab.labels, lab.source
 	if err != nil {
 		res.Err = err
 		return res
@@ -375,7 +376,10 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 	}
 	stored, err := w.Put(ctx, &store.Scan{Info: info, HU: vol, Labels: labels, Check: func(i store.ScanInfo) []string {
 		flags := slices.Clone(h.Notes) // what the reader did, such as evening out slices
-		if i.HasLabels {
+		switch {
+		case lab.source == "computed":
+			flags = append(flags, lab.flags...)
+		case i.HasLabels:
 			flags = append(flags, plausibility(i.LabelCounts[strconv.Itoa(store.LabelLungA)], i.LabelCounts[strconv.Itoa(store.LabelLungB)])...)
 		}
 		return flags
@@ -402,46 +406,53 @@ func abs(p string) string {
 	return a
 }
 
-// lungLabels returns the scan's labels on the 1 mm grid according to the
-// lung mode, and where they came from ("file" or "computed").
-func lungLabels(ctx context.Context, s Found, o Options, src, grid store.Geometry, vol []int16, workers int, res *ScanResult) ([]uint8, string, error) {
+// scanLabels are a scan's labels on the 1 mm grid, where they came from
+// ("file" or "computed"), and the computed mask's flags.
+type scanLabels struct {
+	labels []uint8
+	source string
+	flags  []string
+}
+
+// lungLabels returns the scan's labels according to the lung mode.
+func lungLabels(ctx context.Context, s Found, o Options, src, grid store.Geometry, vol []int16, workers int, res *ScanResult) (scanLabels, error) {
 	var fromFile []uint8
 	if s.Mask != nil && o.Lung != LungSourceNone && (o.Lung != LungSourceCompute || o.CompareMasks) {
 		mh, m, err := s.maskFormat.ReadLabels(ctx, *s.Mask)
 		if err != nil {
-			return nil, "", fmt.Errorf("mask: %w", err)
+			return scanLabels{}, fmt.Errorf("mask: %w", err)
 		}
 		if err := sameGeometry(src, mh.Geometry); err != nil {
-			return nil, "", fmt.Errorf("mask %s does not fit scan %s: %w", s.Mask.Path(), s.Path(), err)
+			return scanLabels{}, fmt.Errorf("mask %s does not fit scan %s: %w", s.Mask.Path(), s.Path(), err)
 		}
 		if fromFile, err = ResampleNearest(ctx, m, src, grid, workers); err != nil {
-			return nil, "", fmt.Errorf("mask %s: %w", s.Mask.Path(), err)
+			return scanLabels{}, fmt.Errorf("mask %s: %w", s.Mask.Path(), err)
 		}
 	}
 	switch {
 	case o.Lung == LungSourceNone:
-		return nil, "", nil
+		return scanLabels{}, nil
 	case o.Lung == LungSourceMasks || (o.Lung == LungSourceAuto && fromFile != nil):
 		if fromFile == nil {
-			return nil, "", nil
+			return scanLabels{}, nil
 		}
 		if o.CompareMasks {
-			computed, err := SegmentLungs(ctx, vol, grid.Shape, grid.Spacing, workers)
+			computed, err := SegmentLungs(ctx, vol, grid, workers)
 			if err != nil {
-				return nil, "", err
+				return scanLabels{}, err
 			}
-			res.Dice = Dice(computed, fromFile)
+			res.Dice = Dice(computed.Labels, fromFile)
 		}
-		return fromFile, "file", nil
+		return scanLabels{labels: fromFile, source: "file"}, nil
 	default:
-		computed, err := SegmentLungs(ctx, vol, grid.Shape, grid.Spacing, workers)
+		computed, err := SegmentLungs(ctx, vol, grid, workers)
 		if err != nil {
-			return nil, "", err
+			return scanLabels{}, err
 		}
 		if fromFile != nil && o.CompareMasks {
-			res.Dice = Dice(computed, fromFile)
+			res.Dice = Dice(computed.Labels, fromFile)
 		}
-		return computed, "computed", nil
+		return scanLabels{labels: computed.Labels, source: "computed", flags: computed.Flags}, nil
 	}
 }
 

@@ -3,11 +3,66 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 
 	"voxmine/internal/workpool"
 	"voxmine/store"
 )
+
+// gasLike reports whether a component of inside air is gas rather than
+// lung: more than maxPureGas of its interior (voxels whose six neighbours
+// are in it too, away from partial volume at its wall) below pureGasHU,
+// and smaller than a lung can be when it is that dark. On the real scans of
+// ../shared/realct, lung interiors hold 0–2 % such voxels and bowel and
+// stomach gas 46–71 % (docs/DESIGN.md).
+func gasLike(c component, seg []uint8, hu []int16, shape [3]int) bool {
+	if len(c.voxels) > maxGasVoxels {
+		return false
+	}
+	const inComp = 8 // a temporary mark, restored below
+	for _, i := range c.voxels {
+		seg[i] = inComp
+	}
+	defer func() {
+		for _, i := range c.voxels {
+			seg[i] = segSeen
+		}
+	}()
+	nx, plane := shape[2], shape[1]*shape[2]
+	interior, pure := 0, 0
+	for _, v := range c.voxels {
+		i := int(v)
+		if i < plane || i >= len(seg)-plane || i%nx == 0 || i%nx == nx-1 || (i/nx)%shape[1] == 0 || (i/nx)%shape[1] == shape[1]-1 {
+			continue
+		}
+		if seg[i-1] != inComp || seg[i+1] != inComp || seg[i-nx] != inComp || seg[i+nx] != inComp || seg[i-plane] != inComp || seg[i+plane] != inComp {
+			continue
+		}
+		interior++
+		if hu[i] < pureGasHU {
+			pure++
+		}
+	}
+	return interior > 0 && float64(pure) > maxPureGas*float64(interior)
+}
+
+// bodyCentreX returns the mean x of a slice's body (every pixel not
+// outside), and whether the slice holds any inside air.
+func bodyCentreX(s []uint8, nx int) (float64, bool) {
+	sum, n, inside := 0, 0, false
+	for p, v := range s {
+		if v != segOutside {
+			sum += p % nx
+			n++
+			inside = inside || v == segAir
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return float64(sum) / float64(n), inside
+}
 
 // Segmentation parameters, in HU and millimetres on the 1 mm grid.
 const (
@@ -24,6 +79,30 @@ const (
 	// maxAirwayArea (mm²) is the largest cross-section a slice's airway may
 	// have before the slice-by-slice growth is taken to leak into a lung.
 	maxAirwayArea = 900
+	// minTracheaArea (mm²) is the smallest lumen taken for the trachea
+	// (its lumen is 150–300 mm² in adults; partial volume shrinks it).
+	minTracheaArea = 30
+	// maxTracheaOffset (mm) is how far from the body's middle (left to
+	// right) the trachea's lumen may lie.
+	maxTracheaOffset = 40
+	// pureGasHU, maxPureGas and maxGasVoxels tell gas from lung (gasLike).
+	pureGasHU    = -950
+	maxPureGas   = 0.4
+	maxGasVoxels = 1_500_000 // 1.5 L: a darker component this large is lung (emphysema)
+	// minLungVoxels (mm³) is the smallest air body taken for a lung.
+	minLungVoxels = 5000
+	// Plausible lungs (Lungs.Flags): litres when the scan shows all of
+	// them, and the mean HU of the air bodies (lung bases in thick slices
+	// run near −650 from partial volume; healthy parenchyma near −850).
+	minWholeLungLitres = 1.0
+	edgeSlices         = 5 // mm: lungs this close to the first or last slice are cut by it
+	maxLungLitres      = 10
+	minLungMeanHU      = -960
+	maxLungMeanHU      = -550
+	// maxTracheaSearch is how many slices with inside air, from the top,
+	// may be searched for the trachea before the scan is taken to show
+	// none (an abdominal scan).
+	maxTracheaSearch = 80
 )
 
 // Working values of the segmentation buffer.
@@ -56,7 +135,8 @@ const (
 //
 // Work is spread over up to workers goroutines; the segmentation stops
 // with ctx's error when ctx is done.
-func SegmentLungs(ctx context.Context, hu []int16, shape [3]int, spacing [3]float64, workers int) ([]uint8, error) {
+func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers int) (*Lungs, error) {
+	shape := grid.Shape
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
 	seg := make([]uint8, len(hu))
@@ -85,8 +165,17 @@ func SegmentLungs(ctx context.Context, hu []int16, shape [3]int, spacing [3]floa
 			out[i] = store.LabelAirway
 		}
 	}
+	// Gas that is not lung (stomach, bowel, colon) is pure air inside; lung
+	// parenchyma, even emphysematous, holds vessels and septa.
+	var cands []component
+	for _, c := range comps {
+		if len(c.voxels) >= minLungVoxels && !gasLike(c, seg, hu, shape) {
+			cands = append(cands, c)
+		}
+	}
+	comps = cands
 	if len(comps) == 0 {
-		return out, nil
+		return &Lungs{Labels: out, Flags: []string{"lungs: none found (no air body in the scan is lung rather than gas); the mask is empty"}}, nil
 	}
 	lungs := []component{comps[0]}
 	if len(comps) > 1 && len(comps[1].voxels)*5 >= len(comps[0].voxels) {
@@ -94,8 +183,17 @@ func SegmentLungs(ctx context.Context, hu []int16, shape [3]int, spacing [3]floa
 	} else {
 		lungs = splitAlongX(comps[0], nx)
 	}
-	// Label 3 goes to the lung at the smaller x index.
-	sort.Slice(lungs, func(i, j int) bool { return lungs[i].lo[2]+lungs[i].hi[2] < lungs[j].lo[2]+lungs[j].hi[2] })
+	// Label 3 goes to the patient's right lung, 4 to the left: the lung at
+	// the smaller world x (LPS: x grows to the patient's left), whatever
+	// the direction of the grid's x axis.
+	sign := 1
+	if grid.Direction[0] < 0 {
+		sign = -1
+	}
+	sort.Slice(lungs, func(i, j int) bool {
+		return sign*(lungs[i].lo[2]+lungs[i].hi[2]) < sign*(lungs[j].lo[2]+lungs[j].hi[2])
+	})
+	st := lungStats(lungs, hu, nz)
 	labels := make([]uint8, len(lungs))
 	for k, c := range lungs {
 		labels[k] = uint8(store.LabelLungA + k)
@@ -135,7 +233,71 @@ func SegmentLungs(ctx context.Context, hu []int16, shape [3]int, spacing [3]floa
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &Lungs{Labels: out, Flags: st.flags(out)}, nil
+}
+
+// Lungs is a computed lung mask and what is implausible about it.
+type Lungs struct {
+	// Labels holds 3 (right lung), 4 (left lung), 5 (airway), 0.
+	Labels []uint8
+	// Flags say what makes the mask implausible, each starting "lungs:";
+	// mine does not sample from a flagged computed mask under --lung auto.
+	Flags []string
+}
+
+// airStats describes the air bodies taken for the lungs, before closing.
+type airStats struct {
+	meanHU  float64
+	touches bool // the lungs reach the first or last slice
+}
+
+func lungStats(lungs []component, hu []int16, nz int) airStats {
+	var sum float64
+	n := 0
+	st := airStats{}
+	for _, c := range lungs {
+		for _, i := range c.voxels {
+			sum += float64(hu[i])
+		}
+		n += len(c.voxels)
+		// Within a few slices of the ends: the 1 mm grid may overshoot the
+		// scan by up to half a source slice, which reads as padding.
+		if c.lo[0] <= edgeSlices || c.hi[0] >= nz-1-edgeSlices {
+			st.touches = true
+		}
+	}
+	st.meanHU = sum / float64(max(n, 1))
+	return st
+}
+
+// flags checks the mask against what real lungs are: two sides, lung
+// parenchyma's HU, and a volume that fits a chest when the scan shows the
+// whole of it (a scan that cuts the lungs may hold any fraction of them).
+func (st airStats) flags(labels []uint8) []string {
+	var a, b int64
+	for _, l := range labels {
+		switch l {
+		case store.LabelLungA:
+			a++
+		case store.LabelLungB:
+			b++
+		}
+	}
+	var flags []string
+	litres := float64(a+b) / 1e6
+	switch {
+	case litres > maxLungLitres:
+		flags = append(flags, fmt.Sprintf("lungs: volume %.2f L is above %g L", litres, float64(maxLungLitres)))
+	case !st.touches && litres < minWholeLungLitres:
+		flags = append(flags, fmt.Sprintf("lungs: volume %.2f L is below %g L, though the scan covers them from top to bottom", litres, minWholeLungLitres))
+	}
+	if a == 0 || b == 0 || min(a, b)*10 < max(a, b) {
+		flags = append(flags, fmt.Sprintf("lungs: one lung missing or tiny (%d and %d voxels)", a, b))
+	}
+	if st.meanHU < minLungMeanHU || st.meanHU > maxLungMeanHU {
+		flags = append(flags, fmt.Sprintf("lungs: mean %.0f HU of the air bodies is not lung parenchyma's (%d to %d)", st.meanHU, minLungMeanHU, maxLungMeanHU))
+	}
+	return flags
 }
 
 // growAirway finds the trachea in the top slice with inside air and
@@ -147,12 +309,12 @@ func growAirway(seg []uint8, hu []int16, shape [3]int) {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
 	lumen := func(i int) bool { return seg[i] == segAir && hu[i] < lumenHU }
+	insideAir := func(i int) bool { return seg[i] == segAir }
 	mark := make([]uint32, plane) // mark[p] == stamp: seen in this slice
 	stamp := uint32(0)
-	var prev []int32 // airway pixels of the slice above
 	var queue []int32
-	// blob floods the lumen blob of slice base holding p.
-	blob := func(base, p int) []int32 {
+	// blob floods the blob of pixels of slice base holding p that pass in.
+	blob := func(base, p int, in func(int) bool) []int32 {
 		var px []int32
 		queue = append(queue[:0], int32(p))
 		mark[p] = stamp
@@ -165,7 +327,7 @@ func growAirway(seg []uint8, hu []int16, shape [3]int) {
 				if (n == q-1 && x == 0) || (n == q+1 && x == nx-1) || (n == q-nx && y == 0) || (n == q+nx && y == ny-1) {
 					continue
 				}
-				if mark[n] != stamp && lumen(base+n) {
+				if mark[n] != stamp && in(base+n) {
 					mark[n] = stamp
 					queue = append(queue, int32(n))
 				}
@@ -173,48 +335,20 @@ func growAirway(seg []uint8, hu []int16, shape [3]int) {
 		}
 		return px
 	}
-	for z := nz - 1; z >= 0; z-- {
-		base := z * plane
-		stamp++
-		var next []int32
-		if prev == nil {
-			// The start: the trachea is the one mid-sized lumen blob of the
-			// first slice that has any, nearest the middle of the slice.
-			var best []int32
-			bestD, any := 0.0, false
-			for p := range plane {
-				if mark[p] == stamp || !lumen(base+p) {
-					continue
-				}
-				any = true
-				px := blob(base, p)
-				if len(px) < 20 || len(px) > maxAirwayArea {
-					continue
-				}
-				cx, cy := 0.0, 0.0
-				for _, q := range px {
-					cx += float64(int(q) % nx)
-					cy += float64(int(q) / nx)
-				}
-				dx, dy := cx/float64(len(px))-float64(nx)/2, cy/float64(len(px))-float64(ny)/2
-				if d := dx*dx + dy*dy; best == nil || d < bestD {
-					best, bestD = px, d
-				}
-			}
-			if best == nil {
-				if any {
-					return // air at the top, but nothing like a trachea
-				}
-				continue
-			}
-			next = best
-		} else {
+	// follow marks the airway slice by slice from z in direction dz: the
+	// blobs that pass in and overlap the airway of the slice before,
+	// while their cross-section stays an airway's.
+	follow := func(z, dz int, prev []int32, in func(int) bool) {
+		for ; z >= 0 && z < nz && len(prev) > 0; z += dz {
+			base := z * plane
+			stamp++
+			var next []int32
 			area := 0
 			for _, p := range prev {
-				if mark[p] == stamp || !lumen(base+int(p)) {
+				if mark[p] == stamp || !in(base+int(p)) {
 					continue
 				}
-				px := blob(base, int(p))
+				px := blob(base, int(p), in)
 				if len(px) > maxAirwayArea {
 					continue // one blob this large is a lung, not a bronchus
 				}
@@ -224,14 +358,60 @@ func growAirway(seg []uint8, hu []int16, shape [3]int) {
 			if area > maxAirwayArea {
 				return // leaking into a lung: stop here
 			}
-			if len(next) == 0 {
-				return
+			for _, p := range next {
+				seg[base+int(p)] = segAirway
+			}
+			prev = next
+		}
+	}
+	// The start: the trachea is a mid-sized lumen blob near the middle of
+	// the body, in one of the first slices (from the top) that hold inside
+	// air. Slices whose lumen is only a few partial-volume pixels are
+	// passed over; the search gives up after maxTracheaSearch slices (an
+	// abdominal scan shows no trachea).
+	searched := 0
+	for z := nz - 1; z >= 0 && searched <= maxTracheaSearch; z-- {
+		base := z * plane
+		cx0, anyInside := bodyCentreX(seg[base:base+plane], nx)
+		if !anyInside {
+			continue
+		}
+		searched++
+		stamp++
+		var best []int32
+		bestD := 0.0
+		for p := range plane {
+			if mark[p] == stamp || !lumen(base+p) {
+				continue
+			}
+			px := blob(base, p, lumen)
+			if len(px) < minTracheaArea || len(px) > maxAirwayArea {
+				continue
+			}
+			cx := 0.0
+			for _, q := range px {
+				cx += float64(int(q) % nx)
+			}
+			d := math.Abs(cx/float64(len(px)) - cx0)
+			if d > maxTracheaOffset {
+				continue
+			}
+			if best == nil || d < bestD {
+				best, bestD = px, d
 			}
 		}
-		for _, p := range next {
+		if best == nil {
+			continue
+		}
+		for _, p := range best {
 			seg[base+int(p)] = segAirway
 		}
-		prev = next
+		// Up to the top of the volume through any inside air (partial
+		// volume makes the lumen there brighter), then down to the bronchi
+		// through the lumen.
+		follow(z+1, 1, best, insideAir)
+		follow(z-1, -1, best, lumen)
+		return
 	}
 }
 
@@ -278,12 +458,12 @@ func plausibility(a, b int64) []string {
 	litres := float64(a+b) / 1e6
 	switch {
 	case litres < 0.5:
-		flags = append(flags, fmt.Sprintf("lung volume %.2f L is below 0.5 L", litres))
+		flags = append(flags, fmt.Sprintf("lungs: volume %.2f L is below 0.5 L", litres))
 	case litres > 10:
-		flags = append(flags, fmt.Sprintf("lung volume %.2f L is above 10 L", litres))
+		flags = append(flags, fmt.Sprintf("lungs: volume %.2f L is above 10 L", litres))
 	}
 	if a == 0 || b == 0 || min(a, b)*10 < max(a, b) {
-		flags = append(flags, fmt.Sprintf("one lung missing or tiny (%d and %d voxels)", a, b))
+		flags = append(flags, fmt.Sprintf("lungs: one lung missing or tiny (%d and %d voxels)", a, b))
 	}
 	return flags
 }

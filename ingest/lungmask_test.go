@@ -40,10 +40,11 @@ func TestSegmentLungsQuality(t *testing.T) {
 			t.Fatal(err)
 		}
 		truth, _ := ingest.ResampleNearest(context.Background(), m, src, grid, 2)
-		got, err := ingest.SegmentLungs(context.Background(), vol, grid.Shape, grid.Spacing, runtime.GOMAXPROCS(0))
+		lungs, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
 		if err != nil {
 			t.Fatal(err)
 		}
+		got := lungs.Labels
 		d := ingest.Dice(got, truth)
 		t.Logf("%s (mirrored %v, %d nodules): Dice %.4f, flags %v", sc.UID, sc.Mirrored, len(sc.Nodules), d, ingest.PlausibilityFlags(got))
 		if d < 0.97 {

@@ -45,10 +45,11 @@ func TestMaskPicture(t *testing.T) {
 		vol, _ := ingest.ResampleLinear(context.Background(), hu, src, grid, -1000, 2)
 		_, m, _ := metaimage.ReadLabels(filepath.Join(dir, sc.MaskPath))
 		truth, _ := ingest.ResampleNearest(context.Background(), m, src, grid, 2)
-		got, err := ingest.SegmentLungs(context.Background(), vol, grid.Shape, grid.Spacing, runtime.GOMAXPROCS(0))
+		lungs, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
 		if err != nil {
 			t.Fatal(err)
 		}
+		got := lungs.Labels
 		// Show a slice between the nodule and the carina, where both the
 		// bronchi and the nodule are visible when they can be.
 		z := sc.VoxelZYX(nod.World, 1)[0]

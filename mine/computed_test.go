@@ -5,10 +5,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"voxmine/ingest"
 	"voxmine/ingest/metaimage"
+	"voxmine/ingest/nifti"
 	"voxmine/ingest/synth"
 	"voxmine/internal/testenv"
 	"voxmine/mine"
@@ -97,5 +99,54 @@ func TestPositivesDeterministic(t *testing.T) {
 		if len(x) == 0 || !bytes.Equal(x, y) {
 			t.Errorf("%s differs between 1 and 3 workers", f)
 		}
+	}
+}
+
+// TestLungAutoSkipsFlaggedComputedMasks: a scan whose only inside air is a
+// gas bubble (no lungs) gets an empty computed mask and a flag; --lung auto
+// then draws nothing from it and says why, and --lung hu still can.
+func TestLungAutoSkipsFlaggedComputedMasks(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	os.MkdirAll(src, 0o755)
+	h := &nifti.Header{Version: 1, Dim: [3]int{120, 100, 90}, Datatype: 4, Pixdim: [4]float64{1, 1, 1, 1}, QformCode: 1}
+	ct := make([]int16, h.Voxels())
+	for i := range ct {
+		x, y, z := i%120, i/120%100, i/12000
+		ct[i] = -1000 // air around the body
+		if dx, dy := float64(x-60)/50, float64(y-50)/40; dx*dx+dy*dy < 1 {
+			ct[i] = 40 // the body
+			if dx, dy, dz := float64(x-50)/12, float64(y-45)/10, float64(z-45)/15; dx*dx+dy*dy+dz*dz < 1 {
+				ct[i] = -1000 // bowel gas
+			}
+		}
+	}
+	if err := nifti.WriteFile(filepath.Join(src, "nolungs.nii.gz"), h, ct); err != nil {
+		t.Fatal(err)
+	}
+	storeDir := filepath.Join(dir, "store")
+	if _, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{src}, StoreDir: storeDir, Workers: 1, PadHU: -1000}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(storeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := s.Scans()[0]
+	if info.LabelSource != "computed" || info.LungVoxels != 0 || len(info.Flags) == 0 {
+		t.Fatalf("labels %q, %d lung voxels, flags %v: want an empty computed mask, flagged", info.LabelSource, info.LungVoxels, info.Flags)
+	}
+	o := mine.DefaultOutput(filepath.Join(dir, "auto"))
+	o.Size = 16
+	res, err := mine.Negatives(context.Background(), s, o, mine.DefaultNegatives())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Patches != 0 || len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Reason, "flagged") {
+		t.Fatalf("%d patches, skipped %v: want the scan skipped because its computed mask is flagged", res.Patches, res.Skipped)
+	}
+	run, _ := os.ReadFile(res.RunJSON)
+	if !strings.Contains(string(run), "flagged") {
+		t.Error("run.json does not say why the scan was skipped")
 	}
 }

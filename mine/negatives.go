@@ -169,6 +169,12 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 		if info.HasLabels {
 			mode = LungMask
 		}
+		// A computed mask that ingest flagged as implausible (all bowel gas,
+		// one lung, no lungs at all) is not sampled from: its "lung" may be
+		// anything. --lung mask uses it anyway, --lung hu ignores it.
+		if bad := lungFlags(info); info.LabelSource == "computed" && len(bad) > 0 {
+			return nil, fmt.Sprintf("computed lung mask flagged (%s): not sampled under --lung auto (use --lung mask to sample it anyway, or --lung hu)", strings.Join(bad, "; ")), nil
+		}
 	}
 	if mode == LungMask && !info.HasLabels {
 		return nil, "no lung mask (--lung mask)", nil
@@ -250,6 +256,17 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 		return nil, fmt.Sprintf("no centre passed the rules in %d draws (lung %s, min-dist %g mm)", tries, mode, p.MinDist), nil
 	}
 	return out, "", nil
+}
+
+// lungFlags returns a scan's flags about its lung mask.
+func lungFlags(info store.ScanInfo) []string {
+	var out []string
+	for _, f := range info.Flags {
+		if strings.HasPrefix(f, "lungs:") {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -200,7 +200,7 @@ func NewStack(name string, slices []*Slice) (*Stack, error) {
 			count := int(math.Round(st.Positions[len(slices)-1]/med)) + 1
 			g.Spacing[2] = med
 			g.Shape[0] = count
-			st.Notes = append(st.Notes, fmt.Sprintf("uneven slice spacing (%.3g–%.3g mm between slices): %d slices interpolated to %d at an even %.4g mm on their true positions (ITK would assume %.4g mm)",
+			st.Notes = append(st.Notes, fmt.Sprintf("source: uneven slice spacing (%.3g–%.3g mm between slices): %d slices interpolated to %d at an even %.4g mm on their true positions (ITK would assume %.4g mm)",
 				lo, hi, len(slices), count, med, length/float64(len(slices)-1)))
 		}
 	}
