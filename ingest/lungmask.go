@@ -213,8 +213,9 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 		return nil, err
 	}
 	for k, add := range added {
+		medial := medialLimits(lungs[k], lungs, shape)
 		for _, i := range add {
-			if out[i] == 0 && seg[i] != segOutside {
+			if out[i] == 0 && seg[i] != segOutside && medial.allows(int(i)) {
 				out[i] = labels[k]
 			}
 		}
@@ -234,6 +235,77 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 		return nil, err
 	}
 	return &Lungs{Labels: out, Flags: st.flags(out)}, nil
+}
+
+// medial bounds what a lung's closing may add towards the midline: in
+// each row (slice z, line y) nothing beyond the most medial air of that
+// lung in that row, or in the nearest row within hilumRows that has some.
+// The closing then still takes in nodules on the costal pleura (lateral of
+// the air in their row) and the vessels between lung air, but no longer
+// bridges the hilum's concavity into the mediastinum.
+type medial struct {
+	limit     []int32 // per (z, y): the medial x limit, −1 where none
+	towardsUp bool    // the midline lies at larger x (a lung left of the other)
+	ny, nx    int
+}
+
+const hilumRows = 8 // mm
+
+func medialLimits(c component, lungs []component, shape [3]int) medial {
+	nz, ny, nx := shape[0], shape[1], shape[2]
+	// The other lung, or the body's middle, decides which side is medial.
+	mid := float64(nx) / 2
+	for _, o := range lungs {
+		if o.lo != c.lo || o.hi != c.hi {
+			mid = float64(o.lo[2]+o.hi[2]) / 2
+		}
+	}
+	m := medial{limit: make([]int32, nz*ny), ny: ny, nx: nx, towardsUp: float64(c.lo[2]+c.hi[2])/2 < mid}
+	for i := range m.limit {
+		m.limit[i] = -1
+	}
+	for _, v := range c.voxels {
+		i := int(v)
+		row := i / nx
+		x := int32(i % nx)
+		if cur := m.limit[row]; cur < 0 || (m.towardsUp && x > cur) || (!m.towardsUp && x < cur) {
+			m.limit[row] = x
+		}
+	}
+	// Rows without air take the nearest row's limit within hilumRows.
+	filled := append([]int32(nil), m.limit...)
+	for z := range nz {
+		for y := range ny {
+			if filled[z*ny+y] >= 0 {
+				continue
+			}
+			for d := 1; d <= hilumRows; d++ {
+				if y-d >= 0 && m.limit[z*ny+y-d] >= 0 {
+					filled[z*ny+y] = m.limit[z*ny+y-d]
+					break
+				}
+				if y+d < ny && m.limit[z*ny+y+d] >= 0 {
+					filled[z*ny+y] = m.limit[z*ny+y+d]
+					break
+				}
+			}
+		}
+	}
+	m.limit = filled
+	return m
+}
+
+// allows reports whether voxel i lies no more medial than its row's limit.
+func (m medial) allows(i int) bool {
+	lim := m.limit[i/m.nx]
+	if lim < 0 {
+		return false
+	}
+	x := int32(i % m.nx)
+	if m.towardsUp {
+		return x <= lim
+	}
+	return x >= lim
 }
 
 // Lungs is a computed lung mask and what is implausible about it.
