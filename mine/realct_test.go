@@ -1,7 +1,10 @@
 package mine_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -26,11 +29,26 @@ var realStore = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	luna := filepath.Join("..", "..", "shared", "luna16")
+	// Candidates, as a CAD system would list them: LUNA16 has a candidates
+	// file for this series, which ../shared does not hold; these rows put a
+	// class-1 candidate on the nodule and class-0 ones on the excluded
+	// findings of annotations_excluded.csv and at two points in the lungs.
+	cands := filepath.Join(dir, "candidates.csv")
+	rows := "seriesuid,coordX,coordY,coordZ,class\n"
+	uid := "1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192"
+	rows += uid + ",56.208,86.343,-115.868,1\n"
+	for _, p := range [][3]float64{{-80, 20, -150}, {90, 10, -180}, {-60, 40, -100}, {70, 30, -90}} {
+		rows += fmt.Sprintf("%s,%g,%g,%g,0\n", uid, p[0], p[1], p[2])
+	}
+	if err := os.WriteFile(cands, []byte(rows), 0o644); err != nil {
+		return "", err
+	}
 	_, err = ingest.Run(context.Background(), ingest.Options{
-		Sources: []string{src}, StoreDir: dir, Workers: 1, PadHU: -1000,
+		Sources: []string{src}, StoreDir: filepath.Join(dir, "store"), Workers: 1, PadHU: -1000,
 		Annotations: filepath.Join(luna, "annotations.csv"), Excluded: filepath.Join(luna, "annotations_excluded.csv"),
+		Candidates: cands,
 	})
-	return dir, err
+	return filepath.Join(dir, "store"), err
 })
 
 func openReal(t *testing.T) *store.Store {
@@ -114,5 +132,72 @@ func TestRealLIDCNegatives(t *testing.T) {
 		if f, _ := strconv.ParseFloat(r["lung_fraction"], 64); f <= 0 {
 			t.Errorf("%s: lung fraction %v", r["patch_file"], f)
 		}
+	}
+}
+
+// TestRealLIDCPicture draws the real scan's lung picture and checks that
+// it shows both lungs and the airway in their colours; with
+// VOXMINE_WRITE_DOCS=1 it writes docs/lungs-lidc-idri-0001.png.
+func TestRealLIDCPicture(t *testing.T) {
+	s := openReal(t)
+	v, err := s.OpenVolume(s.Scans()[0].UID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	var b bytes.Buffer
+	if err := mine.LungPicture(v, &b); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Count pixels tinted towards each label colour.
+	var blue, green, red int
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			switch {
+			case bl > r+0x2000 && bl > g+0x1000:
+				blue++
+			case g > r+0x2000 && g > bl+0x2000:
+				green++
+			case r > g+0x3000 && r > bl+0x3000:
+				red++
+			}
+		}
+	}
+	if blue < 5000 || green < 5000 || red < 20 {
+		t.Errorf("picture shows %d right-lung, %d left-lung, %d airway pixels", blue, green, red)
+	}
+	if os.Getenv("VOXMINE_WRITE_DOCS") != "" {
+		os.WriteFile(filepath.Join("..", "docs", "lungs-lidc-idri-0001.png"), b.Bytes(), 0o644)
+	}
+}
+
+// TestRealLIDCCandidatesAndDataset: hard negatives on CAD candidates and a
+// whole training set from the real scan.
+func TestRealLIDCCandidatesAndDataset(t *testing.T) {
+	s := openReal(t)
+	o := mine.DefaultOutput(t.TempDir())
+	res, err := mine.Candidates(context.Background(), s, o, mine.CandidateParams{Class: 0, PerScan: 10, MinDistToNodule: 10, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Patches != 4 {
+		t.Errorf("%d class-0 candidates cut, the file lists 4", res.Patches)
+	}
+	o = mine.DefaultOutput(t.TempDir())
+	res, err = mine.Dataset(context.Background(), s, o, mine.DatasetParams{NegativesPerPositive: 3, HardFraction: 0.34, Seed: 2, Negatives: mine.DefaultNegatives()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, r := range readIndex(t, res.Index) {
+		kinds[r["kind"]]++
+	}
+	if kinds["positive"] != 1 || kinds["negative"]+kinds["hard_negative"] != 3 || kinds["hard_negative"] == 0 {
+		t.Errorf("kinds %v: want 1 positive and 3 negatives, some hard", kinds)
 	}
 }

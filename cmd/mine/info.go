@@ -7,7 +7,9 @@ import (
 	"io"
 	"sort"
 
+	"voxmine/internal/atomicfile"
 	"voxmine/internal/cli"
+	"voxmine/mine"
 	"voxmine/query"
 	"voxmine/store"
 )
@@ -17,15 +19,17 @@ const infoHelp = `mine info — what a store holds.
 Examples:
   mine info --store store/
   mine info --store store/ --uid 1.3.6… --json
+  mine info --store store/ --uid 1.3.6… --picture lungs.png   # check a lung mask by eye
 `
 
 func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var storeDir, uid string
+	var storeDir, uid, picture string
 	var asJSON bool
 	fs := flagSet("info", infoHelp, stderr)
 	fs.StringVar(&storeDir, "store", "", "the voxmine store")
 	fs.StringVar(&uid, "uid", "", "show one scan in detail")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	fs.StringVar(&picture, "picture", "", "with --uid: draw axial, coronal and sagittal slices with the lung labels into this PNG")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -44,6 +48,13 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !ok {
 			fmt.Fprintf(stderr, "mine info: no scan %q\n", uid)
 			return cli.ExitUsage
+		}
+		if picture != "" {
+			if err := writePicture(st, uid, picture); err != nil {
+				fmt.Fprintf(stderr, "mine info: %v\n", err)
+				return cli.ExitData
+			}
+			fmt.Fprintf(stdout, "picture: %s\n", picture)
 		}
 		doc := map[string]any{"scan": info, "findings": f.Series[uid]}
 		if asJSON {
@@ -105,4 +116,14 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  FLAG %s\n", fl)
 	}
 	return cli.ExitOK
+}
+
+// writePicture draws a scan's lung picture into path, atomically.
+func writePicture(st *store.Store, uid, path string) error {
+	v, err := st.OpenVolume(uid)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	return atomicfile.Write(path, func(w io.Writer) error { return mine.LungPicture(v, w) })
 }
