@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"voxmine/ingest/dicom"
+	"voxmine/ingest/lidc"
 	"voxmine/ingest/metaimage"
 	"voxmine/ingest/nifti"
 	"voxmine/ingest/source"
@@ -42,6 +43,9 @@ type Discovery struct {
 	Duplicates []string
 	// Skipped lists files and series a format recognised but cannot use.
 	Skipped []source.Skipped
+	// Reads are the LIDC XML read messages found among the files no
+	// format took.
+	Reads []*lidc.Read
 }
 
 // Discover finds the scans below the source folders with the given
@@ -82,11 +86,13 @@ func Discover(ctx context.Context, srcs []string, maskDir string, formats []sour
 			return nil, err
 		}
 	}
-	scans, skipped, err := find(ctx, files, formats)
+	scans, skipped, rest, err := find(ctx, files, formats)
 	if err != nil {
 		return nil, err
 	}
 	d.Skipped = skipped
+	reads, bad := findReads(rest)
+	d.Reads, d.Skipped = reads, append(d.Skipped, bad...)
 	byUID := map[string]*Found{}
 	for _, s := range scans {
 		if _, dup := byUID[s.UID]; dup {
@@ -109,7 +115,7 @@ func Discover(ctx context.Context, srcs []string, maskDir string, formats []sour
 		if err != nil {
 			return nil, err
 		}
-		masks, _, err := find(ctx, maskFiles, formats)
+		masks, _, _, err := find(ctx, maskFiles, formats)
 		if err != nil {
 			return nil, err
 		}
@@ -134,13 +140,13 @@ type foundScan struct {
 
 // find offers files (in walk order: sources in order, each lexically) to
 // each format in turn, each taking what it uses.
-func find(ctx context.Context, files []string, formats []source.Format) ([]foundScan, []source.Skipped, error) {
+func find(ctx context.Context, files []string, formats []source.Format) ([]foundScan, []source.Skipped, []string, error) {
 	var scans []foundScan
 	var skipped []source.Skipped
 	for _, f := range formats {
 		got, err := f.Find(ctx, files)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", f.Name(), err)
+			return nil, nil, nil, fmt.Errorf("%s: %w", f.Name(), err)
 		}
 		for _, s := range got.Scans {
 			scans = append(scans, foundScan{s, f})
@@ -152,7 +158,7 @@ func find(ctx context.Context, files []string, formats []source.Format) ([]found
 		}
 		files = slices.DeleteFunc(files, func(p string) bool { return used[p] })
 	}
-	return scans, skipped, nil
+	return scans, skipped, files, nil
 }
 
 func isMaskDir(name string) bool {

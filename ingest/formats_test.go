@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,35 @@ func TestDICOMResume(t *testing.T) {
 	os.Chtimes(filepath.Join(one, entries[len(entries)/2].Name()), later, later)
 	if rep, _ = ingest.Run(context.Background(), o); rep.Count(ingest.Ingested) != 1 {
 		t.Fatalf("after touching a slice: %d ingested, want 1", rep.Count(ingest.Ingested))
+	}
+}
+
+// TestBadLIDCReadFailsAlone: a broken LIDC XML beside a DICOM series costs
+// only its own annotations: the scan is ingested and the XML is listed
+// among the skipped files with the reason.
+func TestBadLIDCReadFailsAlone(t *testing.T) {
+	dir := t.TempDir()
+	one := filepath.Join(dir, "one")
+	if err := os.CopyFS(one, os.DirFS(filepath.Join("..", "testdata", "itkresample", "dicom", "deflated"))); err != nil {
+		t.Fatal(err)
+	}
+	broken := `<?xml version="1.0"?><LidcReadMessage xmlns="http://www.nih.gov"><ResponseHeader><SeriesInstanceUid>x</SeriesInstanceUid></ResponseHeader><readingSession><unblindedReadNodule><roi><imageZposition>oops</imageZposition></roi></unblindedReadNodule></readingSession></LidcReadMessage>`
+	os.WriteFile(filepath.Join(one, "reads.xml"), []byte(broken), 0o644)
+	os.WriteFile(filepath.Join(one, "other.xml"), []byte(`<?xml version="1.0"?><notes>not a read</notes>`), 0o644)
+	rep, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{one}, StoreDir: filepath.Join(dir, "store"), Workers: 1, PadHU: -1000, Lung: ingest.LungSourceNone})
+	if err != nil || rep.Count(ingest.Ingested) != 1 {
+		t.Fatalf("%v: %d ingested", err, rep.Count(ingest.Ingested))
+	}
+	var saw bool
+	for _, s := range rep.Skipped {
+		if strings.HasSuffix(s.Path, "reads.xml") && strings.Contains(s.Reason, "imageZposition") {
+			saw = true
+		}
+		if strings.HasSuffix(s.Path, "other.xml") {
+			t.Errorf("an XML that is not a read was listed: %v", s)
+		}
+	}
+	if !saw {
+		t.Errorf("skipped %v: the broken read should be listed with its reason", rep.Skipped)
 	}
 }

@@ -55,9 +55,14 @@ type Options struct {
 	MaskDir string
 	// CSV files; empty means none.
 	Annotations, Excluded, Candidates string
-	Workers                           int
-	PadHU                             int16
-	Lung                              LungSource
+	// LIDCConsensus is K: LIDC-IDRI XML reads found beside DICOM series give
+	// the annotations (clusters marked by at least K readers, one of them
+	// as a nodule of 3 mm or more) and excluded findings, when no
+	// annotations CSV is given. 0 means LUNA16's 3; −1 ignores the reads.
+	LIDCConsensus int
+	Workers       int
+	PadHU         int16
+	Lung          LungSource
 	// Shard, of Shards, picks this process's share of the scans.
 	Shard, Shards int
 	Force         bool
@@ -111,6 +116,8 @@ type Report struct {
 	Skipped []source.Skipped
 	// Duplicates lists scans whose uid an earlier file already had.
 	Duplicates []string
+	// ReadSeries counts the series whose findings came from LIDC XML reads.
+	ReadSeries int
 	Elapsed    time.Duration
 }
 
@@ -202,6 +209,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.FindingRows[c.kind.String()] = n
 		abs, _ := filepath.Abs(c.path)
 		findings.Sources[c.kind.String()] = abs
+	}
+	if k := o.LIDCConsensus; k >= 0 && o.Annotations == "" && len(disc.Reads) > 0 {
+		if k == 0 {
+			k = 3
+		}
+		n, bad := addReads(ctx, disc.Reads, disc.Scans, k, findings)
+		rep.Skipped = append(rep.Skipped, bad...)
+		rep.ReadSeries = n
+		if n > 0 {
+			findings.Sources["lidc_reads"] = fmt.Sprintf("LIDC XML reads of %d series, consensus K = %d", n, k)
+		}
 	}
 	known := map[string]bool{}
 	for _, s := range disc.Scans {

@@ -47,7 +47,7 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 	npos, nhardScans := 0, 0
 	for _, s := range scans {
 		f := findings.Series[s.UID]
-		if pos, _ := samplePositives(s, f, p.Positives); pos != nil {
+		if pos, _ := samplePositives(s, f, p.Positives, false); pos != nil {
 			npos += len(pos)
 		}
 		if f != nil && len(f.Candidates) > 0 {
@@ -88,7 +88,7 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 						x.Row[worldCol(kindName)], x.Row[worldCol(kindName)+1], x.Row[worldCol(kindName)+2]}})
 			}
 		}
-		pos, _ := samplePositives(info, f, p.Positives)
+		pos, _ := samplePositives(info, f, p.Positives, false)
 		add("positive", "1", pos)
 		if n := share(randTotal, len(scans), order[info.UID]); n > 0 {
 			np := p.Negatives

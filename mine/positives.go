@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 
 	"voxmine/query"
@@ -19,7 +20,18 @@ type PositiveParams struct {
 	Jitter      float64 `json:"jitter_mm"`
 	MinDiameter float64 `json:"min_diameter_mm"`
 	Seed        uint64  `json:"seed"`
+	// MinReaders and Malignancy filter nodules on what LIDC-IDRI's readers
+	// said (findings from their XML reads only): at least MinReaders
+	// readers, and a median malignancy among Malignancy (empty: any).
+	MinReaders int   `json:"min_readers,omitempty"`
+	Malignancy []int `json:"malignancy,omitempty"`
 }
+
+// ReadColumns are the columns pos_index.csv gains when the store's
+// findings came from LIDC-IDRI's XML reads: the readers who marked the
+// nodule and their median characteristics.
+var ReadColumns = []string{"readers", "subtlety", "internal_structure", "calcification", "sphericity", "margin",
+	"lobulation", "spiculation", "texture", "malignancy"}
 
 func (p PositiveParams) validate() error {
 	switch {
@@ -49,13 +61,24 @@ func Positives(ctx context.Context, st *store.Store, o Output, p PositiveParams)
 	if err != nil {
 		return nil, err
 	}
-	k := kind{name: "positives", index: "pos_index.csv", columns: PositiveColumns}
+	withReads := false
+	for _, sf := range findings.Series {
+		withReads = withReads || len(sf.Reads) > 0
+	}
+	if !withReads && (p.MinReaders > 0 || len(p.Malignancy) > 0) {
+		return nil, fmt.Errorf("--min-readers and --malignancy need findings from LIDC-IDRI's XML reads (ingest a LIDC-IDRI download without --annotations)")
+	}
+	columns := PositiveColumns
+	if withReads {
+		columns = append(append([]string(nil), PositiveColumns...), ReadColumns...)
+	}
+	k := kind{name: "positives", index: "pos_index.csv", columns: columns}
 	k.scans = func(info store.ScanInfo) bool {
 		f := findings.Series[info.UID]
 		return f != nil && len(f.Annotations) > 0
 	}
 	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
-		s, reason := samplePositives(info, findings.Series[info.UID], p)
+		s, reason := samplePositives(info, findings.Series[info.UID], p, withReads)
 		return s, reason, nil
 	}
 	return run(ctx, st, o, k, p)
@@ -71,7 +94,7 @@ func ballOffset(r *rand.Rand, radius float64) [3]float64 {
 	}
 }
 
-func samplePositives(info store.ScanInfo, f *store.SeriesFindings, p PositiveParams) ([]Sample, string) {
+func samplePositives(info store.ScanInfo, f *store.SeriesFindings, p PositiveParams, withReads bool) ([]Sample, string) {
 	if f == nil {
 		return nil, "no annotated nodule"
 	}
@@ -80,6 +103,10 @@ func samplePositives(info store.ScanInfo, f *store.SeriesFindings, p PositivePar
 	outside := 0
 	for n, a := range f.Annotations {
 		if a.Diameter < p.MinDiameter {
+			continue
+		}
+		read := f.Read(n)
+		if !p.readPasses(read) {
 			continue
 		}
 		world := [3]float64{a.X, a.Y, a.Z}
@@ -95,19 +122,59 @@ func samplePositives(info store.ScanInfo, f *store.SeriesFindings, p PositivePar
 				cc = query.NearestVoxel(info.Grid, [3]float64{world[0] + off[0], world[1] + off[1], world[2] + off[2]})
 			}
 			i := len(out)
-			out = append(out, Sample{
-				UID: info.UID, Center: cc, File: fmt.Sprintf("%s_pos%d.npy", info.UID, i),
-				Row: []string{info.UID, "1", itoa(cc[0]), itoa(cc[1]), itoa(cc[2]), mm(world[0]), mm(world[1]), mm(world[2]),
-					mm(a.Diameter), itoa(cc[0] - c[0]), itoa(cc[1] - c[1]), itoa(cc[2] - c[2]), itoa(n), itoa(k),
-					strconv.FormatUint(p.Seed, 10)},
-			})
+			row := []string{info.UID, "1", itoa(cc[0]), itoa(cc[1]), itoa(cc[2]), mm(world[0]), mm(world[1]), mm(world[2]),
+				mm(a.Diameter), itoa(cc[0] - c[0]), itoa(cc[1] - c[1]), itoa(cc[2] - c[2]), itoa(n), itoa(k),
+				strconv.FormatUint(p.Seed, 10)}
+			if withReads {
+				row = append(row, readRow(read)...)
+			}
+			out = append(out, Sample{UID: info.UID, Center: cc, File: fmt.Sprintf("%s_pos%d.npy", info.UID, i), Row: row})
 		}
 	}
 	if len(out) == 0 {
+		if p.MinReaders > 0 || len(p.Malignancy) > 0 {
+			return nil, "no nodule passes --min-readers/--malignancy"
+		}
 		if outside > 0 {
 			return nil, fmt.Sprintf("%d nodules lie outside the volume (wrong direction or series?)", outside)
 		}
 		return nil, fmt.Sprintf("no nodule of at least %g mm", p.MinDiameter)
 	}
 	return out, ""
+}
+
+// readPasses applies the reader filters to a nodule's read (nil: a nodule
+// that did not come from LIDC reads, which the filters then leave out).
+func (p PositiveParams) readPasses(r *store.ReadNodule) bool {
+	if p.MinReaders == 0 && len(p.Malignancy) == 0 {
+		return true
+	}
+	if r == nil || r.Readers < p.MinReaders {
+		return false
+	}
+	if len(p.Malignancy) == 0 {
+		return true
+	}
+	if r.Characteristics == nil {
+		return false
+	}
+	return slices.Contains(p.Malignancy, r.Characteristics[8])
+}
+
+// readRow is the ReadColumns of a nodule (empty without a read; an empty
+// characteristic where no reader rated it).
+func readRow(r *store.ReadNodule) []string {
+	row := make([]string, len(ReadColumns))
+	if r == nil {
+		return row
+	}
+	row[0] = itoa(r.Readers)
+	if r.Characteristics != nil {
+		for i, v := range r.Characteristics {
+			if v > 0 {
+				row[1+i] = itoa(v)
+			}
+		}
+	}
+	return row
 }

@@ -201,3 +201,51 @@ func TestRealLIDCCandidatesAndDataset(t *testing.T) {
 		t.Errorf("kinds %v: want 1 positive and 3 negatives, some hard", kinds)
 	}
 }
+
+// TestRealLIDCReadsMatchLUNA16: ingested with no CSV at all, the LIDC XML
+// reads beside the DICOM give the positive LUNA16's annotations.csv gives
+// (the same centre voxel), with the readers' characteristics in the index,
+// and the reader filters work.
+func TestRealLIDCReadsMatchLUNA16(t *testing.T) {
+	csvStore := openReal(t)
+	src := filepath.Join("..", "..", "shared", "realct", "lidc-idri-0001")
+	dir := t.TempDir()
+	if _, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{src}, StoreDir: dir, Workers: 1, PadHU: -1000}); err != nil {
+		t.Fatal(err)
+	}
+	xmlStore, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string][]map[string]string{}
+	for name, s := range map[string]*store.Store{"csv": csvStore, "xml": xmlStore} {
+		res, err := mine.Positives(context.Background(), s, mine.DefaultOutput(t.TempDir()), mine.PositiveParams{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows[name] = readIndex(t, res.Index)
+	}
+	if len(rows["xml"]) != 1 || centre(t, rows["xml"][0]) != centre(t, rows["csv"][0]) {
+		t.Fatalf("from the reads %v, from LUNA16's CSV %v", rows["xml"], rows["csv"])
+	}
+	if r := rows["xml"][0]; r["readers"] != "4" || r["malignancy"] == "" {
+		t.Errorf("readers %q, malignancy %q: the index should carry the reads", r["readers"], r["malignancy"])
+	}
+	f, _ := xmlStore.Findings()
+	sf := f.Series[xmlStore.Scans()[0].UID]
+	if len(sf.Excluded) == 0 || len(sf.Reads) != len(sf.Annotations)+len(sf.Excluded) {
+		t.Errorf("%d annotations, %d excluded, %d reads: every cluster is kept", len(sf.Annotations), len(sf.Excluded), len(sf.Reads))
+	}
+	for _, tc := range []struct {
+		p    mine.PositiveParams
+		want int
+	}{{mine.PositiveParams{MinReaders: 4, Malignancy: []int{4, 5}}, 1}, {mine.PositiveParams{Malignancy: []int{1, 2}}, 0}} {
+		res, err := mine.Positives(context.Background(), xmlStore, mine.DefaultOutput(t.TempDir()), tc.p)
+		if err != nil || res.Patches != tc.want {
+			t.Errorf("%+v: %v, %d patches, want %d", tc.p, err, res.Patches, tc.want)
+		}
+	}
+	if _, err := mine.Positives(context.Background(), csvStore, mine.DefaultOutput(t.TempDir()), mine.PositiveParams{MinReaders: 3}); err == nil {
+		t.Error("--min-readers on CSV findings should be refused")
+	}
+}

@@ -40,6 +40,42 @@ type SeriesFindings struct {
 	Annotations []Finding `json:"annotations,omitempty"`
 	Excluded    []Finding `json:"excluded,omitempty"`
 	Candidates  []Finding `json:"candidates,omitempty"`
+	// Reads, when the findings came from LIDC-IDRI's XML reads, say what
+	// the radiologists made of each annotation and excluded finding.
+	Reads []ReadNodule `json:"lidc_reads,omitempty"`
+}
+
+// ReadNodule is what LIDC-IDRI's radiologists said of one physical nodule
+// (or non-nodule): the cluster of their marks behind an annotation or an
+// excluded finding.
+type ReadNodule struct {
+	// Annotation and Excluded index the finding it became; the other is −1.
+	Annotation int `json:"annotation"`
+	Excluded   int `json:"excluded"`
+	// Readers counts the radiologists who marked it as a nodule; Marks all
+	// their marks (nodules, nodules under 3 mm, non-nodules).
+	Readers int `json:"readers"`
+	Marks   int `json:"marks"`
+	// Characteristics are the readers' median ratings in LIDC's order
+	// (subtlety, internalStructure, calcification, sphericity, margin,
+	// lobulation, spiculation, texture, malignancy); 0 where none rated.
+	Characteristics *[9]int `json:"characteristics,omitempty"`
+	// BoxLo and BoxHi bound the marks' voxels on the source grid (slice,
+	// row, column).
+	BoxLo [3]int `json:"box_lo"`
+	BoxHi [3]int `json:"box_hi"`
+	// Source is the XML file.
+	Source string `json:"source"`
+}
+
+// Read returns the LIDC read behind annotation i, or nil.
+func (s *SeriesFindings) Read(annotation int) *ReadNodule {
+	for k := range s.Reads {
+		if s.Reads[k].Annotation == annotation {
+			return &s.Reads[k]
+		}
+	}
+	return nil
 }
 
 // UnmarshalJSON decodes the three lists as plain number arrays in one
@@ -48,6 +84,7 @@ type SeriesFindings struct {
 func (s *SeriesFindings) UnmarshalJSON(b []byte) error {
 	var raw struct {
 		Annotations, Excluded, Candidates [][5]float64
+		Reads                             []ReadNodule `json:"lidc_reads"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
@@ -62,7 +99,7 @@ func (s *SeriesFindings) UnmarshalJSON(b []byte) error {
 		}
 		return out
 	}
-	*s = SeriesFindings{Annotations: conv(raw.Annotations), Excluded: conv(raw.Excluded), Candidates: conv(raw.Candidates)}
+	*s = SeriesFindings{Annotations: conv(raw.Annotations), Excluded: conv(raw.Excluded), Candidates: conv(raw.Candidates), Reads: raw.Reads}
 	return nil
 }
 
@@ -144,7 +181,7 @@ func (w *Writer) SetFindings(f *Findings) error {
 		cands := map[string][]Finding{}
 		for uid, sf := range cur.Series {
 			if len(sf.Annotations)+len(sf.Excluded) > 0 {
-				small.Series[uid] = &SeriesFindings{Annotations: sf.Annotations, Excluded: sf.Excluded}
+				small.Series[uid] = &SeriesFindings{Annotations: sf.Annotations, Excluded: sf.Excluded, Reads: sf.Reads}
 			}
 			if len(sf.Candidates) > 0 {
 				cands[uid] = sf.Candidates

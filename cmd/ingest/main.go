@@ -41,6 +41,9 @@ Examples:
   # a synthetic LUNA16-like dataset of 8 scans, then its store
   ingest --synthetic 8 --src synth/ --out store/
 
+  # LIDC-IDRI as TCIA ships it (DICOM + the radiologists' XML): no CSV needed
+  ingest --src LIDC-IDRI/ --out store/ --lidc-consensus 3
+
   # one of four processes of a Slurm array writing into one store
   ingest --src luna16 --out store/ --shard $SLURM_ARRAY_TASK_ID/4
 
@@ -56,6 +59,7 @@ type options struct {
 	src                               []string
 	out, masks                        string
 	annotations, excluded, candidates string
+	lidcConsensus                     int
 	workers                           int
 	pad                               int16
 	shard, lung                       string
@@ -96,6 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.annotations, "annotations", "", "annotations.csv (seriesuid,coordX,coordY,coordZ,diameter_mm)")
 	fs.StringVar(&o.excluded, "annotations-excluded", "", "annotations_excluded.csv")
 	fs.StringVar(&o.candidates, "candidates", "", "candidates.csv or candidates_V2.csv (…,class)")
+	fs.IntVar(&o.lidcConsensus, "lidc-consensus", 3, "LIDC-IDRI XML reads beside DICOM series, when no --annotations is given: a nodule marked by at least this many readers is an annotation, the rest excluded findings (0: ignore the reads)")
 	fs.IntVar(&o.workers, "workers", max(1, runtime.NumCPU()/2), "scans ingested at once (memory: about 3× a scan's raw size each)")
 	fs.Int16Var(&o.pad, "pad-hu", -1000, "HU given to 1 mm voxels outside the scan (SimpleITK would use 0)")
 	fs.StringVar(&o.shard, "shard", "0/1", "I/N: ingest only shard I of N (a deterministic split by series uid)")
@@ -173,7 +178,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var prog *cli.Progress
 	opts := ingest.Options{
 		Sources: o.src, StoreDir: o.out, MaskDir: o.masks,
-		Annotations: o.annotations, Excluded: o.excluded, Candidates: o.candidates,
+		Annotations: o.annotations, Excluded: o.excluded, Candidates: o.candidates, LIDCConsensus: lidcK(o.lidcConsensus),
 		Workers: o.workers, PadHU: o.pad, Lung: ingest.LungSource(o.lung), Shard: shard, Shards: shards,
 		Force: o.force, CompareMasks: o.compare,
 		Write: store.WriteOptions{NoShuffle: o.noShuffle, HC: o.hc},
@@ -225,6 +230,9 @@ func printReport(w io.Writer, rep *ingest.Report, o options) {
 	if rep.Selected != rep.Found {
 		fmt.Fprintf(w, "shard %s: %d of them\n", o.shard, rep.Selected)
 	}
+	if rep.ReadSeries > 0 {
+		fmt.Fprintf(w, "LIDC reads: findings of %d series from the radiologists' XML (consensus of %d readers)\n", rep.ReadSeries, o.lidcConsensus)
+	}
 	for _, k := range []string{"annotations", "excluded", "candidates"} {
 		if n, ok := rep.FindingRows[k]; ok {
 			fmt.Fprintf(w, "%s: %d rows", k, n)
@@ -275,4 +283,12 @@ func printReport(w io.Writer, rep *ingest.Report, o options) {
 			fmt.Fprintf(w, "  %s: %v\n", r.Path, r.Err)
 		}
 	}
+}
+
+// lidcK maps the flag (0: ignore the reads) to ingest.Options.LIDCConsensus.
+func lidcK(k int) int {
+	if k <= 0 {
+		return -1
+	}
+	return k
 }

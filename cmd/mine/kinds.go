@@ -22,6 +22,8 @@ the cube is padded on the side that falls out.
 Examples:
   mine positives --store store/ --out pos/
   mine positives --store store/ --out pos/ --copies 4 --jitter 3 --seed 1 --pack
+  # from LIDC-IDRI's own reads: likely malignant nodules that all 4 readers marked
+  mine positives --store store/ --out pos/ --min-readers 4 --malignancy 4,5
 `
 
 func runPositives(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -32,6 +34,8 @@ func runPositives(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&p.Copies, "copies", 0, "jittered copies per nodule, besides the centred cube")
 	fs.Float64Var(&p.Jitter, "jitter", 0, "jitter radius in mm (offsets uniform in a ball)")
 	fs.Float64Var(&p.MinDiameter, "min-diameter", 0, "skip nodules smaller than this (mm)")
+	fs.IntVar(&p.MinReaders, "min-readers", 0, "LIDC reads: only nodules marked by at least this many radiologists")
+	fs.IntSliceVar(&p.Malignancy, "malignancy", nil, "LIDC reads: only nodules whose median malignancy rating is one of these (e.g. 4,5)")
 	fs.Uint64Var(&p.Seed, "seed", 0, "random seed of the jitter")
 	return runKind(fs, args, &of, "positive", stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
 		return mine.Positives(ctx, st, o, p)

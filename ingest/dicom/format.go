@@ -69,6 +69,10 @@ func (Format) Find(ctx context.Context, files []string) (source.Found, error) {
 	return f, nil
 }
 
+// StackOf parses a series' headers and sorts them: its geometry and its
+// slices, whose SOP instance uids LIDC's reads point at.
+func StackOf(ctx context.Context, s source.Scan) (*Stack, error) { return stack(ctx, s) }
+
 // stack parses a series' headers and sorts them.
 func stack(ctx context.Context, s source.Scan) (*Stack, error) {
 	sl := make([]*Slice, 0, len(s.Files))

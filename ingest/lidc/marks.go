@@ -1,0 +1,202 @@
+package lidc
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"voxmine/store"
+)
+
+// Grid is what the reads need of the series they annotate.
+type Grid struct {
+	// Geometry is the series' source grid (z: slices sorted along the normal).
+	Geometry store.Geometry
+	// SOPs and Z are each slice's SOP instance uid and position along the
+	// normal (LIDC's imageZposition is ImagePositionPatient's z).
+	SOPs []string
+	Z    []float64
+}
+
+// Voxel is a voxel of the source grid: slice, row, column.
+type Voxel struct{ K, Y, X int }
+
+// Marked is one reader's mark placed on the grid.
+type Marked struct {
+	Reader  string
+	ID      string
+	Nodule  bool // an unblindedReadNodule; false for a nonNodule
+	Small   bool // a point: a nodule under 3 mm, or a non-nodule
+	Chars   *Characteristics
+	Voxels  []Voxel
+	Centre  [3]float64 // world mm (LPS), the centroid of the voxels
+	Volume  float64    // mm³
+	Diam    float64    // mm: the equivalent sphere's diameter; −1 for points
+	MaxDiam float64    // mm: the largest in-plane extent of a contour
+	edge    []Voxel    // contour voxels, for distances between marks
+}
+
+// Place turns a read's marks into voxel masks on g. A contour whose slice
+// cannot be found (neither its SOP uid nor its z) is an error naming the
+// read and the mark.
+func Place(r *Read, g *Grid) ([]Marked, error) {
+	sop := map[string]int{}
+	for k, u := range g.SOPs {
+		sop[u] = k
+	}
+	half := 0.5 * g.Geometry.Spacing[2]
+	slice := func(u string, z float64) (int, bool) {
+		if k, ok := sop[u]; ok && u != "" {
+			return k, true
+		}
+		best, bestD := -1, math.Inf(1)
+		for k, p := range g.Z {
+			if d := math.Abs(p - z); d < bestD {
+				best, bestD = k, d
+			}
+		}
+		return best, best >= 0 && bestD <= half+1e-3
+	}
+	var out []Marked
+	for _, s := range r.Sessions {
+		for _, n := range s.Nodules {
+			m := Marked{Reader: s.Reader, ID: n.ID, Nodule: true, Chars: n.Chars}
+			small := len(n.ROIs) == 1 && len(n.ROIs[0].Edge) == 1
+			holes := map[Voxel]bool{}
+			seen := map[Voxel]bool{}
+			for _, roi := range n.ROIs {
+				k, ok := slice(roi.SOP, roi.Z)
+				if !ok {
+					return nil, fmt.Errorf("%s: reader %s, %s: no slice at z %.2f (SOP %s)", r.Path, s.Reader, n.ID, roi.Z, roi.SOP)
+				}
+				px := fill(roi.Edge, g.Geometry.Shape[2], g.Geometry.Shape[1])
+				for _, p := range px {
+					v := Voxel{k, p[1], p[0]}
+					if !roi.Inclusion {
+						holes[v] = true
+					} else if !seen[v] {
+						seen[v] = true
+						m.Voxels = append(m.Voxels, v)
+					}
+				}
+				if roi.Inclusion {
+					for _, e := range roi.Edge {
+						m.edge = append(m.edge, Voxel{k, e[1], e[0]})
+					}
+					m.MaxDiam = math.Max(m.MaxDiam, extent(roi.Edge, g.Geometry.Spacing))
+				}
+			}
+			if len(holes) > 0 {
+				kept := m.Voxels[:0]
+				for _, v := range m.Voxels {
+					if !holes[v] {
+						kept = append(kept, v)
+					}
+				}
+				m.Voxels = kept
+			}
+			m.Small = small
+			out = append(out, m.finish(g))
+		}
+		for _, p := range s.NonNodules {
+			k, ok := slice(p.SOP, p.Z)
+			if !ok {
+				return nil, fmt.Errorf("%s: reader %s, non-nodule %s: no slice at z %.2f", r.Path, s.Reader, p.ID, p.Z)
+			}
+			v := Voxel{k, p.Y, p.X}
+			m := Marked{Reader: s.Reader, ID: p.ID, Small: true, Voxels: []Voxel{v}, edge: []Voxel{v}}
+			out = append(out, m.finish(g))
+		}
+	}
+	return out, nil
+}
+
+// world maps a voxel of the source grid to LPS millimetres.
+func world(g store.Geometry, v Voxel) [3]float64 {
+	idx := [3]float64{float64(v.X), float64(v.Y), float64(v.K)}
+	var w [3]float64
+	for r := range 3 {
+		w[r] = g.Origin[r]
+		for c := range 3 {
+			w[r] += g.Direction[r*3+c] * g.Spacing[c] * idx[c]
+		}
+	}
+	return w
+}
+
+func (m Marked) finish(g *Grid) Marked {
+	if len(m.edge) == 0 {
+		m.edge = m.Voxels
+	}
+	for _, v := range m.Voxels {
+		w := world(g.Geometry, v)
+		for a := range 3 {
+			m.Centre[a] += w[a]
+		}
+	}
+	n := float64(max(len(m.Voxels), 1))
+	for a := range 3 {
+		m.Centre[a] /= n
+	}
+	sp := g.Geometry.Spacing
+	m.Volume = float64(len(m.Voxels)) * sp[0] * sp[1] * sp[2]
+	m.Diam = -1
+	if !m.Small {
+		m.Diam = math.Cbrt(6 * m.Volume / math.Pi)
+	}
+	return m
+}
+
+// extent is the largest distance between two contour points of a slice.
+func extent(edge [][2]int, sp [3]float64) float64 {
+	best := 0.0
+	for i := range edge {
+		for j := i + 1; j < len(edge); j++ {
+			dx, dy := float64(edge[i][0]-edge[j][0])*sp[0], float64(edge[i][1]-edge[j][1])*sp[1]
+			best = math.Max(best, math.Hypot(dx, dy))
+		}
+	}
+	return best
+}
+
+// fill returns the pixels of a closed contour: the contour points and
+// every pixel whose centre lies inside the polygon they trace (even-odd).
+func fill(edge [][2]int, nx, ny int) [][2]int {
+	if len(edge) == 0 {
+		return nil
+	}
+	minX, maxX, minY, maxY := edge[0][0], edge[0][0], edge[0][1], edge[0][1]
+	for _, e := range edge {
+		minX, maxX = min(minX, e[0]), max(maxX, e[0])
+		minY, maxY = min(minY, e[1]), max(maxY, e[1])
+	}
+	seen := map[[2]int]bool{}
+	var out [][2]int
+	add := func(p [2]int) {
+		if p[0] >= 0 && p[1] >= 0 && p[0] < nx && p[1] < ny && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, e := range edge {
+		add(e)
+	}
+	for y := minY; y <= maxY; y++ {
+		var xs []float64
+		fy := float64(y)
+		for i := range edge {
+			a, b := edge[i], edge[(i+1)%len(edge)]
+			ay, by := float64(a[1]), float64(b[1])
+			if (ay <= fy && by > fy) || (by <= fy && ay > fy) {
+				xs = append(xs, float64(a[0])+(fy-ay)*float64(b[0]-a[0])/(by-ay))
+			}
+		}
+		sort.Float64s(xs)
+		for i := 0; i+1 < len(xs); i += 2 {
+			for x := int(math.Ceil(xs[i])); float64(x) <= xs[i+1]; x++ {
+				add([2]int{x, y})
+			}
+		}
+	}
+	return out
+}
