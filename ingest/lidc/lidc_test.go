@@ -91,9 +91,9 @@ func TestDecodeVariants(t *testing.T) {
 	square, hole := border(2, 2, 12, 12), border(5, 5, 8, 8)
 	old := head + `<readingSession><servicingRadiologistID>r1</servicingRadiologistID><unblindedReadNodule><noduleID>n1</noduleID>
 <roi><imageZposition>-10</imageZposition><imageSOP_UID>s1</imageSOP_UID><inclusion>TRUE</inclusion>
-`+square+`</roi>
+` + square + `</roi>
 <roi><imageZposition>-10</imageZposition><imageSOP_UID>s1</imageSOP_UID><inclusion>FALSE</inclusion>
-`+hole+`</roi>
+` + hole + `</roi>
 </unblindedReadNodule></readingSession></LidcReadMessage>`
 	r, err := lidc.Decode(strings.NewReader(old), "old.xml")
 	if err != nil || r.SeriesUID != "1.2.3" || len(r.Sessions) != 1 || r.Sessions[0].Nodules[0].Chars != nil {
