@@ -11,6 +11,7 @@ import (
 	"voxmine/ingest/nifti"
 	"voxmine/ingest/source"
 	"voxmine/internal/itkgolden"
+	"voxmine/internal/testenv"
 	"voxmine/store"
 )
 
@@ -43,6 +44,7 @@ func count(lab []uint8, keep func(uint8) bool) int {
 // lungs match TotalSegmentator's lobes (Dice ≥ 0.85) and take in at most 5 %
 // of their volume of gas that is not lung (stomach, bowel).
 func TestRealLungsAbdomen(t *testing.T) {
+	testenv.SkipUnderRace(t)
 	path := itkgolden.RealCT(t, "abdomen-lung-bases/ct.nii.gz")
 	h, hu, err := nifti.ReadCT(path)
 	if err != nil {
@@ -97,6 +99,7 @@ func TestRealLungsAbdomen(t *testing.T) {
 // 3–5 L, the LUNA16 nodule (touching the pleura) lies inside them, and the
 // trachea in the top slices is not lung.
 func TestRealLungsLIDC(t *testing.T) {
+	testenv.SkipUnderRace(t)
 	dir := itkgolden.RealCT(t, "lidc-idri-0001")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.dcm"))
 	found, _ := dicom.Format{}.Find(context.Background(), files)

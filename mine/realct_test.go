@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"voxmine/ingest"
+	"voxmine/internal/testenv"
 	"voxmine/mine"
 	"voxmine/store"
 )
@@ -53,6 +54,7 @@ var realStore = sync.OnceValues(func() (string, error) {
 
 func openReal(t *testing.T) *store.Store {
 	t.Helper()
+	testenv.SkipUnderRace(t) // a real scan's ingest: compute, run at full speed
 	dir, err := realStore()
 	if os.IsNotExist(err) {
 		if os.Getenv("CI") != "" {
