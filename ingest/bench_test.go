@@ -97,3 +97,28 @@ func BenchmarkSegmentLungs(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFindBlobs is the nodule-likeness pass ingest adds for hard
+// negatives, on a full-size phantom's 1 mm grid and computed lungs.
+func BenchmarkFindBlobs(b *testing.B) {
+	h, hu, _ := loadFull(b)
+	g := h.Geometry()
+	grid := ingest.Grid1mm(g)
+	vol, err := ingest.ResampleLinear(context.Background(), hu, g, grid, -1000, 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lungs, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for b.Loop() {
+		bl, err := ingest.FindBlobs(context.Background(), vol, lungs.Labels, grid.Shape, runtime.GOMAXPROCS(0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(bl)
+	}
+	b.ReportMetric(float64(n), "blobs")
+}

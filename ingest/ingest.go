@@ -384,6 +384,14 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 		res.Err = err
 		return res
 	}
+	var blobs []store.Blob
+	if labels != nil {
+		// the nodule-like spots hard negatives are drawn from
+		if blobs, err = FindBlobs(ctx, vol, labels, grid.Shape, workers); err != nil {
+			res.Err = err
+			return res
+		}
+	}
 	runtime.GC() // the mask file's source-resolution copy is garbage now
 	t3 := time.Now()
 	res.Timing.Mask = t3.Sub(t2)
@@ -392,7 +400,10 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 		UID: s.UID, Grid: grid, PadHU: o.PadHU, LabelSource: labelSource,
 		Source: store.Source{Format: s.Format, Path: abs(s.Path()), MaskPath: abs(maskPath(s)), Geometry: src, ElementType: h.ElementType, Fingerprint: fp},
 	}
-	stored, err := w.Put(ctx, &store.Scan{Info: info, HU: vol, Labels: labels, Check: func(i store.ScanInfo) []string {
+	if len(blobs) == 0 {
+		blobs = nil
+	}
+	stored, err := w.Put(ctx, &store.Scan{Info: info, HU: vol, Labels: labels, Blobs: blobs, Check: func(i store.ScanInfo) []string {
 		flags := slices.Clone(h.Notes) // what the reader did, such as evening out slices
 		switch {
 		case lab.source == "computed":

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -50,7 +51,35 @@ type NegativeParams struct {
 	AllowEdge bool `json:"allow_edge"`
 	// MaxTries bounds the draws per patch before a scan gives up.
 	MaxTries int `json:"max_tries_per_patch"`
+	// Hardness chooses where centres come from: "uniform" (the default:
+	// uniformly over the lung, as the notebook did), "hard" (on the
+	// nodule-like spots ingest found, weighted by their response), or
+	// "mix:F" (a fraction F hard). Not uniform, the index gains the columns
+	// hardness and kind.
+	Hardness string `json:"hardness,omitempty"`
 }
+
+// hardFraction parses Hardness: the share of centres drawn hard.
+func (p NegativeParams) hardFraction() (float64, error) {
+	switch h := p.Hardness; {
+	case h == "" || h == "uniform":
+		return 0, nil
+	case h == "hard":
+		return 1, nil
+	case strings.HasPrefix(h, "mix:"):
+		f, err := strconv.ParseFloat(strings.TrimPrefix(h, "mix:"), 64)
+		if err != nil || !(f >= 0 && f <= 1) {
+			return 0, fmt.Errorf("hardness %q: mix:F needs a fraction F in 0…1", h)
+		}
+		return f, nil
+	}
+	return 0, fmt.Errorf("hardness %q: want uniform, hard or mix:F", p.Hardness)
+}
+
+// HardColumns are what bg_index.csv gains when --hardness is not uniform:
+// the blob response at the centre (HU, query.BlobResponse) and whether the
+// centre was drawn "hard" or "uniform".
+var HardColumns = []string{"hardness", "kind"}
 
 // DefaultNegatives are the notebook's settings done right.
 func DefaultNegatives() NegativeParams {
@@ -79,7 +108,8 @@ func (p *NegativeParams) validate() error {
 	if p.MaxTries <= 0 {
 		p.MaxTries = 200
 	}
-	return nil
+	_, err := p.hardFraction()
+	return err
 }
 
 // ScanRand is the random stream of one scan in a run: it depends only on
@@ -148,7 +178,11 @@ func Negatives(ctx context.Context, st *store.Store, o Output, p NegativeParams)
 	if err != nil {
 		return nil, err
 	}
-	k := kind{name: "negatives", index: "bg_index.csv", columns: NegativeColumns}
+	columns := NegativeColumns
+	if p.Hardness != "" && p.Hardness != "uniform" {
+		columns = append(append([]string(nil), NegativeColumns...), HardColumns...)
+	}
+	k := kind{name: "negatives", index: "bg_index.csv", columns: columns}
 	k.scans = func(info store.ScanInfo) bool {
 		if !p.AnnotatedOnly {
 			return true
@@ -187,6 +221,24 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 			return nil, "empty lung mask", nil
 		}
 	}
+	hardShare, _ := p.hardFraction()
+	withHard := p.Hardness != "" && p.Hardness != "uniform"
+	var blobs []store.Blob
+	var blobCum []float64
+	if hardShare > 0 {
+		var err error
+		if blobs, err = v.Blobs(); err != nil {
+			return nil, "", err
+		}
+		if len(blobs) == 0 {
+			return nil, "no nodule-like spots stored for this scan (ingest computes them where it has lung labels; re-ingest a store made before)", nil
+		}
+		total := 0.0
+		for _, b := range blobs {
+			total += float64(b.Response)
+			blobCum = append(blobCum, total)
+		}
+	}
 	avoid := spheres(f, p.Avoid)
 	var nodules []query.Sphere
 	if f != nil {
@@ -198,12 +250,27 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 	for len(out) < p.PerScan && tries < p.MaxTries*p.PerScan {
 		tries++
 		var c [3]int
-		if lung != nil {
+		hard := hardShare > 0 && (hardShare == 1 || r.Float64() < hardShare)
+		switch {
+		case hard:
+			k := r.Float64() * blobCum[len(blobCum)-1]
+			b := blobs[sort.SearchFloat64s(blobCum, k)]
+			c = [3]int{b.Z, b.Y, b.X}
+			if mode == LungMask {
+				l, err := query.LabelAt(v, c)
+				if err != nil {
+					return nil, "", err
+				}
+				if !store.IsLung(l) {
+					continue
+				}
+			}
+		case lung != nil:
 			var err error
 			if c, err = lung.Draw(r); err != nil {
 				return nil, "", err
 			}
-		} else {
+		default:
 			c = [3]int{r.IntN(shape[0]), r.IntN(shape[1]), r.IntN(shape[2])}
 		}
 		if !p.AllowEdge && !query.CubeInside(shape, c, o.Size) {
@@ -246,11 +313,18 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 		}
 		nodule, _ := query.Nearest(world, nodules, false)
 		i := len(out)
-		out = append(out, Sample{
-			UID: info.UID, Center: c, File: fmt.Sprintf("%s_bg%d.npy", info.UID, i),
-			Row: []string{info.UID, "0", itoa(c[0]), itoa(c[1]), itoa(c[2]), mm(nodule), pyBool(info.HasLabels),
-				mm(world[0]), mm(world[1]), mm(world[2]), mm(near), frac, strconv.FormatUint(p.Seed, 10)},
-		})
+		row := []string{info.UID, "0", itoa(c[0]), itoa(c[1]), itoa(c[2]), mm(nodule), pyBool(info.HasLabels),
+			mm(world[0]), mm(world[1]), mm(world[2]), mm(near), frac, strconv.FormatUint(p.Seed, 10)}
+		kind := ""
+		if withHard {
+			resp, err := query.BlobResponse(v, c, info.PadHU)
+			if err != nil {
+				return nil, "", err
+			}
+			kind = map[bool]string{true: "hard", false: "uniform"}[hard]
+			row = append(row, strconv.FormatFloat(resp, 'f', 1, 64), kind)
+		}
+		out = append(out, Sample{UID: info.UID, Center: c, File: fmt.Sprintf("%s_bg%d.npy", info.UID, i), Row: row, Kind: kind})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Sprintf("no centre passed the rules in %d draws (lung %s, min-dist %g mm)", tries, mode, p.MinDist), nil

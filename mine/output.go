@@ -69,6 +69,9 @@ type Sample struct {
 	Center [3]int
 	File   string
 	Row    []string // index columns after patch_file
+	// Kind, when set, names how the sample was drawn ("hard", "uniform");
+	// the preview shows it.
+	Kind string
 }
 
 // Skip is a scan that gave no patch, and why.

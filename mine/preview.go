@@ -56,6 +56,9 @@ func tileFromFile(n int, s Sample, o Output, w *Window) (previewTile, error) {
 		uid = ".." + uid[len(uid)-5:]
 	}
 	t.label = fmt.Sprintf("#%d %s", n, uid)
+	if s.Kind != "" {
+		t.label = fmt.Sprintf("#%d %s", n, s.Kind)
+	}
 	return t, nil
 }
 

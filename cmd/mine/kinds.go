@@ -107,6 +107,7 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.IntVar(&p.Positives.Copies, "copies", 0, "jittered copies per nodule")
 	fs.Float64Var(&p.Positives.Jitter, "jitter", 0, "jitter radius in mm")
 	fs.Float64Var(&p.Negatives.MinDist, "min-dist", 15, "random and hard negatives keep this far (mm) from findings")
+	fs.StringVar(&p.Negatives.Hardness, "hardness", "uniform", "where the random negatives come from: uniform, hard (nodule-like spots) or mix:F")
 	fs.Uint64Var(&p.Seed, "seed", 0, "random seed")
 	return runKind(fs, args, &of, "dataset", stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
 		return mine.Dataset(ctx, st, o, p)

@@ -22,6 +22,8 @@ Examples:
   mine negatives --store store/ --out bg/ --per-scan 8 --seed 3 --dist-from surface --clear-cube
   # the notebook's run, reproducibly
   mine negatives --store store/ --out bg/ --scans annotated --lung hu --avoid annotations
+  # hard negatives without a candidates file: half on nodule-like spots
+  mine negatives --store store/ --out bg/ --per-scan 20 --hardness mix:0.5 --preview bg.png
 `
 
 func runNegatives(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -39,6 +41,7 @@ func runNegatives(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.BoolVar(&p.ClearCube, "clear-cube", false, "also demand that no finding's sphere touches the cube")
 	fs.StringVar(&avoid, "avoid", "annotations,excluded", "findings to keep away from: annotations, excluded, candidates (class 1)")
 	fs.BoolVar(&p.AllowEdge, "allow-edge", false, "let cubes stick out of the volume (padded)")
+	fs.StringVar(&p.Hardness, "hardness", "uniform", "uniform (over the lung), hard (on nodule-like spots: vessels end-on, branch points, pleural bumps) or mix:F (a fraction F hard)")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
