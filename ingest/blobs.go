@@ -197,7 +197,9 @@ func FindBlobs(ctx context.Context, hu []int16, labels []uint8, shape [3]int, wo
 			}
 		}
 	}
-	sort.Slice(cands, func(i, j int) bool { return cands[i].r > cands[j].r || (cands[i].r == cands[j].r && cands[i].c < cands[j].c) })
+	sort.Slice(cands, func(i, j int) bool {
+		return cands[i].r > cands[j].r || (cands[i].r == cands[j].r && cands[i].c < cands[j].c)
+	})
 	var out []store.Blob
 	taken := map[[3]int]bool{}
 	for _, cd := range cands {

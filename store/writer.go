@@ -314,7 +314,7 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 			scanFile{filepath.Join(blobsArray, "zarr.json"), arrayMeta{ZarrFormat: 3, NodeType: "array", Shape: bshape, DataType: "float32",
 				ChunkGrid: regularGrid([]int{max(1, len(sc.Blobs)), blobFields}), ChunkKeyEncoding: defaultKeyEncoding, FillValue: "0", Codecs: plainCodecs,
 				DimensionNames: []string{"blob", "field"},
-				Attributes: mustJSON(map[string]any{"voxmine": map[string]any{"volume_uuid": info.VolumeUUID, "fields": []string{"z", "y", "x", "response_hu"}}})}},
+				Attributes:     mustJSON(map[string]any{"voxmine": map[string]any{"volume_uuid": info.VolumeUUID, "fields": []string{"z", "y", "x", "response_hu"}}})}},
 			scanFile{filepath.Join(blobsArray, "c/0/0"), encodeBlobs(sc.Blobs)})
 	}
 	files = append(files,
