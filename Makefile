@@ -42,6 +42,8 @@ demo: build
 	$(BIN)/mine positives --store $(DEMO)/store --out $(DEMO)/positives --copies 2 --jitter 3 --seed 1 \
 		--preview $(DEMO)/positives.png
 	$(BIN)/mine candidates --store $(DEMO)/store --out $(DEMO)/hard --class 0 --per-scan 8 --min-dist-to-nodule 10
+	$(BIN)/mine negatives --store $(DEMO)/store --out $(DEMO)/hardspots --per-scan 8 --seed 1 --hardness mix:0.5 \
+		--preview $(DEMO)/hardspots.png
 	$(BIN)/mine dataset --store $(DEMO)/store --out $(DEMO)/train --negatives-per-positive 3 --hard-fraction 0.5
 	@echo
 	@echo "demo outputs:"
@@ -49,7 +51,8 @@ demo: build
 	@echo "  voxmine store (Zarr v3)        $(DEMO)/store"
 	@echo "  negatives + preview            $(DEMO)/negatives  $(DEMO)/negatives.png"
 	@echo "  positives + preview            $(DEMO)/positives  $(DEMO)/positives.png"
-	@echo "  hard negatives                 $(DEMO)/hard"
+	@echo "  hard negatives (candidates)    $(DEMO)/hard"
+	@echo "  hard negatives (blob spots)    $(DEMO)/hardspots  $(DEMO)/hardspots.png"
 	@echo "  training set (index.csv)       $(DEMO)/train"
 
 clean:
