@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"strconv"
 	"sync"
 	"time"
@@ -55,6 +56,10 @@ type Options struct {
 	MaskDir string
 	// CSV files; empty means none.
 	Annotations, Excluded, Candidates string
+	// FindCSVs takes LUNA16's CSVs from a source folder when they are not
+	// named: annotations.csv, annotations_excluded.csv (also under
+	// evaluationScript/) and candidates_V2.csv or candidates.csv.
+	FindCSVs bool
 	// LIDCConsensus is K: LIDC-IDRI XML reads found beside DICOM series give
 	// the annotations (clusters marked by at least K readers, one of them
 	// as a nodule of 3 mm or more) and excluded findings, when no
@@ -118,6 +123,9 @@ type Report struct {
 	Duplicates []string
 	// ReadSeries counts the series whose findings came from LIDC XML reads.
 	ReadSeries int
+	// FoundCSVs are the CSVs taken from the sources because none was named
+	// (by kind: annotations, excluded, candidates).
+	FoundCSVs map[string]string
 	Elapsed    time.Duration
 }
 
@@ -188,11 +196,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		}
 	}
+	found := o.findCSVs()
 	disc, err := Discover(ctx, o.Sources, o.MaskDir, o.Formats)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Found: len(disc.Scans), MasksFound: disc.Masks, MaskDir: o.MaskDir, Skipped: disc.Skipped, Duplicates: disc.Duplicates,
+	if len(disc.Scans) == 0 {
+		return nil, fmt.Errorf("no scans found below %s (formats read: MetaImage .mhd/.mha, DICOM, NIfTI .nii/.nii.gz)", strings.Join(o.Sources, ", "))
+	}
+	rep := &Report{Found: len(disc.Scans), MasksFound: disc.Masks, MaskDir: o.MaskDir, Skipped: disc.Skipped, Duplicates: disc.Duplicates, FoundCSVs: found,
 		FindingRows: map[string]int{}, Unmatched: map[string]int{}}
 	findings := &store.Findings{Series: map[string]*store.SeriesFindings{}, Sources: map[string]string{}}
 	for _, c := range []struct {
@@ -505,4 +517,38 @@ func sameGeometry(a, b store.Geometry) error {
 		}
 	}
 	return nil
+}
+
+// findCSVs fills in, from the source folders, the LUNA16 CSVs not named
+// (LUNA16's download keeps them beside the subsets), when FindCSVs is set,
+// and returns what it took.
+func (o *Options) findCSVs() map[string]string {
+	took := map[string]string{}
+	if !o.FindCSVs {
+		return took
+	}
+	for _, c := range []struct {
+		kind  string
+		dst   *string
+		names []string
+	}{
+		{"annotations", &o.Annotations, []string{"annotations.csv"}},
+		{"excluded", &o.Excluded, []string{"annotations_excluded.csv", filepath.Join("evaluationScript", "annotations_excluded.csv")}},
+		{"candidates", &o.Candidates, []string{"candidates_V2.csv", filepath.Join("candidates_V2", "candidates_V2.csv"), "candidates.csv"}},
+	} {
+		if *c.dst != "" {
+			continue
+		}
+	search:
+		for _, src := range o.Sources {
+			for _, n := range c.names {
+				if st, err := os.Stat(filepath.Join(src, n)); err == nil && st.Mode().IsRegular() {
+					*c.dst = filepath.Join(src, n)
+					took[c.kind] = *c.dst
+					break search
+				}
+			}
+		}
+	}
+	return took
 }

@@ -39,6 +39,8 @@ type Output struct {
 	Workers   int
 	// Progress is called as scans are finished (done of total scans).
 	Progress func(done, total int)
+	// CommandLine, when set, is recorded in run.json.
+	CommandLine []string
 }
 
 // DefaultOutput is the notebook's: 64³ float16 in [0, 1].
@@ -128,6 +130,11 @@ type Result struct {
 	Elapsed  time.Duration
 	Sampling time.Duration
 	Writing  time.Duration
+	// Warnings say what makes the run's patches doubtful though nothing
+	// failed (a store without findings: negatives that avoid nothing).
+	Warnings []string
+	// used are the catalog entries of the scans that gave patches.
+	used []store.ScanInfo
 }
 
 // outputNames are the files a run writes besides its patches; prepareDir
@@ -189,6 +196,9 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		return nil, err
 	}
 	res := &Result{RunUUID: uuid.NewString()}
+	if f, err := st.Findings(); err == nil && len(f.Series) == 0 {
+		res.Warnings = append(res.Warnings, "the store holds no findings (ingest was given no annotations CSV and found no LIDC reads): negatives avoid nothing and may sit on nodules, and there are no positives")
+	}
 	var scans []store.ScanInfo
 	for _, s := range st.Scans() {
 		if k.scans == nil || k.scans(s) {
@@ -245,6 +255,7 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 			res.Skipped = append(res.Skipped, Skip{UID: scans[i].UID, Reason: reasons[i]})
 		default:
 			res.Scans++
+			res.used = append(res.used, scans[i])
 			all = append(all, perScan[i]...)
 		}
 	}
@@ -376,9 +387,41 @@ func writeIndex(path string, columns []string, samples []Sample) error {
 }
 
 func writeRunJSON(path string, st *store.Store, kind string, o Output, params any, r *Result) error {
+	storeDir, err := filepath.Abs(st.Dir())
+	if err != nil {
+		storeDir = st.Dir()
+	}
+	// Each scan used, with what identifies its stored volume: a re-ingest
+	// with other settings gives it a new volume uuid.
+	type usedScan struct {
+		UID         string    `json:"seriesuid"`
+		VolumeUUID  string    `json:"volume_uuid"`
+		PadHU       int16     `json:"pad_hu"`
+		LabelSource string    `json:"label_source"`
+		Tool        string    `json:"tool_version"`
+		Ingested    time.Time `json:"ingested"`
+		Source      string    `json:"source"`
+	}
+	used := make([]usedScan, 0, len(r.used))
+	for _, s := range r.used {
+		used = append(used, usedScan{s.UID, s.VolumeUUID, s.PadHU, s.LabelSource, s.Tool, s.Ingested, s.Source.Path})
+	}
+	nonNil := func(s []Skip) []Skip {
+		if s == nil {
+			return []Skip{}
+		}
+		return s
+	}
+	warnings := r.Warnings
+	if warnings == nil {
+		warnings = []string{}
+	}
 	doc := map[string]any{
-		"run_uuid":   r.RunUUID,
-		"store":      st.Dir(),
+		"run_uuid":     r.RunUUID,
+		"store":        storeDir,
+		"command_line": o.CommandLine,
+		"scans":        used,
+		"warnings":     warnings,
 		"store_uuid": st.UUID(),
 		"command":    kind,
 		"version":    store.ToolVersion,
@@ -389,10 +432,13 @@ func writeRunJSON(path string, st *store.Store, kind string, o Output, params an
 		},
 		"params":  params,
 		"counts":  map[string]int{"patches": r.Patches, "scans_used": r.Scans, "scans_skipped": len(r.Skipped), "scans_failed": len(r.Failed)},
-		"skipped": r.Skipped,
-		"failed":  r.Failed,
+		"skipped": nonNil(r.Skipped),
+		"failed":  nonNil(r.Failed),
+		// sampling_s and cutting_s add up the workers' time on each (so
+		// with several workers they may exceed total_s, the wall time).
 		"timings": map[string]float64{
-			"sampling_s": r.Sampling.Seconds(), "writing_s": r.Writing.Seconds(), "total_s": r.Elapsed.Seconds(),
+			"sampling_s": r.Sampling.Seconds(), "cutting_s": r.Writing.Seconds(), "total_s": r.Elapsed.Seconds(),
+			"workers": float64(o.Workers),
 		},
 	}
 	b, err := json.MarshalIndent(doc, "", " ")

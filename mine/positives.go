@@ -41,6 +41,8 @@ func (p PositiveParams) validate() error {
 		return fmt.Errorf("jitter %v is negative", p.Jitter)
 	case p.Copies > 0 && p.Jitter == 0:
 		return fmt.Errorf("copies without jitter would repeat the same cube")
+	case p.Jitter > 0 && p.Copies == 0:
+		return fmt.Errorf("jitter %g mm without copies does nothing (the first cube of each nodule is centred): add --copies N", p.Jitter)
 	}
 	return nil
 }

@@ -49,7 +49,9 @@ Examples:
 
 Re-running skips scans already stored from unchanged files (--force redoes
 them); an interrupted run resumes where it stopped. Exit status: 0 all well,
-1 some scans failed (listed at the end), 2 usage or setup error.
+1 some scans failed (listed at the end), 2 usage or setup error, 130
+interrupted (Ctrl-C; run the same command again to resume). --version prints
+the version.
 --cpuprofile FILE writes a CPU profile of the run for go tool pprof.
 
 Options:
@@ -60,6 +62,7 @@ type options struct {
 	out, masks                        string
 	annotations, excluded, candidates string
 	lidcConsensus                     int
+	findCSVs                          bool
 	workers                           int
 	pad                               int16
 	shard, lung                       string
@@ -90,16 +93,19 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	var o options
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "version") {
+		fmt.Fprintln(stdout, "ingest", cli.Version())
+		return cli.ExitOK
+	}
 	fs := pflag.NewFlagSet("ingest", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.SortFlags = false
-	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	fs.StringArrayVar(&o.src, "src", nil, "folder searched recursively for .mhd/.mha scans (repeatable)")
 	fs.StringVar(&o.out, "out", "", "the store to create or add to")
 	fs.StringVar(&o.masks, "masks", "", "folder of seg-lungs-LUNA16 style masks (<seriesuid>.mhd)")
 	fs.StringVar(&o.annotations, "annotations", "", "annotations.csv (seriesuid,coordX,coordY,coordZ,diameter_mm)")
 	fs.StringVar(&o.excluded, "annotations-excluded", "", "annotations_excluded.csv")
 	fs.StringVar(&o.candidates, "candidates", "", "candidates.csv or candidates_V2.csv (…,class)")
+	fs.BoolVar(&o.findCSVs, "find-csvs", true, "take annotations.csv, annotations_excluded.csv and candidates(_V2).csv from a --src folder when not named")
 	fs.IntVar(&o.lidcConsensus, "lidc-consensus", 3, "LIDC-IDRI XML reads beside DICOM series, when no --annotations is given: a nodule marked by at least this many readers is an annotation, the rest excluded findings (0: ignore the reads)")
 	fs.IntVar(&o.workers, "workers", max(1, runtime.NumCPU()/2), "scans ingested at once (memory: about 3× a scan's raw size each)")
 	fs.Int16Var(&o.pad, "pad-hu", -1000, "HU given to 1 mm voxels outside the scan (SimpleITK would use 0)")
@@ -115,16 +121,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.variants, "variants", false, "synthetic: add MetaImage variants and three broken scans")
 	fs.BoolVar(&o.noShuffle, "no-shuffle", false, "store chunks without the blosc byte shuffle")
 	fs.BoolVar(&o.hc, "lz4hc", false, "compress with LZ4-HC (slower to write, a little smaller)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return cli.ExitOK
-		}
-		fmt.Fprintf(stderr, "ingest: %v (see --help)\n", err)
-		return cli.ExitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "ingest: unexpected argument %q (see --help)\n", fs.Arg(0))
-		return cli.ExitUsage
+	if code, ok := cli.Parse(fs, args, strings.TrimSuffix(usage, "Options:\n"), stdout, stderr); !ok {
+		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -178,7 +176,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var prog *cli.Progress
 	opts := ingest.Options{
 		Sources: o.src, StoreDir: o.out, MaskDir: o.masks,
-		Annotations: o.annotations, Excluded: o.excluded, Candidates: o.candidates, LIDCConsensus: lidcK(o.lidcConsensus),
+		Annotations: o.annotations, Excluded: o.excluded, Candidates: o.candidates, LIDCConsensus: lidcK(o.lidcConsensus), FindCSVs: o.findCSVs,
 		Workers: o.workers, PadHU: o.pad, Lung: ingest.LungSource(o.lung), Shard: shard, Shards: shards,
 		Force: o.force, CompareMasks: o.compare,
 		Write: store.WriteOptions{NoShuffle: o.noShuffle, HC: o.hc},
@@ -201,10 +199,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ingest: %v\n", err)
 		return cli.ExitUsage
 	}
+	if err != nil { // interrupted: scans cut short are not failures
+		kept := rep.Results[:0]
+		for _, r := range rep.Results {
+			if !errors.Is(r.Err, context.Canceled) {
+				kept = append(kept, r)
+			}
+		}
+		rep.Results = kept
+	}
 	printReport(stdout, rep, o)
 	if err != nil {
-		fmt.Fprintf(stderr, "ingest: interrupted (%v); run the same command again to resume\n", err)
-		return cli.ExitData
+		resume := "the same command"
+		if o.synthetic > 0 { // the data is written: resume the ingest, not the generation
+			resume = fmt.Sprintf("ingest --src %s --out %s", o.src[0], o.out)
+		}
+		fmt.Fprintf(stderr, "ingest: interrupted: %d scans stored, %d already current, %d not finished; every stored scan is whole. Run %s again to resume.\n",
+			rep.Count(ingest.Ingested), rep.Count(ingest.Skipped), rep.Selected-len(rep.Results), resume)
+		return cli.ExitInterrupted
 	}
 	if len(rep.Failed()) > 0 {
 		return cli.ExitData
@@ -229,6 +241,11 @@ func printReport(w io.Writer, rep *ingest.Report, o options) {
 	}
 	if rep.Selected != rep.Found {
 		fmt.Fprintf(w, "shard %s: %d of them\n", o.shard, rep.Selected)
+	}
+	for _, k := range []string{"annotations", "excluded", "candidates"} {
+		if p, ok := rep.FoundCSVs[k]; ok {
+			fmt.Fprintf(w, "%s: took %s from the source folder (--find-csvs=false to leave it)\n", k, p)
+		}
 	}
 	if rep.ReadSeries > 0 {
 		fmt.Fprintf(w, "LIDC reads: findings of %d series from the radiologists' XML (consensus of %d readers)\n", rep.ReadSeries, o.lidcConsensus)

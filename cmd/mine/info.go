@@ -25,12 +25,12 @@ Examples:
 func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var storeDir, uid, picture string
 	var asJSON bool
-	fs := flagSet("info", infoHelp, stderr)
+	fs := flagSet("info", infoHelp, stdout, stderr)
 	fs.StringVar(&storeDir, "store", "", "the voxmine store")
 	fs.StringVar(&uid, "uid", "", "show one scan in detail")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	fs.StringVar(&picture, "picture", "", "with --uid: draw axial, coronal and sagittal slices with the lung labels into this PNG")
-	if code, ok := parse(fs, args); !ok {
+	if code, ok := fs.parse(args); !ok {
 		return code
 	}
 	st, err := store.Open(storeDir)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/spf13/pflag"
-
 	"voxmine/internal/cli"
 	"voxmine/mine"
 	"voxmine/store"
@@ -29,8 +27,8 @@ Examples:
 func runPositives(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var of outputFlags
 	var p mine.PositiveParams
-	fs := flagSet("positives", positivesHelp, stderr)
-	of.register(fs)
+	fs := flagSet("positives", positivesHelp, stdout, stderr)
+	of.register(fs.FlagSet)
 	fs.IntVar(&p.Copies, "copies", 0, "jittered copies per nodule, besides the centred cube")
 	fs.Float64Var(&p.Jitter, "jitter", 0, "jitter radius in mm (offsets uniform in a ball)")
 	fs.Float64Var(&p.MinDiameter, "min-diameter", 0, "skip nodules smaller than this (mm)")
@@ -45,10 +43,10 @@ func runPositives(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // runKind parses a patch command's flags (unless the command already did,
 // to check its own), opens the store, runs mine with a progress display
 // and reports: the part every patch command shares.
-func runKind(fs *pflag.FlagSet, args []string, of *outputFlags, what string, stdout, stderr io.Writer,
+func runKind(fs *cmdFlags, args []string, of *outputFlags, what string, stdout, stderr io.Writer,
 	run func(st *store.Store, o mine.Output) (*mine.Result, error)) int {
 	if !fs.Parsed() {
-		if code, ok := parse(fs, args); !ok {
+		if code, ok := fs.parse(args); !ok {
 			return code
 		}
 	}
@@ -61,14 +59,14 @@ func runKind(fs *pflag.FlagSet, args []string, of *outputFlags, what string, std
 	res, err := run(st, o)
 	stop()
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "%s: interrupted; the patches written so far are whole, but no index was written (run again with --overwrite)\n", fs.Name())
-		return cli.ExitData
+		fmt.Fprintf(stderr, "%s: interrupted; the patches written so far are whole, but no index was written (run the same command again with --overwrite)\n", fs.Name())
+		return cli.ExitInterrupted
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		return cli.ExitUsage
 	}
-	return report(stdout, what, res)
+	return report(stdout, stderr, what, res)
 }
 
 const candidatesHelp = `mine candidates — cubes on candidates.csv rows (class 0: hard negatives).
@@ -80,8 +78,8 @@ Examples:
 func runCandidates(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var of outputFlags
 	var p mine.CandidateParams
-	fs := flagSet("candidates", candidatesHelp, stderr)
-	of.register(fs)
+	fs := flagSet("candidates", candidatesHelp, stdout, stderr)
+	of.register(fs.FlagSet)
 	fs.IntVar(&p.Class, "class", 0, "candidate class to cut: 0 (CAD false positives) or 1")
 	fs.IntVar(&p.PerScan, "per-scan", 0, "at most this many per scan, a reproducible random subset (0: all)")
 	fs.Float64Var(&p.MinDistToNodule, "min-dist-to-nodule", 0, "drop candidates closer than this (mm) to an annotated nodule")
@@ -100,8 +98,8 @@ Examples:
 func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var of outputFlags
 	p := mine.DatasetParams{Negatives: mine.DefaultNegatives()}
-	fs := flagSet("dataset", datasetHelp, stderr)
-	of.register(fs)
+	fs := flagSet("dataset", datasetHelp, stdout, stderr)
+	of.register(fs.FlagSet)
 	fs.Float64Var(&p.NegativesPerPositive, "negatives-per-positive", 3, "negatives per positive patch")
 	fs.Float64Var(&p.HardFraction, "hard-fraction", 0.5, "share of the negatives taken from class-0 candidates")
 	fs.IntVar(&p.Positives.Copies, "copies", 0, "jittered copies per nodule")

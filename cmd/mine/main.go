@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,7 +28,8 @@ Usage:
   mine roi        --store S --uid UID (--world X,Y,Z | --voxel Z,Y,X) --out FILE.npy
   mine info       --store S [--uid UID] [--json]
 
-Run "mine COMMAND --help" for the options of a command. Every command also
+Run "mine COMMAND --help" (or "mine help COMMAND") for the options of a
+command; "mine --version" prints the version. Every command also
 takes --cpuprofile FILE, which writes a CPU profile of the run for go tool pprof.
 
 Examples:
@@ -74,12 +74,18 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		{"negatives", runNegatives}, {"positives", runPositives}, {"candidates", runCandidates},
 		{"dataset", runDataset}, {"roi", runROI}, {"info", runInfo},
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
 		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return cli.ExitUsage
-		}
+		return cli.ExitUsage
+	case args[0] == "-h" || args[0] == "--help" || (args[0] == "help" && len(args) == 1):
+		fmt.Fprint(stdout, usage)
 		return cli.ExitOK
+	case args[0] == "--version" || args[0] == "version":
+		fmt.Fprintln(stdout, "mine", cli.Version())
+		return cli.ExitOK
+	case args[0] == "help":
+		args = []string{args[1], "--help"} // mine help CMD
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -88,38 +94,36 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 			return c.run(ctx, args[1:], stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "mine: unknown command %q\n\n%s", args[0], usage)
+	names := make([]string, len(cmds))
+	for i, c := range cmds {
+		names[i] = c.name
+	}
+	if s := cli.Suggest(args[0], names); s != "" {
+		fmt.Fprintf(stderr, "mine: unknown command %q (did you mean %q?)\n", args[0], s)
+	} else {
+		fmt.Fprintf(stderr, "mine: unknown command %q\n\n%s", args[0], usage)
+	}
 	return cli.ExitUsage
 }
 
+// cmdFlags is a command's flag set with what --help prints.
+type cmdFlags struct {
+	*pflag.FlagSet
+	help           string
+	stdout, stderr io.Writer
+}
+
 // flagSet makes a command's flag set with --help that shows examples.
-func flagSet(name, help string, stderr io.Writer) *pflag.FlagSet {
+func flagSet(name, help string, stdout, stderr io.Writer) *cmdFlags {
 	fs := pflag.NewFlagSet("mine "+name, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.SortFlags = false
-	fs.Usage = func() {
-		fmt.Fprint(stderr, help)
-		fmt.Fprintln(stderr, "\nOptions:")
-		fs.PrintDefaults()
-	}
-	return fs
+	return &cmdFlags{FlagSet: fs, help: help, stdout: stdout, stderr: stderr}
 }
 
 // parse parses flags; it returns false with the exit code when the
 // command should stop (help asked, or bad flags).
-func parse(fs *pflag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return cli.ExitOK, false
-		}
-		fmt.Fprintf(fs.Output(), "%s: %v (see --help)\n", fs.Name(), err)
-		return cli.ExitUsage, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return cli.ExitUsage, false
-	}
-	return 0, true
+func (fs *cmdFlags) parse(args []string) (int, bool) {
+	return cli.Parse(fs.FlagSet, args, fs.help, fs.stdout, fs.stderr)
 }
 
 func defaultWorkers() int { return runtime.NumCPU() }

@@ -30,8 +30,8 @@ func runNegatives(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var of outputFlags
 	p := mine.DefaultNegatives()
 	var scans, lung, distFrom, avoid string
-	fs := flagSet("negatives", negativesHelp, stderr)
-	of.register(fs)
+	fs := flagSet("negatives", negativesHelp, stdout, stderr)
+	of.register(fs.FlagSet)
 	fs.IntVar(&p.PerScan, "per-scan", 1, "patches per scan")
 	fs.Float64Var(&p.MinDist, "min-dist", 15, "minimum distance in mm from every finding to avoid")
 	fs.Uint64Var(&p.Seed, "seed", 0, "random seed")
@@ -42,7 +42,7 @@ func runNegatives(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&avoid, "avoid", "annotations,excluded", "findings to keep away from: annotations, excluded, candidates (class 1)")
 	fs.BoolVar(&p.AllowEdge, "allow-edge", false, "let cubes stick out of the volume (padded)")
 	fs.StringVar(&p.Hardness, "hardness", "uniform", "uniform (over the lung), hard (on nodule-like spots: vessels end-on, branch points, pleural bumps) or mix:F (a fraction F hard)")
-	if code, ok := parse(fs, args); !ok {
+	if code, ok := fs.parse(args); !ok {
 		return code
 	}
 	fail := func(err error) int {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ func (f *outputFlags) output(stderr io.Writer) (mine.Output, *store.Store, error
 	if err != nil {
 		return o, nil, err
 	}
-	o = mine.Output{Dir: f.out, Size: f.size, WindowLo: lo, WindowHi: hi, DType: d, Pack: f.pack,
+	o = mine.Output{CommandLine: os.Args, Dir: f.out, Size: f.size, WindowLo: lo, WindowHi: hi, DType: d, Pack: f.pack,
 		Preview: f.preview, Overwrite: f.overwrite, Workers: f.workers}
 	return o, st, nil
 }
@@ -107,7 +108,10 @@ func parseTriple(s string) ([3]float64, error) {
 
 // report prints the notebook's closing line and where things are, and
 // returns the exit code: 1 when scans could not be read.
-func report(w io.Writer, what string, r *mine.Result) int {
+func report(w, stderr io.Writer, what string, r *mine.Result) int {
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(stderr, "WARNING: %s\n", warn)
+	}
 	rate := float64(r.Patches) / r.Elapsed.Seconds()
 	fmt.Fprintf(w, "saved %d %s patches to %s | skipped scans: %d\n", r.Patches, what, dirOf(r.Index), len(r.Skipped)+len(r.Failed))
 	fmt.Fprintf(w, "time %s (%.0f patches/s) | index %s | run %s\n", r.Elapsed.Round(time.Millisecond), rate, r.Index, r.RunJSON)

@@ -22,7 +22,7 @@ Examples:
 func runROI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var storeDir, uid, world, voxel, dtype, window, out string
 	var size int
-	fs := flagSet("roi", roiHelp, stderr)
+	fs := flagSet("roi", roiHelp, stdout, stderr)
 	fs.StringVar(&storeDir, "store", "", "the voxmine store")
 	fs.StringVar(&uid, "uid", "", "series uid")
 	fs.StringVar(&world, "world", "", "centre in world mm: X,Y,Z (as in the CSVs)")
@@ -31,7 +31,7 @@ func runROI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&dtype, "dtype", "i16", "i16 (raw HU), f16 or f32 (windowed)")
 	fs.StringVar(&window, "window", "-1000,400", "HU window for f16/f32")
 	fs.StringVar(&out, "out", "", "output .npy file")
-	if code, ok := parse(fs, args); !ok {
+	if code, ok := fs.parse(args); !ok {
 		return code
 	}
 	fail := func(code int, err error) int {

@@ -17,6 +17,10 @@ const (
 	ExitOK    = 0
 	ExitData  = 1 // some scans failed; the rest is done
 	ExitUsage = 2 // bad flags or input that stops the whole run
+	// ExitInterrupted is the shell's code for a run stopped by Ctrl-C
+	// (128 + SIGINT): what was finished is kept; running the same command
+	// again resumes.
+	ExitInterrupted = 130
 )
 
 // Progress shows done/total with rate and ETA: a bar on a terminal, a line
