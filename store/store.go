@@ -109,6 +109,9 @@ func readRoot(dir string) (RootAttrs, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			if _, serr := os.Stat(dir); serr != nil {
+				return RootAttrs{}, fmt.Errorf("store %s does not exist: %w", dir, serr)
+			}
 			return RootAttrs{}, fmt.Errorf("%s: no zarr.json: %w", dir, ErrNotStore)
 		}
 		return RootAttrs{}, err

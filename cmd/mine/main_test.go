@@ -56,7 +56,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"no command", nil, 2, "Usage"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
-		{"no store", []string{"negatives", "--store", "/nonexistent", "--out", t.TempDir()}, 2, "not a voxmine store"},
+		{"no store", []string{"negatives", "--store", "/nonexistent", "--out", t.TempDir()}, 2, "does not exist"},
+		{"not a store", []string{"negatives", "--store", t.TempDir(), "--out", t.TempDir()}, 2, "not a voxmine store"},
 		{"missing out", []string{"negatives", "--store", st}, 2, "required"},
 		{"window", []string{"negatives", "--store", st, "--out", t.TempDir(), "--window", "400,-1000"}, 2, "minimum must be below"},
 		{"window junk", []string{"negatives", "--store", st, "--out", t.TempDir(), "--window", "abc"}, 2, "two numbers"},
@@ -144,5 +145,56 @@ func TestROIAndInfo(t *testing.T) {
 	}
 	if code, out, _ := runCmd("info", "--store", st, "--uid", uid, "--json"); code != 0 || !strings.Contains(out, `"seriesuid"`) {
 		t.Errorf("info --uid: %d %s", code, out)
+	}
+}
+
+// TestCLIConventions: help on stdout with exit 0, --version, mine help CMD,
+// did-you-mean for commands and flags, errors on stderr.
+func TestCLIConventions(t *testing.T) {
+	tests := []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{[]string{"--help"}, 0, "Usage:", ""},
+		{[]string{"help"}, 0, "Usage:", ""},
+		{[]string{"--version"}, 0, "voxmine", ""},
+		{[]string{"help", "negatives"}, 0, "--hardness", ""},
+		{[]string{"negatives", "--help"}, 0, "Options:", ""},
+		{[]string{"negativs"}, 2, "", `did you mean "negatives"`},
+		{[]string{"negatives", "--per-scna", "3"}, 2, "", "did you mean --per-scan?"},
+		{[]string{"positives", "--store", testStore(t), "--out", t.TempDir(), "--jitter", "2"}, 2, "", "without copies"},
+		{[]string{"info", "--store", "/nonexistent/store"}, 2, "", "does not exist"},
+	}
+	for _, tc := range tests {
+		code, out, errs := runCmd(tc.args...)
+		if code != tc.code || !strings.Contains(out, tc.stdout) || !strings.Contains(errs, tc.stderr) {
+			t.Errorf("%v: exit %d (want %d)\nstdout %q\nstderr %q", tc.args, code, tc.code, out, errs)
+		}
+	}
+}
+
+// TestWarnsWithoutFindings: mining a store ingested without any CSV says so
+// on stderr and in run.json, whose lists are [] when empty.
+func TestWarnsWithoutFindings(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if _, err := synth.Generate(context.Background(), src, synth.Options{N: 1, Seed: 4, Small: true, Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(dir, "store")
+	if _, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{src}, StoreDir: st, Workers: 1, PadHU: -1000}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "bg")
+	code, _, errs := runCmd("negatives", "--store", st, "--out", out, "--per-scan", "2", "--size", "16", "--quiet")
+	if code != 0 || !strings.Contains(errs, "WARNING") || !strings.Contains(errs, "no findings") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "run.json"))
+	for _, want := range []string{`"warnings": [`, `"failed": []`, `"skipped": []`, `"command_line"`, `"volume_uuid"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("run.json lacks %s:\n%s", want, b)
+		}
 	}
 }
