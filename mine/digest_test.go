@@ -19,10 +19,21 @@ import (
 func TestOutputDigest(t *testing.T) {
 	_, s := setup(t)
 	want := map[string]string{
-		"negatives":  "daaa82cd9e985c8f",
-		"positives":  "002bc0a306ad1f2b",
-		"candidates": "7b4baa5cb4a67820",
-		"dataset":    "19d8202a8b129cb2",
+		// Pinned again for issue 13's index columns (subset, and
+		// bg_index.csv's min_dist_mm/has_lung_mask as the notebook meant
+		// them); the patches' own digests below did not change.
+		"negatives":  "7100f0ea2739e87f",
+		"positives":  "7eb9b44c79b773c7",
+		"candidates": "72c49767fa98790b",
+		"dataset":    "ad1ef0a43f1dc3e7",
+	}
+	// The patches alone: index columns may be added (issue 13 added subset
+	// and nearest_nodule_mm), the cubes must stay the same.
+	wantPatches := map[string]string{
+		"negatives":  "5d1d5cce07b2e8b7",
+		"positives":  "301d729cc63bc7ef",
+		"candidates": "f9a31b6282695afc",
+		"dataset":    "2e54bb96c8416b02",
 	}
 	runs := map[string]func(o mine.Output) (*mine.Result, error){
 		"negatives": func(o mine.Output) (*mine.Result, error) {
@@ -55,6 +66,9 @@ func TestOutputDigest(t *testing.T) {
 			if got := outputDigest(t, res); got != want[name] {
 				t.Errorf("digest %s, pinned %s: the output bytes changed", got, want[name])
 			}
+			if got := patchDigest(t, res); got != wantPatches[name] {
+				t.Errorf("patch digest %s, pinned %s: the patches' bytes changed", got, wantPatches[name])
+			}
 		})
 	}
 }
@@ -68,6 +82,20 @@ func outputDigest(t *testing.T, res *mine.Result) string {
 		t.Fatal(err)
 	}
 	h.Write(idx)
+	for _, r := range readIndex(t, res.Index) {
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(res.Index), r["patch_file"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// patchDigest hashes a run's patch files alone, in index order.
+func patchDigest(t *testing.T, res *mine.Result) string {
+	t.Helper()
+	h := sha256.New()
 	for _, r := range readIndex(t, res.Index) {
 		b, err := os.ReadFile(filepath.Join(filepath.Dir(res.Index), r["patch_file"]))
 		if err != nil {

@@ -158,8 +158,14 @@ const (
 
 // NegativeColumns are bg_index.csv's columns after patch_file: the
 // notebook's first, in its order, then voxmine's.
+//
+// min_dist_mm and has_lung_mask mean what the notebook meant: the distance
+// threshold of the run and whether the scan has a lung mask (0/1). The
+// distances of the centre itself are in nearest_finding_mm (to the nearest
+// finding avoided, by the run's --dist-from) and nearest_nodule_mm (to the
+// nearest annotated nodule's centre). docs/OUTPUTS.md has every column.
 var NegativeColumns = []string{"seriesuid", "label", "center_z", "center_y", "center_x", "min_dist_mm", "has_lung_mask",
-	"world_x", "world_y", "world_z", "nearest_finding_mm", "lung_fraction", "seed"}
+	"world_x", "world_y", "world_z", "nearest_finding_mm", "lung_fraction", "seed", "nearest_nodule_mm"}
 
 // Negatives mines background patches: per scan, PerScan centres drawn
 // uniformly from the lung, at least MinDist mm from every finding in the
@@ -313,8 +319,8 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 		}
 		nodule, _ := query.Nearest(world, nodules, false)
 		i := len(out)
-		row := []string{info.UID, "0", itoa(c[0]), itoa(c[1]), itoa(c[2]), mm(nodule), pyBool(info.HasLabels),
-			mm(world[0]), mm(world[1]), mm(world[2]), mm(near), frac, strconv.FormatUint(p.Seed, 10)}
+		row := []string{info.UID, "0", itoa(c[0]), itoa(c[1]), itoa(c[2]), strconv.FormatFloat(p.MinDist, 'f', -1, 64), zeroOne(info.HasLabels),
+			mm(world[0]), mm(world[1]), mm(world[2]), mm(near), frac, strconv.FormatUint(p.Seed, 10), mm(nodule)}
 		kind := ""
 		if withHard {
 			resp, err := query.BlobResponse(v, c, info.PadHU)
@@ -354,11 +360,12 @@ func mm(v float64) string {
 	return strconv.FormatFloat(v, 'f', 3, 64)
 }
 
-func pyBool(b bool) string {
+// zeroOne writes a flag as the notebook did: 1 or 0.
+func zeroOne(b bool) string {
 	if b {
-		return "True"
+		return "1"
 	}
-	return "False"
+	return "0"
 }
 
 // ParseAvoid reads a comma-separated list of avoid sets.

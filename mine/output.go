@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -260,6 +261,16 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		}
 	}
 	res.Patches = len(all)
+	// Every index ends in subset: LUNA16's official fold, from the subsetN
+	// folder the scan came from (empty elsewhere).
+	k.columns = append(append([]string(nil), k.columns...), "subset")
+	subsets := map[string]string{}
+	for _, s := range scans {
+		subsets[s.UID] = SubsetOf(s.Source.Path)
+	}
+	for i := range all {
+		all[i].Row = append(all[i].Row, subsets[all[i].UID])
+	}
 
 	res.Index = filepath.Join(o.Dir, k.index)
 	if err := writeIndex(res.Index, k.columns, all); err != nil {
@@ -322,6 +333,26 @@ func cutScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, w
 		}
 	}
 	return nil
+}
+
+// subsetDir matches LUNA16's fold folders.
+var subsetDir = regexp.MustCompile(`^subset(\d+)$`)
+
+// SubsetOf returns the N of the last subsetN folder in a scan's path, "" if
+// there is none.
+func SubsetOf(path string) string {
+	dir := filepath.Dir(path)
+	for dir != "." && dir != string(filepath.Separator) && dir != "" {
+		if m := subsetDir.FindStringSubmatch(filepath.Base(dir)); m != nil {
+			return m[1]
+		}
+		next := filepath.Dir(dir)
+		if next == dir {
+			break
+		}
+		dir = next
+	}
+	return ""
 }
 
 // mortonKey interleaves the bits of three chunk coordinates (z, y, x):

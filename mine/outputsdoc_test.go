@@ -1,0 +1,59 @@
+package mine_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"voxmine/mine"
+)
+
+// TestOutputsDocExample runs the training example of docs/OUTPUTS.md with
+// Debian's NumPy on a packed run: the documented code must work.
+func TestOutputsDocExample(t *testing.T) {
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("NUMPY TEST CANNOT RUN: %s has no numpy: %v", py, err)
+		}
+		t.Skip("no numpy")
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "OUTPUTS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```python\n")
+	code, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/OUTPUTS.md has no python block")
+	}
+	_, s := setup(t)
+	o := mine.DefaultOutput(t.TempDir())
+	o.Size, o.Pack = 16, true
+	p := mine.DefaultNegatives()
+	p.PerScan, p.Hardness = 4, "mix:0.5"
+	res, err := mine.Negatives(context.Background(), s, o, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := code + `
+import sys
+ds = Patches(sys.argv[1])
+assert len(ds) == ` + strconv.Itoa(res.Patches) + `, len(ds)
+x, y = ds[0]
+assert x.shape == (1, 16, 16, 16) and x.dtype == np.float32 and y == 0
+assert 0.0 <= x.min() and x.max() <= 1.0
+strata = ds.strata()
+assert sum(len(v) for v in strata.values()) == len(ds)
+assert {k[1] for k in strata} <= {"hard", "uniform"}, strata.keys()
+print("ok", len(ds), sorted(strata))
+`
+	out, err := exec.Command(py, "-c", check, o.Dir).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "ok") {
+		t.Fatalf("the documented example failed: %v\n%s", err, out)
+	}
+}
