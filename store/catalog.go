@@ -101,16 +101,21 @@ func (c *Catalog) Lookup(uid string) (ScanInfo, bool) {
 // own file so that runs that do not need them do not pay for them.
 // Rebuild writes the catalog anew from the scan groups on disk. It repairs
 // a catalog that a crash between a scan's rename and its catalog update
-// left behind, and is what `ingest --repair` runs.
-func Rebuild(dir string) (int, error) {
+// left behind, and is what `ingest --repair` runs. It returns how many
+// scans the catalog now lists and the uids it dropped (catalogued, but
+// with no whole scan folder left).
+func Rebuild(dir string) (kept int, dropped []string, err error) {
 	if _, err := readRoot(dir); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	n := 0
-	err := updateCatalog(dir, func(c *Catalog) error {
+	err = updateCatalog(dir, func(c *Catalog) error {
 		entries, err := os.ReadDir(filepath.Join(dir, scansDir))
 		if err != nil {
 			return err
+		}
+		before := map[string]bool{}
+		for _, s := range c.Scans {
+			before[s.UID] = true
 		}
 		c.Scans = c.Scans[:0]
 		for _, e := range entries {
@@ -122,9 +127,14 @@ func Rebuild(dir string) (int, error) {
 				continue // not a finished scan
 			}
 			c.Scans = append(c.Scans, info)
+			delete(before, info.UID)
 		}
-		n = len(c.Scans)
+		for uid := range before {
+			dropped = append(dropped, uid)
+		}
+		sort.Strings(dropped)
+		kept = len(c.Scans)
 		return nil
 	})
-	return n, err
+	return kept, dropped, err
 }

@@ -469,7 +469,7 @@ func TestConcurrentWriterProcesses(t *testing.T) {
 	if len(f.Series) != procs {
 		t.Errorf("findings of %d series, want %d", len(f.Series), procs)
 	}
-	if n, err := Rebuild(dir); err != nil || n != procs*each {
+	if n, _, err := Rebuild(dir); err != nil || n != procs*each {
 		t.Errorf("rebuild found %d scans (%v)", n, err)
 	}
 }

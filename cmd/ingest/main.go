@@ -132,12 +132,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "ingest: --repair needs --out STORE")
 			return cli.ExitUsage
 		}
-		n, err := store.Rebuild(o.out)
+		n, dropped, err := store.Rebuild(o.out)
 		if err != nil {
 			fmt.Fprintf(stderr, "ingest: %v\n", err)
 			return cli.ExitUsage
 		}
 		fmt.Fprintf(stdout, "catalog rebuilt: %d scans\n", n)
+		for _, uid := range dropped {
+			fmt.Fprintf(stdout, "  dropped %s: its scan folder is gone or unfinished (ingest it again to bring it back)\n", uid)
+		}
 		return cli.ExitOK
 	}
 	if o.synthetic > 0 {

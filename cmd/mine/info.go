@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"voxmine/internal/atomicfile"
 	"voxmine/internal/cli"
@@ -18,17 +19,20 @@ const infoHelp = `mine info — what a store holds.
 
 Examples:
   mine info --store store/
+  mine info --store store/ --scans            # a row per scan
+  mine info --store store/ --uid 1.3.6.1.4.1.14519.5.2.1.6279.6001.17904   # a unique start of a uid will do
   mine info --store store/ --uid 1.3.6… --json
   mine info --store store/ --uid 1.3.6… --picture lungs.png   # check a lung mask by eye
 `
 
 func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var storeDir, uid, picture string
-	var asJSON bool
+	var asJSON, list bool
 	fs := flagSet("info", infoHelp, stdout, stderr)
 	fs.StringVar(&storeDir, "store", "", "the voxmine store")
 	fs.StringVar(&uid, "uid", "", "show one scan in detail")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	fs.BoolVar(&list, "scans", false, "list the scans: uid, subset, grid, lung litres, nodules, flags")
 	fs.StringVar(&picture, "picture", "", "with --uid: draw axial, coronal and sagittal slices with the lung labels into this PNG")
 	if code, ok := fs.parse(args); !ok {
 		return code
@@ -44,11 +48,13 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.ExitUsage
 	}
 	if uid != "" {
-		info, ok := st.ScanInfo(uid)
-		if !ok {
-			fmt.Fprintf(stderr, "mine info: no scan %q\n", uid)
+		full, err := st.Resolve(uid) // a unique prefix will do
+		if err != nil {
+			fmt.Fprintf(stderr, "mine info: %v\n", err)
 			return cli.ExitUsage
 		}
+		uid = full
+		info, _ := st.ScanInfo(uid)
 		if picture != "" {
 			if err := writePicture(st, uid, picture); err != nil {
 				fmt.Fprintf(stderr, "mine info: %v\n", err)
@@ -100,12 +106,44 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	sort.Strings(flags)
+	problems := st.Check()
+	type row struct {
+		UID     string   `json:"seriesuid"`
+		Subset  string   `json:"subset"`
+		Grid    [3]int   `json:"grid_zyx"`
+		Litres  float64  `json:"lung_litres"`
+		Nodules int      `json:"nodules"`
+		Labels  string   `json:"label_source"`
+		Flags   []string `json:"flags"`
+	}
+	var rows []row
+	for _, s := range st.Scans() {
+		r := row{UID: s.UID, Subset: mine.SubsetOf(s.Source.Path), Grid: s.Grid.Shape, Litres: float64(s.LungVoxels) / 1e6, Labels: s.LabelSource, Flags: s.Flags}
+		if sf := f.Series[s.UID]; sf != nil {
+			r.Nodules = len(sf.Annotations)
+		}
+		if r.Flags == nil {
+			r.Flags = []string{}
+		}
+		rows = append(rows, r)
+	}
+	code := cli.ExitOK
+	if len(problems) > 0 {
+		code = cli.ExitData
+	}
 	if asJSON {
-		b, _ := json.MarshalIndent(map[string]any{"root": st.Root(), "scans": len(st.Scans()), "annotations": ann,
+		if problems == nil {
+			problems = []store.Problem{}
+		}
+		doc := map[string]any{"root": st.Root(), "scans": len(st.Scans()), "annotations": ann,
 			"scans_with_nodules": withNodules, "scans_with_labels": withLabels, "computed_masks": computed,
-			"flags": flags, "stored_bytes": u.StoredBytes, "raw_bytes": u.RawBytes}, "", " ")
+			"flags": flags, "stored_bytes": u.StoredBytes, "raw_bytes": u.RawBytes, "problems": problems}
+		if list {
+			doc["scan_list"] = rows
+		}
+		b, _ := json.MarshalIndent(doc, "", " ")
 		fmt.Fprintln(stdout, string(b))
-		return cli.ExitOK
+		return code
 	}
 	r := st.Root()
 	fmt.Fprintf(stdout, "store %s (uuid %s, format %s, created %s by %s)\n", storeDir, r.UUID, r.Format, r.Created.Format("2006-01-02 15:04"), r.Tool)
@@ -115,7 +153,21 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, fl := range flags {
 		fmt.Fprintf(stdout, "  FLAG %s\n", fl)
 	}
-	return cli.ExitOK
+	if len(problems) > 0 {
+		fmt.Fprintf(stdout, "UNHEALTHY: %d files missing or damaged:\n", len(problems))
+		for _, p := range problems {
+			fmt.Fprintf(stdout, "  %s: %s %s\n", p.UID, p.Path, p.Reason)
+		}
+		fmt.Fprintf(stdout, "fix: ingest the scans again (ingest --force --src … --out %s), or drop them from the catalog (ingest --repair --out %s)\n", storeDir, storeDir)
+	}
+	if list {
+		fmt.Fprintf(stdout, "\n%-66s %-6s %-16s %7s %7s %-8s %s\n", "seriesuid", "subset", "grid z,y,x", "lung L", "nodules", "labels", "flags")
+		for _, r := range rows {
+			fmt.Fprintf(stdout, "%-66s %-6s %-16s %7.2f %7d %-8s %s\n", r.UID, r.Subset, fmt.Sprintf("%d,%d,%d", r.Grid[0], r.Grid[1], r.Grid[2]),
+				r.Litres, r.Nodules, r.Labels, strings.Join(r.Flags, "; "))
+		}
+	}
+	return code
 }
 
 // writePicture draws a scan's lung picture into path, atomically.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"context"
 	"os"
 	"path/filepath"
@@ -10,7 +11,10 @@ import (
 	"testing"
 
 	"voxmine/ingest"
+	"voxmine/ingest/nifti"
 	"voxmine/ingest/synth"
+	"voxmine/query"
+	"voxmine/store"
 )
 
 var storeOnce = sync.OnceValues(func() (string, error) {
@@ -66,7 +70,7 @@ func TestBadInput(t *testing.T) {
 		{"dtype", []string{"negatives", "--store", st, "--out", t.TempDir(), "--dtype", "f64"}, 2, "dtype"},
 		{"avoid", []string{"negatives", "--store", st, "--out", t.TempDir(), "--avoid", "bones"}, 2, "avoid"},
 		{"unwritable", []string{"negatives", "--store", st, "--out", filepath.Join(notDir, "x")}, 2, "not a directory"},
-		{"unknown uid", []string{"roi", "--store", st, "--uid", "1.2.3", "--voxel", "1,2,3", "--out", filepath.Join(t.TempDir(), "a.npy")}, 2, "no scan"},
+		{"unknown uid", []string{"roi", "--store", st, "--uid", "1.2.3", "--voxel", "1,2,3", "--out", filepath.Join(t.TempDir(), "a.npy")}, 2, "no such scan"},
 		{"roi both centres", []string{"roi", "--store", st, "--uid", uid, "--voxel", "1,2,3", "--world", "1,2,3", "--out", "a.npy"}, 2, "one of --world or --voxel"},
 		{"help", []string{"negatives", "--help"}, 0, "Examples"},
 		{"bad flag", []string{"negatives", "--nope"}, 2, "unknown flag"},
@@ -196,5 +200,81 @@ func TestWarnsWithoutFindings(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("run.json lacks %s:\n%s", want, b)
 		}
+	}
+}
+
+// TestROIFormatsAndRules: mine roi writes real NIfTI placed in the world,
+// refuses a cube wholly outside the scan and an existing file without
+// --overwrite, and takes a unique uid prefix.
+func TestROIFormatsAndRules(t *testing.T) {
+	st := testStore(t)
+	uid := firstUID(t, st)
+	dir := t.TempDir()
+	nii := filepath.Join(dir, "cube.nii.gz")
+	if code, out, errs := runCmd("roi", "--store", st, "--uid", uid[:len(uid)-3], "--voxel", "10,12,14", "--size", "8", "--dtype", "i16", "--out", nii); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errs)
+	}
+	h, hu, err := nifti.ReadCT(nii)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := h.Geometry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := store.Open(st)
+	info, _ := s.ScanInfo(uid)
+	// Voxel (0,0,0) of the cube is voxel (6, 8, 10) of the scan's 1 mm grid.
+	want := query.VoxelWorld(info.Grid, [3]int{6, 8, 10})
+	// NIfTI-1 stores the sform in float32 (ITK 5.2 reads no NIfTI-2).
+	off := math.Abs(g.Origin[0]-want[0]) + math.Abs(g.Origin[1]-want[1]) + math.Abs(g.Origin[2]-want[2])
+	if off > 1e-3 || g.Shape != [3]int{8, 8, 8} || g.Direction != info.Grid.Direction {
+		t.Errorf("NIfTI geometry %+v, want origin %v and the scan's direction %v", g, want, info.Grid.Direction)
+	}
+	npy := filepath.Join(dir, "cube.npy")
+	runCmd("roi", "--store", st, "--uid", uid, "--voxel", "10,12,14", "--size", "8", "--dtype", "i16", "--out", npy)
+	b, _ := os.ReadFile(npy)
+	raw := b[len(b)-2*len(hu):]
+	for i, v := range hu {
+		if int16(uint16(raw[2*i])|uint16(raw[2*i+1])<<8) != v {
+			t.Fatalf("voxel %d: NIfTI %d, .npy differs", i, v)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--voxel", "5000,5000,5000", "--out", filepath.Join(dir, "far.npy")}, "wholly outside"},
+		{[]string{"--voxel", "10,12,14", "--out", npy}, "--overwrite"},
+	} {
+		args := append([]string{"roi", "--store", st, "--uid", uid, "--size", "8"}, tc.args...)
+		if code, _, errs := runCmd(args...); code == 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, %q, want %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
+
+// TestInfoHealthAndList: mine info lists the scans, and a scan whose folder
+// is gone makes it unhealthy (exit 1) with the fix; --repair names what it
+// drops.
+func TestInfoHealthAndList(t *testing.T) {
+	src := testStore(t)
+	st := filepath.Join(t.TempDir(), "store")
+	if err := os.CopyFS(st, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	uid := firstUID(t, st)
+	code, out, _ := runCmd("info", "--store", st, "--scans")
+	if code != 0 || !strings.Contains(out, uid) || !strings.Contains(out, "nodules") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	os.RemoveAll(filepath.Join(st, "scans", uid))
+	code, out, _ = runCmd("info", "--store", st)
+	if code != 1 || !strings.Contains(out, "UNHEALTHY") || !strings.Contains(out, uid) || !strings.Contains(out, "--repair") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	n, dropped, err := store.Rebuild(st)
+	if err != nil || len(dropped) != 1 || dropped[0] != uid {
+		t.Errorf("rebuild: %d kept, dropped %v, %v", n, dropped, err)
 	}
 }

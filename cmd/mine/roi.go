@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 
 	"voxmine/internal/cli"
 	"voxmine/mine"
@@ -22,15 +23,17 @@ Examples:
 func runROI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var storeDir, uid, world, voxel, dtype, window, out string
 	var size int
+	var overwrite bool
 	fs := flagSet("roi", roiHelp, stdout, stderr)
 	fs.StringVar(&storeDir, "store", "", "the voxmine store")
 	fs.StringVar(&uid, "uid", "", "series uid")
 	fs.StringVar(&world, "world", "", "centre in world mm: X,Y,Z (as in the CSVs)")
 	fs.StringVar(&voxel, "voxel", "", "centre voxel on the 1 mm grid: Z,Y,X")
 	fs.IntVar(&size, "size", 64, "cube edge in voxels")
-	fs.StringVar(&dtype, "dtype", "i16", "i16 (raw HU), f16 or f32 (windowed)")
+	fs.StringVar(&dtype, "dtype", "f16", "f16 (the notebook's, as every command), f32 (windowed) or i16 (raw HU)")
 	fs.StringVar(&window, "window", "-1000,400", "HU window for f16/f32")
-	fs.StringVar(&out, "out", "", "output .npy file")
+	fs.StringVar(&out, "out", "", "output file: .npy, or .nii/.nii.gz (NIfTI placed in the world, for ITK-SNAP or 3D Slicer)")
+	fs.BoolVar(&overwrite, "overwrite", false, "replace --out if it exists")
 	if code, ok := fs.parse(args); !ok {
 		return code
 	}
@@ -56,9 +59,12 @@ func runROI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(cli.ExitUsage, err)
 	}
-	info, ok := st.ScanInfo(uid)
-	if !ok {
-		return fail(cli.ExitUsage, fmt.Errorf("no scan %q in %s", uid, storeDir))
+	if uid, err = st.Resolve(uid); err != nil { // a unique prefix will do
+		return fail(cli.ExitUsage, err)
+	}
+	info, _ := st.ScanInfo(uid)
+	if _, err := os.Stat(out); err == nil && !overwrite {
+		return fail(cli.ExitUsage, fmt.Errorf("%s exists (use --overwrite to replace it)", out))
 	}
 	var c [3]int
 	if world != "" {

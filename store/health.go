@@ -1,0 +1,92 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Problem is what Check found wrong with one stored scan.
+type Problem struct {
+	UID    string
+	Path   string // the file missing or damaged
+	Reason string
+}
+
+// Check looks at every catalogued scan's files — a stat each, nothing
+// read — and reports the ones missing or too short to be whole (a shard
+// shorter than its own index). An empty result means every file is there.
+func (s *Store) Check() []Problem {
+	var out []Problem
+	for _, sc := range s.cat.Scans {
+		dir := scanDir(s.dir, sc.UID)
+		g := sc.Grid
+		n := chunksAlong(g.Shape[0]) * chunksAlong(g.Shape[1]) * chunksAlong(g.Shape[2])
+		files := []struct {
+			path string
+			min  int64
+		}{
+			{filepath.Join(dir, "zarr.json"), 1},
+			{filepath.Join(dir, huArray, "zarr.json"), 1},
+			{filepath.Join(dir, huArray, shardKey), int64(shardIndexSize(n))},
+			{filepath.Join(dir, chunksArray, "zarr.json"), 1},
+			{filepath.Join(dir, chunksArray, "c", "0", "0", "0", "0"), crcSize},
+		}
+		if sc.HasLabels {
+			files = append(files,
+				struct {
+					path string
+					min  int64
+				}{filepath.Join(dir, labelArray, "zarr.json"), 1},
+				struct {
+					path string
+					min  int64
+				}{filepath.Join(dir, labelArray, shardKey), int64(shardIndexSize(n))})
+		}
+		for _, f := range files {
+			st, err := os.Stat(f.path)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				out = append(out, Problem{sc.UID, f.path, "missing"})
+			case err != nil:
+				out = append(out, Problem{sc.UID, f.path, err.Error()})
+			case st.Size() < f.min:
+				out = append(out, Problem{sc.UID, f.path, fmt.Sprintf("%d bytes, too short to be whole", st.Size())})
+			}
+			if len(out) > 0 && out[len(out)-1].UID == sc.UID && out[len(out)-1].Path == filepath.Join(dir, "zarr.json") {
+				break // the whole scan folder is gone: one line says it
+			}
+		}
+	}
+	return out
+}
+
+// Resolve returns the uid of the one catalogued scan that uid names
+// exactly or is a prefix of; it fails, listing some, when none or several
+// match.
+func (s *Store) Resolve(uid string) (string, error) {
+	if _, ok := s.cat.Lookup(uid); ok {
+		return uid, nil
+	}
+	var matches []string
+	for _, sc := range s.cat.Scans {
+		if strings.HasPrefix(sc.UID, uid) {
+			matches = append(matches, sc.UID)
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		return "", fmt.Errorf("store %s: scan %q: %w", s.dir, uid, ErrNoScan)
+	}
+	sort.Strings(matches)
+	if len(matches) > 3 {
+		matches = append(matches[:3], "…")
+	}
+	return "", fmt.Errorf("store %s: %q is the start of several scans (%s): give more of the uid", s.dir, uid, strings.Join(matches, ", "))
+}
