@@ -12,8 +12,8 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strings"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -126,7 +126,7 @@ type Report struct {
 	// FoundCSVs are the CSVs taken from the sources because none was named
 	// (by kind: annotations, excluded, candidates).
 	FoundCSVs map[string]string
-	Elapsed    time.Duration
+	Elapsed   time.Duration
 }
 
 // Failed returns the failed scans.

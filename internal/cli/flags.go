@@ -13,7 +13,9 @@ import (
 )
 
 // Version is what --version prints.
-func Version() string { return fmt.Sprintf("%s (%s %s/%s)", store.ToolVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH) }
+func Version() string {
+	return fmt.Sprintf("%s (%s %s/%s)", store.ToolVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
 
 // Parse parses a command's flags the way both commands do: --help prints
 // help (the command's text, then its options with their defaults) on
