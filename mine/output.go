@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -42,6 +43,11 @@ type Output struct {
 	Progress func(done, total int)
 	// CommandLine, when set, is recorded in run.json.
 	CommandLine []string
+	// Orient is "native" (default: the cube's axes follow the scan's stored
+	// direction, as SimpleITK's arrays do) or "lps": each axis runs to the
+	// patient's left, posterior and superior, so LUNA16's mirrored scans
+	// match the rest. With "lps" the index gains a column orient.
+	Orient string
 }
 
 // DefaultOutput is the notebook's: 64³ float16 in [0, 1].
@@ -50,6 +56,11 @@ func DefaultOutput(dir string) Output {
 }
 
 func (o *Output) validate() (*Window, error) {
+	switch o.Orient {
+	case "", "native", "lps":
+	default:
+		return nil, fmt.Errorf("orient %q: want native or lps", o.Orient)
+	}
 	if o.Size <= 0 {
 		return nil, fmt.Errorf("size %d is not positive", o.Size)
 	}
@@ -264,12 +275,18 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	// Every index ends in subset: LUNA16's official fold, from the subsetN
 	// folder the scan came from (empty elsewhere).
 	k.columns = append(append([]string(nil), k.columns...), "subset")
+	if o.Orient == "lps" {
+		k.columns = append(k.columns, "orient")
+	}
 	subsets := map[string]string{}
 	for _, s := range scans {
 		subsets[s.UID] = SubsetOf(s.Source.Path)
 	}
 	for i := range all {
 		all[i].Row = append(all[i].Row, subsets[all[i].UID])
+		if o.Orient == "lps" {
+			all[i].Row = append(all[i].Row, "lps")
+		}
 	}
 
 	res.Index = filepath.Join(o.Dir, k.index)
@@ -324,7 +341,7 @@ func cutScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, w
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := query.ROI(v, s.Center, o.Size, v.Info().PadHU, hu); err != nil {
+		if err := cutCube(v, s.Center, o, hu); err != nil {
 			return err
 		}
 		buf = win.Encode(buf[:0], hu)
@@ -333,6 +350,57 @@ func cutScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, w
 		}
 	}
 	return nil
+}
+
+// cutCube reads the cube around c into hu, its axes turned to LPS when
+// o.Orient is "lps": an axis whose direction is −1 is read one voxel
+// further along (so that the centre stays at index size/2 once flipped)
+// and flipped.
+func cutCube(v *store.Volume, c [3]int, o Output, hu []int16) error {
+	if o.Orient != "lps" {
+		return query.ROI(v, c, o.Size, v.Info().PadHU, hu)
+	}
+	d := v.Info().Grid.Direction
+	flip := [3]bool{d[8] < 0, d[4] < 0, d[0] < 0} // z, y, x
+	b := query.CubeBox(c, o.Size)
+	start := [3]int{b.Z, b.Y, b.X}
+	for a := range 3 {
+		if flip[a] {
+			start[a] = c[a] - (o.Size - 1 - o.Size/2)
+		}
+	}
+	if err := v.ReadHU(store.Cube(start[0], start[1], start[2], o.Size), v.Info().PadHU, hu); err != nil {
+		return err
+	}
+	flipCube(hu, o.Size, flip)
+	return nil
+}
+
+// flipCube reverses a size³ cube (z, y, x order) along the axes flagged.
+func flipCube(v []int16, n int, flip [3]bool) {
+	if flip[2] {
+		for r := 0; r < n*n; r++ {
+			slices.Reverse(v[r*n : (r+1)*n])
+		}
+	}
+	if flip[1] {
+		for z := range n {
+			for y := range n / 2 {
+				a, b := v[(z*n+y)*n:][:n], v[(z*n+n-1-y)*n:][:n]
+				for x := range n {
+					a[x], b[x] = b[x], a[x]
+				}
+			}
+		}
+	}
+	if flip[0] {
+		for z := range n / 2 {
+			a, b := v[z*n*n:][:n*n], v[(n-1-z)*n*n:][:n*n]
+			for i := range a {
+				a[i], b[i] = b[i], a[i]
+			}
+		}
+	}
 }
 
 // subsetDir matches LUNA16's fold folders.
@@ -458,7 +526,7 @@ func writeRunJSON(path string, st *store.Store, kind string, o Output, params an
 		"version":      store.ToolVersion,
 		"created":      time.Now().UTC(),
 		"output": map[string]any{
-			"dir": o.Dir, "size": o.Size, "window": []float64{o.WindowLo, o.WindowHi}, "dtype": o.DType,
+			"dir": o.Dir, "size": o.Size, "window": []float64{o.WindowLo, o.WindowHi}, "dtype": o.DType, "orient": orientName(o.Orient),
 			"pack": o.Pack, "preview": o.Preview, "workers": o.Workers,
 		},
 		"params":  params,
@@ -477,4 +545,11 @@ func writeRunJSON(path string, st *store.Store, kind string, o Output, params an
 		return err
 	}
 	return atomicfile.WriteFile(path, append(b, '\n'))
+}
+
+func orientName(o string) string {
+	if o == "" {
+		return "native"
+	}
+	return o
 }

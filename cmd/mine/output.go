@@ -17,7 +17,7 @@ import (
 
 // outputFlags are the flags every patch-writing command shares.
 type outputFlags struct {
-	store, out, window, dtype, preview string
+	store, out, window, dtype, preview, orient string
 	size, workers                      int
 	pack, overwrite, quiet             bool
 }
@@ -27,6 +27,7 @@ func (f *outputFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.out, "out", "", "output folder, empty or new (required)")
 	fs.IntVar(&f.size, "size", 64, "cube edge in voxels (1 mm)")
 	fs.StringVar(&f.dtype, "dtype", "f16", "f16 (the notebook's), f32, or i16 (raw HU)")
+	fs.StringVar(&f.orient, "orient", "native", "native (axes as the scan stores them, as SimpleITK) or lps (axes to the patient's left, posterior, superior: mirrored scans match the rest)")
 	fs.StringVar(&f.window, "window", "-1000,400", "HU window LO,HI mapped to [0, 1]")
 	fs.BoolVar(&f.pack, "pack", false, "also write patches.npy shaped (N, size, size, size) in index order")
 	fs.StringVar(&f.preview, "preview", "", "write a PNG contact sheet of up to 64 patches")
@@ -59,7 +60,7 @@ func (f *outputFlags) output(stderr io.Writer) (mine.Output, *store.Store, error
 	if err != nil {
 		return o, nil, err
 	}
-	o = mine.Output{CommandLine: os.Args, Dir: f.out, Size: f.size, WindowLo: lo, WindowHi: hi, DType: d, Pack: f.pack,
+	o = mine.Output{Orient: f.orient, CommandLine: os.Args, Dir: f.out, Size: f.size, WindowLo: lo, WindowHi: hi, DType: d, Pack: f.pack,
 		Preview: f.preview, Overwrite: f.overwrite, Workers: f.workers}
 	return o, st, nil
 }
