@@ -97,7 +97,8 @@ func writePreview(path string, tiles []previewTile, size int) error {
 	scale := max(1, 128/size)
 	cell := size*scale + 4
 	labelH := 14
-	img := image.NewRGBA(image.Rect(0, 0, cols*cell, max(1, rows)*(cell+labelH)))
+	footH := 18 // a line that says what the tiles are
+	img := image.NewRGBA(image.Rect(0, 0, max(cols*cell, 740), max(1, rows)*(cell+labelH)+footH))
 	draw.Draw(img, img.Bounds(), image.NewUniform(color.RGBA{20, 20, 30, 255}), image.Point{}, draw.Src)
 	face := basicfont.Face7x13
 	for k, t := range tiles {
@@ -117,5 +118,8 @@ func writePreview(path string, tiles []previewTile, size int) error {
 			Dot: fixed.P(x0, y0-3)}
 		dr.DrawString(t.label)
 	}
+	foot := font.Drawer{Dst: img, Src: image.NewUniform(color.RGBA{200, 200, 200, 255}), Face: face,
+		Dot: fixed.P(4, max(1, rows)*(cell+labelH)+13)}
+	foot.DrawString("middle axial slice of each cube, + centre, #n index row; anterior up (mirrored scans: down unless --orient lps)")
 	return atomicfile.Write(path, func(w io.Writer) error { return png.Encode(w, img) })
 }
