@@ -75,6 +75,10 @@ type Options struct {
 	CompareMasks bool
 	// Progress is called after each scan with the running counts.
 	Progress func(p Progress)
+	// Found, when set, is called once what is to be done is known and
+	// before any scan is read: the report's discovery part (scans per
+	// folder, masks, CSV rows and series matched) is filled in.
+	Found func(r *Report)
 	// Write tunes compression; its Workers default to the cores left per scan.
 	Write store.WriteOptions
 }
@@ -114,8 +118,12 @@ type Report struct {
 	MaskDir     string
 	Results     []ScanResult
 	FindingRows map[string]int
-	// Unmatched counts CSV series that are not among the scans found.
-	Unmatched map[string]int
+	// Unmatched counts the CSV rows of series that are not among the scans
+	// found; Series and SeriesMatched count each CSV's series, and those
+	// among the scans found.
+	Unmatched, Series, SeriesMatched map[string]int
+	// PerFolder counts the scans found in each folder.
+	PerFolder map[string]int
 	// Skipped lists the files and series the formats recognised and left
 	// out (a localizer, another modality, a broken header), with why.
 	Skipped []source.Skipped
@@ -205,7 +213,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("no scans found below %s (formats read: MetaImage .mhd/.mha, DICOM, NIfTI .nii/.nii.gz)", strings.Join(o.Sources, ", "))
 	}
 	rep := &Report{Found: len(disc.Scans), MasksFound: disc.Masks, MaskDir: o.MaskDir, Skipped: disc.Skipped, Duplicates: disc.Duplicates, FoundCSVs: found,
-		FindingRows: map[string]int{}, Unmatched: map[string]int{}}
+		FindingRows: map[string]int{}, Unmatched: map[string]int{}, Series: map[string]int{}, SeriesMatched: map[string]int{}, PerFolder: map[string]int{}}
 	findings := &store.Findings{Series: map[string]*store.SeriesFindings{}, Sources: map[string]string{}}
 	for _, c := range []struct {
 		path string
@@ -238,11 +246,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		known[s.UID] = true
 	}
 	for uid, sf := range findings.Series {
-		if !known[uid] {
-			rep.Unmatched["annotations"] += len(sf.Annotations)
-			rep.Unmatched["excluded"] += len(sf.Excluded)
-			rep.Unmatched["candidates"] += len(sf.Candidates)
+		for kind, n := range map[string]int{"annotations": len(sf.Annotations), "excluded": len(sf.Excluded), "candidates": len(sf.Candidates)} {
+			if n == 0 {
+				continue
+			}
+			rep.Series[kind]++
+			if known[uid] {
+				rep.SeriesMatched[kind]++
+			} else {
+				rep.Unmatched[kind] += n
+			}
 		}
+	}
+	for _, s := range disc.Scans {
+		rep.PerFolder[filepath.Dir(s.Path())]++
 	}
 	w, err := store.NewWriter(o.StoreDir, o.writeOptions())
 	if err != nil {
@@ -268,6 +285,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	rep.Selected = len(todo)
+	if o.Found != nil {
+		o.Found(rep)
+	}
 	inner := max(1, runtime.GOMAXPROCS(0)/o.Workers)
 	results := make([]ScanResult, len(todo))
 	var mu sync.Mutex

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -180,6 +181,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	opts := ingest.Options{
 		Sources: o.src, StoreDir: o.out, MaskDir: o.masks,
 		Annotations: o.annotations, Excluded: o.excluded, Candidates: o.candidates, LIDCConsensus: lidcK(o.lidcConsensus), FindCSVs: o.findCSVs,
+		Found:   func(r *ingest.Report) { printFound(stdout, r, o) },
 		Workers: o.workers, PadHU: o.pad, Lung: ingest.LungSource(o.lung), Shard: shard, Shards: shards,
 		Force: o.force, CompareMasks: o.compare,
 		Write: store.WriteOptions{NoShuffle: o.noShuffle, HC: o.hc},
@@ -237,8 +239,21 @@ func parseShard(s string) (int, int, error) {
 	return i, n, nil
 }
 
-func printReport(w io.Writer, rep *ingest.Report, o options) {
+// printFound says what ingest found, before it reads a scan.
+func printFound(w io.Writer, rep *ingest.Report, o options) {
 	fmt.Fprintf(w, "CT scans mapped: %d | masks found: %d\n", rep.Found, rep.MasksFound)
+	folders := make([]string, 0, len(rep.PerFolder))
+	for d := range rep.PerFolder {
+		folders = append(folders, d)
+	}
+	sort.Strings(folders)
+	for i, d := range folders {
+		if i == 12 {
+			fmt.Fprintf(w, "  … and %d more folders\n", len(folders)-i)
+			break
+		}
+		fmt.Fprintf(w, "  %s: %d scans\n", d, rep.PerFolder[d])
+	}
 	if rep.MaskDir != "" && rep.MaskDir != o.masks {
 		fmt.Fprintf(w, "masks from %s (found in the source folder)\n", rep.MaskDir)
 	}
@@ -255,9 +270,9 @@ func printReport(w io.Writer, rep *ingest.Report, o options) {
 	}
 	for _, k := range []string{"annotations", "excluded", "candidates"} {
 		if n, ok := rep.FindingRows[k]; ok {
-			fmt.Fprintf(w, "%s: %d rows", k, n)
+			fmt.Fprintf(w, "%s: %d rows of %d series, %d of them among the scans found", k, n, rep.Series[k], rep.SeriesMatched[k])
 			if u := rep.Unmatched[k]; u > 0 {
-				fmt.Fprintf(w, " (%d of them for series not found here)", u)
+				fmt.Fprintf(w, " (%d rows for series not found here)", u)
 			}
 			fmt.Fprintln(w)
 		}
@@ -276,6 +291,10 @@ func printReport(w io.Writer, rep *ingest.Report, o options) {
 	for _, d := range rep.Duplicates {
 		fmt.Fprintf(w, "duplicate: %s has the uid of a scan found earlier; left out\n", d)
 	}
+}
+
+// printReport says what ingest did.
+func printReport(w io.Writer, rep *ingest.Report, o options) {
 	var tot ingest.Timing
 	for _, r := range rep.Results {
 		tot.Read += r.Timing.Read
