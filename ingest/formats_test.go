@@ -10,6 +10,7 @@ import (
 
 	"voxmine/ingest"
 	"voxmine/ingest/nifti"
+	"voxmine/ingest/synth"
 	"voxmine/store"
 )
 
@@ -132,5 +133,32 @@ func TestBadLIDCReadFailsAlone(t *testing.T) {
 	}
 	if !saw {
 		t.Errorf("skipped %v: the broken read should be listed with its reason", rep.Skipped)
+	}
+}
+
+// TestFindsCSVsInSource: inside a LUNA16-like download, ingest takes the
+// CSVs beside the subsets when none is named, and says so; an empty source
+// is an error.
+func TestFindsCSVsInSource(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "luna16")
+	if _, err := synth.Generate(context.Background(), src, synth.Options{N: 1, Seed: 9, Small: true, Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var found *ingest.Report
+	rep, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{src}, StoreDir: filepath.Join(dir, "store"), Workers: 1, PadHU: -1000,
+		Lung: ingest.LungSourceNone, FindCSVs: true, Found: func(r *ingest.Report) { found = r }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found == nil || found.Selected != 1 || rep.FoundCSVs["annotations"] == "" || rep.FoundCSVs["candidates"] == "" || rep.FindingRows["annotations"] == 0 {
+		t.Errorf("found %+v; CSVs taken %v, rows %v", found, rep.FoundCSVs, rep.FindingRows)
+	}
+	s, _ := store.Open(filepath.Join(dir, "store"))
+	if f, _ := s.Findings(); len(f.Series) == 0 {
+		t.Error("the findings of the CSVs found were not stored")
+	}
+	if _, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{t.TempDir()}, StoreDir: filepath.Join(dir, "s2"), Workers: 1}); err == nil || !strings.Contains(err.Error(), "no scans found") {
+		t.Errorf("empty source: %v", err)
 	}
 }
