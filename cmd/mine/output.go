@@ -18,8 +18,8 @@ import (
 // outputFlags are the flags every patch-writing command shares.
 type outputFlags struct {
 	store, out, window, dtype, preview, orient string
-	size, workers                      int
-	pack, overwrite, quiet             bool
+	size, workers                              int
+	pack, overwrite, quiet                     bool
 }
 
 func (f *outputFlags) register(fs *pflag.FlagSet) {

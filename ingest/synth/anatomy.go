@@ -81,6 +81,20 @@ type anatomy struct {
 	airways          []tube // trachea and main bronchi (lumen radius)
 	vessels          []tube
 	nodules          []nodule
+	gas              []gasPocket // stomach and bowel gas (Options.Hard)
+}
+
+// gasPocket is an ellipsoid of gas in the abdomen: air inside the body
+// that is not lung, which a lung segmentation must leave out.
+type gasPocket struct {
+	c vec
+	r vec // semi-axes
+}
+
+func (g gasPocket) inside(p vec) bool {
+	d := p.sub(g.c)
+	x, y, z := d[0]/g.r[0], d[1]/g.r[1], d[2]/g.r[2]
+	return x*x+y*y+z*z < 1
 }
 
 type nodule struct {
@@ -93,7 +107,12 @@ type nodule struct {
 
 // newAnatomy draws a chest that fits a field of view of fov mm centred on
 // (fx, fy), spanning world z from zLo to zHi.
-func newAnatomy(r *rand.Rand, fx, fy, fov, zLo, zHi float64, pads []int16) *anatomy {
+//
+// hard makes the chest harder to segment, as real scans are: the lungs run
+// out through the top of the volume (a scan that cuts them), and the
+// lower third holds abdomen with gas pockets (drawn from rg, so that the
+// rest of the scan is the same as without).
+func newAnatomy(r *rand.Rand, fx, fy, fov, zLo, zHi float64, pads []int16, hard bool, rg *rand.Rand) *anatomy {
 	s := math.Min(1.05, fov/360) // anatomy scale
 	a := &anatomy{
 		fovX: fx, fovY: fy, fovR: fov / 2,
@@ -109,6 +128,9 @@ func newAnatomy(r *rand.Rand, fx, fy, fov, zLo, zHi float64, pads []int16) *anat
 	}
 	h := zHi - zLo
 	lz0, lz1 := zLo+h*(0.08+0.05*r.Float64()), zHi-h*(0.05+0.05*r.Float64())
+	if hard {
+		lz0, lz1 = zLo+h*0.35, zHi+25
+	}
 	for i, side := range []float64{-1, 1} {
 		a.lungs[i] = lung{
 			cx: a.bx + side*a.bax*(0.42+0.04*r.Float64()), cy: a.by - 8*s + r.NormFloat64()*2,
@@ -124,6 +146,16 @@ func newAnatomy(r *rand.Rand, fx, fy, fov, zLo, zHi float64, pads []int16) *anat
 		end := vec{l.cx + (a.bx-l.cx)*0.35, l.cy - 5*s, carina[2] - 25*s}
 		a.airways = append(a.airways, tube{carina, end, 5.5 * s})
 		a.vessels = append(a.vessels, growTree(r, end, l, 4.5*s, 5, s)...)
+	}
+	if hard {
+		// The stomach under the left lung, and bowel loops lower down.
+		low := math.Min(a.lungs[0].z0, a.lungs[1].z0) - 12
+		stomach := vec{a.bx + a.bax*0.35, a.by - a.bay*0.25, low - 18}
+		a.gas = append(a.gas, gasPocket{stomach, vec{30 * s, 18 * s, 14 * s}})
+		for range 3 {
+			c := vec{a.bx + (rg.Float64()-0.5)*a.bax*0.9, a.by - a.bay*(0.1+0.3*rg.Float64()), zLo + 15 + (low-zLo-40)*rg.Float64()}
+			a.gas = append(a.gas, gasPocket{c, vec{(10 + 12*rg.Float64()) * s, (8 + 8*rg.Float64()) * s, (8 + 6*rg.Float64()) * s}})
+		}
 	}
 	return a
 }
@@ -184,6 +216,11 @@ func (a *anatomy) base(x, y, z float64) (hu float64, sigma float64, label uint8)
 	for i := range a.lungs {
 		if a.lungs[i].inside(x, y, z) {
 			return -850, 35, a.lungs[i].label
+		}
+	}
+	for _, g := range a.gas {
+		if g.inside(vec{x, y, z}) {
+			return -1000, 18, 0
 		}
 	}
 	if a.spine.dist2(vec{x, y, z}) < a.spine.radius*a.spine.radius {

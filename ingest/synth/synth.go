@@ -27,6 +27,10 @@ type Options struct {
 	// HeaderSize, .mha with LOCAL data) and three broken ones (a truncated
 	// .raw, a header without DimSize, an unsupported element type).
 	Variants bool
+	// Hard makes the phantoms harder to segment, as real scans are: lungs
+	// cut by the top of the volume, and stomach and bowel gas in an abdomen
+	// below them. Their truth masks stay exact.
+	Hard bool
 	// Workers generate scans in parallel; 0 means 1.
 	Workers int
 	// Progress, when set, is called after each scan is written.
@@ -173,7 +177,7 @@ func writeScan(dir string, o Options, i int, variant string) (*ScanTruth, error)
 	}
 	st.Origin = [3]float64{ox, oy, oz}
 	fx, fy := ox+st.Direction[0]*(fov-sxy)/2, oy+st.Direction[4]*(fov-sxy)/2
-	a := newAnatomy(r, fx, fy, fov, oz, oz+sz*float64(nz-1), []int16{-2048, -2000, -3024})
+	a := newAnatomy(r, fx, fy, fov, oz, oz+sz*float64(nz-1), []int16{-2048, -2000, -3024}, o.Hard, scanRand(o.Seed, i, 7))
 	st.Pad = a.pad
 	placeNodules(r, a, o.Small, st)
 	for _, l := range a.lungs {
