@@ -19,8 +19,39 @@ type DatasetParams struct {
 	Seed         uint64         `json:"seed"`
 }
 
-// DatasetColumns are index.csv's columns after patch_file.
+// DatasetColumns are index.csv's first columns after patch_file, shared by
+// every kind; datasetColumns adds the parts' own columns after them.
 var DatasetColumns = []string{"seriesuid", "label", "kind", "center_z", "center_y", "center_x", "world_x", "world_y", "world_z"}
+
+// datasetColumns is the whole header of index.csv: DatasetColumns, then
+// every column of the positives', negatives' and candidates' indexes that
+// is not there yet, in that order, each once. A column keeps its name and
+// meaning from its part (nearest_nodule_mm is the same in negatives and
+// candidates); a row leaves the columns of other kinds empty.
+func datasetColumns(withReads, withHard bool) []string {
+	pos := PositiveColumns
+	if withReads {
+		pos = append(append([]string(nil), pos...), ReadColumns...)
+	}
+	neg := NegativeColumns
+	if withHard {
+		neg = append(append([]string(nil), neg...), HardColumns...)
+	}
+	cols := append([]string(nil), DatasetColumns...)
+	seen := map[string]bool{}
+	for _, c := range cols {
+		seen[c] = true
+	}
+	for _, part := range [][]string{pos, neg, CandidateColumns} {
+		for _, c := range part {
+			if !seen[c] {
+				seen[c] = true
+				cols = append(cols, c)
+			}
+		}
+	}
+	return cols
+}
 
 // Dataset writes positives, random negatives and hard negatives into one
 // folder with one index.csv, negatives at the asked ratio to positives.
@@ -75,21 +106,39 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 			hardOrder[s.UID] = len(hardOrder)
 		}
 	}
-	k := kind{name: "dataset", index: "index.csv", columns: DatasetColumns}
+	withReads := hasReads(findings)
+	withHard := p.Negatives.Hardness != "" && p.Negatives.Hardness != "uniform"
+	columns := datasetColumns(withReads, withHard)
+	at := map[string]int{}
+	for i, c := range columns {
+		at[c] = i
+	}
+	k := kind{name: "dataset", index: "index.csv", columns: columns}
 	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
 		f := findings.Series[info.UID]
 		var out []Sample
-		add := func(kindName, label string, s []Sample) {
+		// add puts a part's rows into index.csv's columns by name; the
+		// label is the dataset's (a class-0 candidate is a negative).
+		add := func(kindName, label string, partCols []string, s []Sample) {
 			for _, x := range s {
-				// Unify the columns: the kind's own rows start with uid, label,
-				// centre and (for positives and candidates) world.
-				out = append(out, Sample{UID: x.UID, Center: x.Center, File: x.File,
-					Row: []string{x.UID, label, kindName, itoa(x.Center[0]), itoa(x.Center[1]), itoa(x.Center[2]),
-						x.Row[worldCol(kindName)], x.Row[worldCol(kindName)+1], x.Row[worldCol(kindName)+2]}})
+				row := make([]string, len(columns))
+				for i, c := range partCols {
+					row[at[c]] = x.Row[i]
+				}
+				row[at["label"]], row[at["kind"]] = label, kindName
+				out = append(out, Sample{UID: x.UID, Center: x.Center, File: x.File, Row: row, Kind: kindName})
 			}
 		}
-		pos, _ := samplePositives(info, f, p.Positives, false)
-		add("positive", "1", pos)
+		posCols := PositiveColumns
+		if withReads {
+			posCols = append(append([]string(nil), posCols...), ReadColumns...)
+		}
+		negCols := NegativeColumns
+		if withHard {
+			negCols = append(append([]string(nil), negCols...), HardColumns...)
+		}
+		pos, _ := samplePositives(info, f, p.Positives, withReads)
+		add("positive", "1", posCols, pos)
 		if n := share(randTotal, len(scans), order[info.UID]); n > 0 {
 			np := p.Negatives
 			np.PerScan = n
@@ -97,12 +146,12 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 			if err != nil {
 				return nil, "", err
 			}
-			add("negative", "0", neg)
+			add("negative", "0", negCols, neg)
 		}
 		if i, ok := hardOrder[info.UID]; ok {
 			if n := share(hardTotal, nhardScans, i); n > 0 {
 				hard, _ := sampleCandidates(info, f, CandidateParams{Class: 0, Seed: p.Seed, MinDistToNodule: p.Negatives.MinDist}, n)
-				add("hard_negative", "0", hard)
+				add("hard_negative", "0", CandidateColumns, hard)
 			}
 		}
 		if len(out) == 0 {
@@ -111,12 +160,4 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 		return out, "", nil
 	}
 	return run(ctx, st, o, k, p)
-}
-
-// worldCol is where world_x sits in a kind's own row.
-func worldCol(kind string) int {
-	if kind == "negative" {
-		return 7 // after uid, label, centre (3), min_dist_mm, has_lung_mask
-	}
-	return 5 // after uid, label, centre (3)
 }

@@ -46,9 +46,9 @@ func hardStats(t *testing.T, s *store.Store, hardness string, perScan int, worke
 	out := map[string][]float64{}
 	for _, r := range readIndex(t, res.Index) {
 		if d, _ := strconv.ParseFloat(r["nearest_finding_mm"], 64); r["nearest_finding_mm"] != "" && d < p.MinDist {
-			t.Errorf("%s (%s): %.1f mm from a finding", r["patch_file"], r["kind"], d)
+			t.Errorf("%s (%s): %.1f mm from a finding", r["patch_file"], r["drawn"], d)
 		}
-		out[r["kind"]] = append(out[r["kind"]], boxMean(t, s, r["seriesuid"], centre(t, r)))
+		out[r["drawn"]] = append(out[r["drawn"]], boxMean(t, s, r["seriesuid"], centre(t, r)))
 	}
 	return out, o.Dir
 }

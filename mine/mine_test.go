@@ -352,11 +352,45 @@ func TestCandidatesAndDataset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The positives' rows carry pos_index.csv's columns, the same values
+	// as mine positives gives with the same seed.
+	o2 := mine.DefaultOutput(t.TempDir())
+	o2.Size = 16
+	pres, err := mine.Positives(context.Background(), s, o2, mine.PositiveParams{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posRows := map[string]map[string]string{}
+	for _, r := range readIndex(t, pres.Index) {
+		posRows[r["patch_file"]] = r
+	}
 	kinds := map[string]int{}
 	for _, r := range readIndex(t, res.Index) {
 		kinds[r["kind"]]++
 		if (r["kind"] == "positive") != (r["label"] == "1") {
 			t.Errorf("%s: kind %s label %s", r["patch_file"], r["kind"], r["label"])
+		}
+		// Each kind fills its own part's columns and leaves the others empty.
+		own := map[string]string{"positive": "diameter_mm", "negative": "min_dist_mm", "hard_negative": "candidate"}
+		for k, col := range own {
+			if (r[col] != "") != (k == r["kind"]) {
+				t.Errorf("%s (%s): %s = %q", r["patch_file"], r["kind"], col, r[col])
+			}
+		}
+		if r["kind"] == "positive" {
+			want := posRows[r["patch_file"]]
+			if want == nil {
+				t.Errorf("%s: not among mine positives' patches", r["patch_file"])
+				continue
+			}
+			for _, c := range mine.PositiveColumns {
+				if r[c] != want[c] {
+					t.Errorf("%s: %s = %q, pos_index.csv has %q", r["patch_file"], c, r[c], want[c])
+				}
+			}
+		}
+		if r["kind"] == "negative" && r["min_dist_mm"] != "15" {
+			t.Errorf("%s: min_dist_mm %q, want the run's 15", r["patch_file"], r["min_dist_mm"])
 		}
 	}
 	if kinds["positive"] == 0 || kinds["negative"]+kinds["hard_negative"] != 2*kinds["positive"] || kinds["hard_negative"] != kinds["positive"] {

@@ -79,7 +79,7 @@ func (p NegativeParams) hardFraction() (float64, error) {
 // HardColumns are what bg_index.csv gains when --hardness is not uniform:
 // the blob response at the centre (HU, query.BlobResponse) and whether the
 // centre was drawn "hard" or "uniform".
-var HardColumns = []string{"hardness", "kind"}
+var HardColumns = []string{"hardness", "drawn"}
 
 // DefaultNegatives are the notebook's settings done right.
 func DefaultNegatives() NegativeParams {

@@ -301,8 +301,7 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	}
 	if o.Preview != "" {
 		var preview []previewTile
-		every := max(1, len(all)/64)
-		for j := 0; j < len(all) && len(preview) < 64; j += every {
+		for _, j := range previewPicks(all, 64) {
 			t, err := tileFromFile(j, all[j], o, win)
 			if err != nil {
 				return nil, err

@@ -47,12 +47,21 @@ assert len(ds) == ` + strconv.Itoa(res.Patches) + `, len(ds)
 x, y = ds[0]
 assert x.shape == (1, 16, 16, 16) and x.dtype == np.float32 and y == 0
 assert 0.0 <= x.min() and x.max() <= 1.0
-strata = ds.strata()
+strata = ds.strata("drawn")
 assert sum(len(v) for v in strata.values()) == len(ds)
 assert {k[1] for k in strata} <= {"hard", "uniform"}, strata.keys()
-print("ok", len(ds), sorted(strata))
+dset = Patches(sys.argv[2], "index.csv")
+kinds = {k[1] for k in dset.strata()}
+assert kinds == {"positive", "negative", "hard_negative"}, kinds
+print("ok", len(ds), sorted(strata), len(dset))
 `
-	out, err := exec.Command(py, "-c", check, o.Dir).CombinedOutput()
+	od := mine.DefaultOutput(t.TempDir())
+	od.Size, od.Pack = 16, true
+	if _, err := mine.Dataset(context.Background(), s, od, mine.DatasetParams{NegativesPerPositive: 2, HardFraction: 0.5, Seed: 1,
+		Negatives: mine.DefaultNegatives()}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(py, "-c", check, o.Dir, od.Dir).CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "ok") {
 		t.Fatalf("the documented example failed: %v\n%s", err, out)
 	}

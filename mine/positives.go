@@ -63,10 +63,7 @@ func Positives(ctx context.Context, st *store.Store, o Output, p PositiveParams)
 	if err != nil {
 		return nil, err
 	}
-	withReads := false
-	for _, sf := range findings.Series {
-		withReads = withReads || len(sf.Reads) > 0
-	}
+	withReads := hasReads(findings)
 	if !withReads && (p.MinReaders > 0 || len(p.Malignancy) > 0) {
 		return nil, fmt.Errorf("--min-readers and --malignancy need findings from LIDC-IDRI's XML reads (ingest a LIDC-IDRI download without --annotations)")
 	}
@@ -94,6 +91,17 @@ func ballOffset(r *rand.Rand, radius float64) [3]float64 {
 			return [3]float64{v[0] * radius, v[1] * radius, v[2] * radius}
 		}
 	}
+}
+
+// hasReads tells whether any series' findings came from LIDC-IDRI's reads,
+// which gives the positives' index its ReadColumns.
+func hasReads(f *store.Findings) bool {
+	for _, sf := range f.Series {
+		if len(sf.Reads) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func samplePositives(info store.ScanInfo, f *store.SeriesFindings, p PositiveParams, withReads bool) ([]Sample, string) {

@@ -62,6 +62,33 @@ func tileFromFile(n int, s Sample, o Output, w *Window) (previewTile, error) {
 	return t, nil
 }
 
+// previewPicks chooses up to n samples for the preview sheet, spread
+// evenly over the index. Samples of several kinds (a dataset's positives,
+// negatives and hard negatives; hard and uniform negatives) are grouped:
+// each kind gets an equal share of the sheet, kind after kind in the order
+// they first appear, so a rare kind is not lost among a common one.
+func previewPicks(all []Sample, n int) []int {
+	var order []string
+	groups := map[string][]int{}
+	for i, s := range all {
+		if _, ok := groups[s.Kind]; !ok {
+			order = append(order, s.Kind)
+		}
+		groups[s.Kind] = append(groups[s.Kind], i)
+	}
+	var picks []int
+	for g, k := range order {
+		idx := groups[k]
+		// The share left for this kind: what the earlier kinds did not use,
+		// split over the kinds still to come.
+		share := min(len(idx), (n-len(picks))/(len(order)-g))
+		for i := range share {
+			picks = append(picks, idx[i*len(idx)/share])
+		}
+	}
+	return picks
+}
+
 // half converts IEEE 754 binary16 to float32.
 func half(h uint16) float32 {
 	sign := uint32(h&0x8000) << 16

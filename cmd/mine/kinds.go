@@ -81,9 +81,19 @@ func runCandidates(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flagSet("candidates", candidatesHelp, stdout, stderr)
 	of.register(fs.FlagSet)
 	fs.IntVar(&p.Class, "class", 0, "candidate class to cut: 0 (CAD false positives) or 1")
-	fs.IntVar(&p.PerScan, "per-scan", 0, "at most this many per scan, a reproducible random subset (0: all)")
+	fs.IntVar(&p.PerScan, "per-scan", 0, "at most this many per scan, a reproducible random subset (left out: all)")
 	fs.Float64Var(&p.MinDistToNodule, "min-dist-to-nodule", 0, "drop candidates closer than this (mm) to an annotated nodule")
 	fs.Uint64Var(&p.Seed, "seed", 0, "random seed of the subsampling")
+	if code, ok := fs.parse(args); !ok {
+		return code
+	}
+	// --per-scan N means N patches per scan in every command; 0 is not a
+	// count of patches, so it is refused here as in negatives rather than
+	// quietly meaning "all".
+	if fs.Changed("per-scan") && p.PerScan < 1 {
+		fmt.Fprintf(stderr, "mine candidates: --per-scan %d: want at least 1 (leave the flag out to keep every candidate)\n", p.PerScan)
+		return cli.ExitUsage
+	}
 	return runKind(fs, args, &of, "candidate", stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
 		return mine.Candidates(ctx, st, o, p)
 	})

@@ -169,6 +169,9 @@ func TestCLIConventions(t *testing.T) {
 		{[]string{"negatives", "--per-scna", "3"}, 2, "", "did you mean --per-scan?"},
 		{[]string{"positives", "--store", testStore(t), "--out", t.TempDir(), "--jitter", "2"}, 2, "", "without copies"},
 		{[]string{"info", "--store", "/nonexistent/store"}, 2, "", "does not exist"},
+		// --per-scan is a count of patches in every command: 0 is refused alike.
+		{[]string{"negatives", "--store", testStore(t), "--out", t.TempDir(), "--per-scan", "0"}, 2, "", "per-scan 0"},
+		{[]string{"candidates", "--store", testStore(t), "--out", t.TempDir(), "--per-scan", "0"}, 2, "", "per-scan 0"},
 	}
 	for _, tc := range tests {
 		code, out, errs := runCmd(tc.args...)
