@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -214,21 +215,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep := &Report{Found: len(disc.Scans), MasksFound: disc.Masks, MaskDir: o.MaskDir, Skipped: disc.Skipped, Duplicates: disc.Duplicates, FoundCSVs: found,
 		FindingRows: map[string]int{}, Unmatched: map[string]int{}, Series: map[string]int{}, SeriesMatched: map[string]int{}, PerFolder: map[string]int{}}
-	findings := &store.Findings{Series: map[string]*store.SeriesFindings{}, Sources: map[string]string{}}
-	for _, c := range []struct {
-		path string
-		kind CSVKind
-	}{{o.Annotations, Annotations}, {o.Excluded, Excluded}, {o.Candidates, Candidates}} {
-		if c.path == "" {
-			continue
-		}
-		n, err := ReadFindings(c.path, c.kind, findings)
-		if err != nil {
-			return nil, err
-		}
-		rep.FindingRows[c.kind.String()] = n
-		abs, _ := filepath.Abs(c.path)
-		findings.Sources[c.kind.String()] = abs
+	findings, err := o.readCSVs(rep)
+	if err != nil {
+		return nil, err
 	}
 	if k := o.LIDCConsensus; k >= 0 && o.Annotations == "" && len(disc.Reads) > 0 {
 		if k == 0 {
@@ -245,19 +234,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, s := range disc.Scans {
 		known[s.UID] = true
 	}
-	for uid, sf := range findings.Series {
-		for kind, n := range map[string]int{"annotations": len(sf.Annotations), "excluded": len(sf.Excluded), "candidates": len(sf.Candidates)} {
-			if n == 0 {
-				continue
-			}
-			rep.Series[kind]++
-			if known[uid] {
-				rep.SeriesMatched[kind]++
-			} else {
-				rep.Unmatched[kind] += n
-			}
-		}
-	}
+	rep.match(findings, known)
 	for _, s := range disc.Scans {
 		rep.PerFolder[filepath.Dir(s.Path())]++
 	}
@@ -268,13 +245,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if len(findings.Sources) > 0 {
 		// Keep only this shard's series so that concurrent shards write
 		// disjoint parts; unmatched series go with shard 0.
-		mine := &store.Findings{Series: map[string]*store.SeriesFindings{}, Sources: findings.Sources}
-		for uid, sf := range findings.Series {
-			if ShardOf(uid, o.Shards) == o.Shard {
-				mine.Series[uid] = sf
-			}
-		}
-		if err := w.SetFindings(mine); err != nil {
+		owns := func(uid string) bool { return ShardOf(uid, o.Shards) == o.Shard }
+		if err := w.SetFindings(findings, owns); err != nil {
 			return nil, err
 		}
 	}
@@ -313,6 +285,82 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	sort.Slice(rep.Results, func(i, j int) bool { return rep.Results[i].UID < rep.Results[j].UID })
 	rep.Elapsed = time.Since(start)
 	return rep, ctx.Err()
+}
+
+// readCSVs reads the annotation, excluded and candidate CSVs the options
+// name into one Findings, counting their rows in rep.
+func (o Options) readCSVs(rep *Report) (*store.Findings, error) {
+	findings := &store.Findings{Series: map[string]*store.SeriesFindings{}, Sources: map[string]string{}}
+	for _, c := range []struct {
+		path string
+		kind CSVKind
+	}{{o.Annotations, Annotations}, {o.Excluded, Excluded}, {o.Candidates, Candidates}} {
+		if c.path == "" {
+			continue
+		}
+		n, err := ReadFindings(c.path, c.kind, findings)
+		if err != nil {
+			return nil, err
+		}
+		rep.FindingRows[c.kind.String()] = n
+		abs, _ := filepath.Abs(c.path)
+		findings.Sources[c.kind.String()] = abs
+	}
+	return findings, nil
+}
+
+// match counts, per kind, the series of the findings and how many of them
+// (and which rows not) belong to a known scan.
+func (rep *Report) match(findings *store.Findings, known map[string]bool) {
+	for uid, sf := range findings.Series {
+		for kind, n := range map[string]int{"annotations": len(sf.Annotations), "excluded": len(sf.Excluded), "candidates": len(sf.Candidates)} {
+			if n == 0 {
+				continue
+			}
+			rep.Series[kind]++
+			if known[uid] {
+				rep.SeriesMatched[kind]++
+			} else {
+				rep.Unmatched[kind] += n
+			}
+		}
+	}
+}
+
+// LoadFindings puts the CSVs o names (Annotations, Excluded, Candidates)
+// into the existing store at o.StoreDir without reading a scan: the way to
+// add candidates later or load a corrected annotations.csv. Each named kind
+// replaces that kind's findings in every series (SetFindings); the report
+// counts the rows and how many series match a stored scan (Found is the
+// number of stored scans).
+func LoadFindings(ctx context.Context, o Options) (*Report, error) {
+	if o.Annotations == "" && o.Excluded == "" && o.Candidates == "" {
+		return nil, errors.New("no CSV to load: name --annotations, --annotations-excluded or --candidates")
+	}
+	st, err := store.Open(o.StoreDir)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	rep := &Report{FindingRows: map[string]int{}, Unmatched: map[string]int{}, Series: map[string]int{}, SeriesMatched: map[string]int{}}
+	findings, err := o.readCSVs(rep)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, s := range st.Scans() {
+		known[s.UID] = true
+	}
+	rep.Found = len(known)
+	rep.match(findings, known)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w, err := store.NewWriter(o.StoreDir, o.writeOptions())
+	if err != nil {
+		return nil, err
+	}
+	return rep, w.SetFindings(findings, nil)
 }
 
 // writeOptions returns the store write options with the compression

@@ -157,21 +157,75 @@ func readJSONIfExists(path string, v any) error {
 	return nil
 }
 
-// SetFindings replaces the findings of the series named in f.Series,
-// keeping those of other series, under the store lock. Ingest calls it
-// once per run with everything its CSVs hold. Annotations and excluded
-// findings go to findings.json, candidates to candidates.json.
-func (w *Writer) SetFindings(f *Findings) error {
+// SetFindings makes f the store's findings for every kind f.Sources names
+// ("annotations", "excluded", "candidates", or "lidc_reads", which holds
+// annotations, excluded findings and their reads), in the series owns
+// accepts (nil: all). A series that the new CSV leaves out loses its old
+// rows of that kind, so loading a corrected annotations.csv cannot leave
+// stale nodules behind; kinds f does not name, and series owns rejects (the
+// parts of other ingest shards), are kept. It runs under the store lock.
+// Annotations and excluded findings go to findings.json, candidates to
+// candidates.json.
+func (w *Writer) SetFindings(f *Findings, owns func(uid string) bool) error {
+	if owns == nil {
+		owns = func(string) bool { return true }
+	}
 	return withLock(w.dir, func() error {
 		cur, err := readFindings(w.dir, true)
 		if err != nil {
 			return err
 		}
+		_, annotations := f.Sources["annotations"]
+		_, excluded := f.Sources["excluded"]
+		_, candidates := f.Sources["candidates"]
+		_, reads := f.Sources["lidc_reads"]
+		for uid, sf := range cur.Series {
+			if !owns(uid) {
+				continue
+			}
+			if annotations || reads {
+				sf.Annotations = nil
+			}
+			if excluded || reads {
+				sf.Excluded = nil
+			}
+			if reads || annotations {
+				sf.Reads = nil
+			}
+			if candidates {
+				sf.Candidates = nil
+			}
+		}
 		for uid, sf := range f.Series {
-			cur.Series[uid] = sf
+			if !owns(uid) {
+				continue
+			}
+			old := cur.Series[uid]
+			if old == nil {
+				old = &SeriesFindings{}
+				cur.Series[uid] = old
+			}
+			if len(sf.Annotations) > 0 {
+				old.Annotations = sf.Annotations
+			}
+			if len(sf.Excluded) > 0 {
+				old.Excluded = sf.Excluded
+			}
+			if len(sf.Candidates) > 0 {
+				old.Candidates = sf.Candidates
+			}
+			if len(sf.Reads) > 0 {
+				old.Reads = sf.Reads
+			}
 		}
 		if cur.Sources == nil {
 			cur.Sources = map[string]string{}
+		}
+		if reads {
+			delete(cur.Sources, "annotations")
+		}
+		if annotations {
+			delete(cur.Sources, "lidc_reads")
 		}
 		for k, v := range f.Sources {
 			cur.Sources[k] = v

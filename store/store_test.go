@@ -491,7 +491,9 @@ func TestWriterChild(t *testing.T) {
 		}
 	}
 	uid := fmt.Sprintf("p%d.s0", id)
-	if err := w.SetFindings(&Findings{Series: map[string]*SeriesFindings{uid: {Annotations: []Finding{{1, 2, 3, 4, -1}}}}}); err != nil {
+	mine := func(u string) bool { return strings.HasPrefix(u, fmt.Sprintf("p%d.", id)) }
+	if err := w.SetFindings(&Findings{Series: map[string]*SeriesFindings{uid: {Annotations: []Finding{{1, 2, 3, 4, -1}}}},
+		Sources: map[string]string{"annotations": "test"}}, mine); err != nil {
 		t.Fatal(err)
 	}
 }

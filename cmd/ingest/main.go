@@ -31,6 +31,7 @@ const usage = `ingest — convert CT scans into a voxmine store, once.
 Usage:
   ingest --src DIR [--src DIR …] --out STORE [options]
   ingest --synthetic N --src DIR [--seed S] [--small] [--variants] [--out STORE]
+  ingest --out STORE --annotations CSV [--annotations-excluded CSV] [--candidates CSV]
   ingest --repair --out STORE
 
 Examples:
@@ -44,6 +45,9 @@ Examples:
 
   # LIDC-IDRI as TCIA ships it (DICOM + the radiologists' XML): no CSV needed
   ingest --src LIDC-IDRI/ --out store/ --lidc-consensus 3
+
+  # add candidates (or a corrected annotations.csv) to a store, no scan read
+  ingest --out store/ --candidates luna16/candidates_V2.csv
 
   # one of four processes of a Slurm array writing into one store
   ingest --src luna16 --out store/ --shard $SLURM_ARRAY_TASK_ID/4
@@ -168,6 +172,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		o.excluded = filepath.Join(dir, "annotations_excluded.csv")
 		o.candidates = filepath.Join(dir, "candidates.csv")
 	}
+	if len(o.src) == 0 && o.out != "" && (o.annotations != "" || o.excluded != "" || o.candidates != "") {
+		return loadFindings(ctx, o, stdout, stderr)
+	}
 	if len(o.src) == 0 || o.out == "" {
 		fmt.Fprintln(stderr, "ingest: --src and --out are required (see --help)")
 		return cli.ExitUsage
@@ -226,6 +233,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(rep.Failed()) > 0 {
 		return cli.ExitData
 	}
+	return cli.ExitOK
+}
+
+// loadFindings puts CSVs into an existing store without reading a scan.
+func loadFindings(ctx context.Context, o options, stdout, stderr io.Writer) int {
+	rep, err := ingest.LoadFindings(ctx, ingest.Options{StoreDir: o.out, Annotations: o.annotations, Excluded: o.excluded, Candidates: o.candidates})
+	if err != nil {
+		fmt.Fprintf(stderr, "ingest: %v\n", err)
+		return cli.ExitUsage
+	}
+	for _, k := range []string{"annotations", "excluded", "candidates"} {
+		if n, ok := rep.FindingRows[k]; ok {
+			fmt.Fprintf(stdout, "%s: %d rows of %d series, %d of them among the %d stored scans", k, n, rep.Series[k], rep.SeriesMatched[k], rep.Found)
+			if u := rep.Unmatched[k]; u > 0 {
+				fmt.Fprintf(stdout, " (%d rows for series not stored)", u)
+			}
+			fmt.Fprintln(stdout)
+		}
+	}
+	fmt.Fprintf(stdout, "findings loaded into %s; no scan read (each CSV replaces its kind of findings)\n", o.out)
 	return cli.ExitOK
 }
 

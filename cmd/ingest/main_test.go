@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"voxmine/store"
 )
 
 func runCmd(args ...string) (int, string) {
@@ -61,4 +63,73 @@ func TestSyntheticWithBrokenScansExitsOne(t *testing.T) {
 	if code, out := runCmd("--repair", "--out", st); code != 0 || !strings.Contains(out, "5 scans") {
 		t.Errorf("repair: %d %s", code, out)
 	}
+}
+
+// TestLoadFindingsWithoutReading: --out with CSVs and no --src loads them
+// into the store without re-reading a scan, each CSV replacing its kind.
+func TestLoadFindingsWithoutReading(t *testing.T) {
+	dir := t.TempDir()
+	src, st := filepath.Join(dir, "src"), filepath.Join(dir, "store")
+	if code, out := runCmd("--synthetic", "2", "--small", "--seed", "3", "--src", src, "--out", st, "--quiet"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	before := openStore(t, st)
+	uids := []string{before.Scans()[0].UID, before.Scans()[1].UID}
+	f0, err := before.FindingsWithCandidates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sf := f0.Series[uids[1]]; sf == nil || len(sf.Annotations) == 0 {
+		uids[0], uids[1] = uids[1], uids[0] // the second must have a nodule to lose
+	}
+	if sf := f0.Series[uids[1]]; sf == nil || len(sf.Annotations) == 0 {
+		t.Fatal("neither phantom has a nodule")
+	}
+	// A corrected annotations.csv: one nodule on the first scan, none on
+	// the second, one row for a series the store does not hold.
+	csv := filepath.Join(dir, "corrected.csv")
+	os.WriteFile(csv, []byte("seriesuid,coordX,coordY,coordZ,diameter_mm\n"+
+		uids[0]+",1.5,-2,-100,7.25\n1.2.3.not.stored,0,0,0,5\n"), 0o644)
+	code, out := runCmd("--out", st, "--annotations", csv)
+	if code != 0 || !strings.Contains(out, "annotations: 2 rows of 2 series, 1 of them among the 2 stored scans (1 rows for series not stored)") ||
+		!strings.Contains(out, "no scan read") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	after := openStore(t, st)
+	f1, err := after.FindingsWithCandidates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := f1.Series[uids[0]].Annotations; len(a) != 1 || a[0].Diameter != 7.25 {
+		t.Errorf("%s: annotations %v, want the corrected one", uids[0], a)
+	}
+	if sf := f1.Series[uids[1]]; sf != nil && len(sf.Annotations) > 0 {
+		t.Errorf("%s kept %d annotations the corrected CSV does not have", uids[1], len(sf.Annotations))
+	}
+	for _, uid := range uids {
+		if f0.Series[uid] == nil {
+			continue
+		}
+		if len(f1.Series[uid].Candidates) != len(f0.Series[uid].Candidates) || len(f1.Series[uid].Excluded) != len(f0.Series[uid].Excluded) {
+			t.Errorf("%s: candidates or excluded changed though no such CSV was loaded", uid)
+		}
+	}
+	for i, s := range after.Scans() {
+		if s.VolumeUUID != before.Scans()[i].VolumeUUID {
+			t.Errorf("%s was re-ingested", s.UID)
+		}
+	}
+	if code, out := runCmd("--out", filepath.Join(dir, "nostore"), "--annotations", csv); code != 2 || !strings.Contains(out, "does not exist") {
+		t.Errorf("into a missing store: exit %d %s", code, out)
+	}
+}
+
+func openStore(t *testing.T, dir string) *store.Store {
+	t.Helper()
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
