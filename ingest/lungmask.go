@@ -119,7 +119,9 @@ const (
 //
 //  1. Threshold at −320 HU: air and lung.
 //  2. Per axial slice, remove the air connected to the slice's border: the
-//     air around the body and the padding outside the field of view.
+//     air around the body and the padding outside the field of view. Where
+//     the field of view cuts the body, the air regions touching its edge
+//     that lie mostly outside the body's convex hull (fovcut.go).
 //  3. Grow the airway slice by slice from the top: lumen darker than
 //     −950 HU whose cross-section overlaps the slice above and stays
 //     small; it becomes label 5.
@@ -147,7 +149,9 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 				s[i] = segAir
 			}
 		}
-		floodBorder(s, ny, nx, q)
+		if !outsideOfCutBody(s, h, ny, nx, q) {
+			floodBorder(s, ny, nx, q)
+		}
 	})
 	if err != nil {
 		return nil, err

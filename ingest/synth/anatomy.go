@@ -198,6 +198,16 @@ func (a *anatomy) lungAt(x, y, z float64) int {
 	return -1
 }
 
+// shrinkFOV makes the field of view a circle, about the chest's centre,
+// that cuts 12 mm off the lateral side of each lung.
+func (a *anatomy) shrinkFOV() {
+	r := 0.0
+	for _, l := range a.lungs {
+		r = math.Max(r, math.Abs(l.cx-a.bx)+l.rx)
+	}
+	a.fovX, a.fovY, a.fovR = a.bx, a.by, r-12
+}
+
 // base returns the tissue value and label at a point, before tubes and
 // nodules are drawn: padding, air, table, fat, soft tissue, bone, lung.
 func (a *anatomy) base(x, y, z float64) (hu float64, sigma float64, label uint8) {

@@ -31,6 +31,11 @@ type Options struct {
 	// cut by the top of the volume, and stomach and bowel gas in an abdomen
 	// below them. Their truth masks stay exact.
 	Hard bool
+	// SmallFOV reconstructs a circle smaller than the chest, as a
+	// cropped or zoomed reconstruction does: the lungs are cut at both
+	// sides and the back by the field of view, padding beyond it. The truth
+	// masks hold the lung inside the circle only.
+	SmallFOV bool
 	// Workers generate scans in parallel; 0 means 1.
 	Workers int
 	// Progress, when set, is called after each scan is written.
@@ -178,6 +183,9 @@ func writeScan(dir string, o Options, i int, variant string) (*ScanTruth, error)
 	st.Origin = [3]float64{ox, oy, oz}
 	fx, fy := ox+st.Direction[0]*(fov-sxy)/2, oy+st.Direction[4]*(fov-sxy)/2
 	a := newAnatomy(r, fx, fy, fov, oz, oz+sz*float64(nz-1), []int16{-2048, -2000, -3024}, o.Hard, scanRand(o.Seed, i, 7))
+	if o.SmallFOV {
+		a.shrinkFOV()
+	}
 	st.Pad = a.pad
 	placeNodules(r, a, o.Small, st)
 	for _, l := range a.lungs {
