@@ -39,11 +39,18 @@ const (
 	edgeBand = 2
 )
 
+// Passing marks of the segmentation buffer, used within one slice here.
+const (
+	segVisit   = 8 // being visited
+	segAirKept = 9 // air decided inside, turned back into segAir at the end
+)
+
 // outsideOfCutBody marks the outside air (segOutside) of a slice whose
 // body is cut by the field of view, and reports whether it did; when it
 // did not, the slice is not cut and the caller floods from the border.
-// s holds segTissue and segAir, h the slice's HU.
-func outsideOfCutBody(s []uint8, h []int16, ny, nx int, q *[]int32) bool {
+// s holds segTissue and segAir, h the slice's HU; tissue is how many
+// pixels of s are segTissue.
+func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool {
 	edge := func(i int) bool {
 		x, y := i%nx, i/nx
 		if x == 0 || y == 0 || x == nx-1 || y == ny-1 {
@@ -97,31 +104,26 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx int, q *[]int32) bool {
 	if len(contact) < minCutContact {
 		return false
 	}
-	tissue := 0
-	for _, v := range s {
-		if v == segTissue {
-			tissue++
-		}
-	}
 	// The tissue components that touch the edge. The body is every one of
 	// them that holds a good part of the slice's tissue (the airways can
 	// cut the mediastinum in two), and together they must hold most of
 	// it, so the table or an arm touching the edge is not taken for it.
-	lab := make([]int32, len(s)) // 0 unseen, k > 0 tissue component k, −1 air seen
-	isBody := map[int32]bool{}
+	// Visited pixels are marked in s itself (segVisit) and put back after.
+	var pix []int32          // the visited pixels, component after component
+	var bodyParts [][2]int32 // the body's components: ranges of pix
 	bodySize := 0
 	for _, c := range contact {
-		if lab[c] != 0 {
+		if s[c] != segTissue {
 			continue
 		}
-		id := c + 1 // a fresh id: its first pixel's index, plus one
-		size, touch := 0, 0
+		first := int32(len(pix))
+		touch := 0
 		stack := append((*q)[:0], c)
-		lab[c] = id
+		s[c] = segVisit
 		for len(stack) > 0 {
 			i := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			size++
+			pix = append(pix, i)
 			if edge(int(i)) {
 				touch++
 			}
@@ -130,17 +132,20 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx int, q *[]int32) bool {
 				if n < 0 || int(n) >= len(s) || (n == i-1 && x == 0) || (n == i+1 && x == nx-1) {
 					continue
 				}
-				if s[n] == segTissue && lab[n] == 0 {
-					lab[n] = id
+				if s[n] == segTissue {
+					s[n] = segVisit
 					stack = append(stack, n)
 				}
 			}
 		}
 		*q = stack
-		if float64(size) >= minPartShare*float64(tissue) && touch >= minCutContact {
-			isBody[id] = true
+		if size := len(pix) - int(first); float64(size) >= minPartShare*float64(tissue) && touch >= minCutContact {
+			bodyParts = append(bodyParts, [2]int32{first, int32(len(pix))})
 			bodySize += size
 		}
+	}
+	for _, i := range pix {
+		s[i] = segTissue
 	}
 	if float64(bodySize) < minBodyShare*float64(tissue) {
 		return false
@@ -149,13 +154,14 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx int, q *[]int32) bool {
 	rowLo, rowHi := make([]int32, ny), make([]int32, ny)
 	for y := range ny {
 		rowLo[y], rowHi[y] = -1, -1
-		for x, row := 0, y*nx; x < nx; x++ {
-			if l := lab[row+x]; l > 0 && isBody[l] {
-				if rowLo[y] < 0 {
-					rowLo[y] = int32(x)
-				}
-				rowHi[y] = int32(x)
+	}
+	for _, part := range bodyParts {
+		for _, i := range pix[part[0]:part[1]] {
+			y, x := int(i)/nx, i%int32(nx)
+			if rowLo[y] < 0 || x < rowLo[y] {
+				rowLo[y] = x
 			}
+			rowHi[y] = max(rowHi[y], x)
 		}
 	}
 	inHull := hullRows(rowLo, rowHi)
@@ -179,9 +185,10 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx int, q *[]int32) bool {
 		band, grown = grown, band
 	}
 	// Air regions (the band excluded) that touch the edge are outside
-	// when most of them lies outside the hull.
+	// when most of them lies outside the hull; the others go back to air.
+	var region []int32
 	for i := range s {
-		if s[i] != segAir || lab[i] != 0 {
+		if s[i] != segAir {
 			continue
 		}
 		if band[i] {
@@ -189,8 +196,8 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx int, q *[]int32) bool {
 			continue
 		}
 		stack := append((*q)[:0], int32(i))
-		lab[i] = -1
-		region := []int32{}
+		s[i] = segVisit
+		region = region[:0]
 		touches, in := false, 0
 		for len(stack) > 0 {
 			j := stack[len(stack)-1]
@@ -209,17 +216,24 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx int, q *[]int32) bool {
 				}
 				if band[n] {
 					touches = true
-				} else if s[n] == segAir && lab[n] == 0 {
-					lab[n] = -1
+				} else if s[n] == segAir {
+					s[n] = segVisit
 					stack = append(stack, n)
 				}
 			}
 		}
 		*q = stack
+		mark := uint8(segAirKept)
 		if touches && 2*in <= len(region) {
-			for _, j := range region {
-				s[j] = segOutside
-			}
+			mark = segOutside
+		}
+		for _, j := range region {
+			s[j] = mark
+		}
+	}
+	for i, v := range s {
+		if v == segAirKept {
+			s[i] = segAir
 		}
 	}
 	return true

@@ -144,12 +144,14 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 	seg := make([]uint8, len(hu))
 	err := parallelSlices(ctx, nz, workers, func(z int, q *[]int32) {
 		s, h := seg[z*plane:(z+1)*plane], hu[z*plane:(z+1)*plane]
+		air := 0
 		for i, v := range h {
 			if v < airHU {
 				s[i] = segAir
+				air++
 			}
 		}
-		if !outsideOfCutBody(s, h, ny, nx, q) {
+		if !outsideOfCutBody(s, h, ny, nx, plane-air, q) {
 			floodBorder(s, ny, nx, q)
 		}
 	})
