@@ -28,15 +28,7 @@ var DatasetColumns = []string{"seriesuid", "label", "kind", "center_z", "center_
 // is not there yet, in that order, each once. A column keeps its name and
 // meaning from its part (nearest_nodule_mm is the same in negatives and
 // candidates); a row leaves the columns of other kinds empty.
-func datasetColumns(withReads, withHard bool) []string {
-	pos := PositiveColumns
-	if withReads {
-		pos = append(append([]string(nil), pos...), ReadColumns...)
-	}
-	neg := NegativeColumns
-	if withHard {
-		neg = append(append([]string(nil), neg...), HardColumns...)
-	}
+func datasetColumns(pos, neg []string) []string {
 	cols := append([]string(nil), DatasetColumns...)
 	seen := map[string]bool{}
 	for _, c := range cols {
@@ -107,8 +99,8 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 		}
 	}
 	withReads := hasReads(findings)
-	withHard := p.Negatives.Hardness != "" && p.Negatives.Hardness != "uniform"
-	columns := datasetColumns(withReads, withHard)
+	posCols, negCols := positiveColumns(withReads), negativeColumns(p.Negatives.Hardness)
+	columns := datasetColumns(posCols, negCols)
 	at := map[string]int{}
 	for i, c := range columns {
 		at[c] = i
@@ -128,14 +120,6 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 				row[at["label"]], row[at["kind"]] = label, kindName
 				out = append(out, Sample{UID: x.UID, Center: x.Center, File: x.File, Row: row, Kind: kindName})
 			}
-		}
-		posCols := PositiveColumns
-		if withReads {
-			posCols = append(append([]string(nil), posCols...), ReadColumns...)
-		}
-		negCols := NegativeColumns
-		if withHard {
-			negCols = append(append([]string(nil), negCols...), HardColumns...)
 		}
 		pos, _ := samplePositives(info, f, p.Positives, withReads)
 		add("positive", "1", posCols, pos)

@@ -167,6 +167,14 @@ const (
 var NegativeColumns = []string{"seriesuid", "label", "center_z", "center_y", "center_x", "min_dist_mm", "has_lung_mask",
 	"world_x", "world_y", "world_z", "nearest_finding_mm", "lung_fraction", "seed", "nearest_nodule_mm"}
 
+// negativeColumns are bg_index.csv's columns for a hardness setting.
+func negativeColumns(hardness string) []string {
+	if hardness == "" || hardness == "uniform" {
+		return NegativeColumns
+	}
+	return append(append([]string(nil), NegativeColumns...), HardColumns...)
+}
+
 // Negatives mines background patches: per scan, PerScan centres drawn
 // uniformly from the lung, at least MinDist mm from every finding in the
 // Avoid sets, each written as a cube.
@@ -184,11 +192,7 @@ func Negatives(ctx context.Context, st *store.Store, o Output, p NegativeParams)
 	if err != nil {
 		return nil, err
 	}
-	columns := NegativeColumns
-	if p.Hardness != "" && p.Hardness != "uniform" {
-		columns = append(append([]string(nil), NegativeColumns...), HardColumns...)
-	}
-	k := kind{name: "negatives", index: "bg_index.csv", columns: columns}
+	k := kind{name: "negatives", index: "bg_index.csv", columns: negativeColumns(p.Hardness)}
 	k.scans = func(info store.ScanInfo) bool {
 		if !p.AnnotatedOnly {
 			return true

@@ -67,11 +67,7 @@ func Positives(ctx context.Context, st *store.Store, o Output, p PositiveParams)
 	if !withReads && (p.MinReaders > 0 || len(p.Malignancy) > 0) {
 		return nil, fmt.Errorf("--min-readers and --malignancy need findings from LIDC-IDRI's XML reads (ingest a LIDC-IDRI download without --annotations)")
 	}
-	columns := PositiveColumns
-	if withReads {
-		columns = append(append([]string(nil), PositiveColumns...), ReadColumns...)
-	}
-	k := kind{name: "positives", index: "pos_index.csv", columns: columns}
+	k := kind{name: "positives", index: "pos_index.csv", columns: positiveColumns(withReads)}
 	k.scans = func(info store.ScanInfo) bool {
 		f := findings.Series[info.UID]
 		return f != nil && len(f.Annotations) > 0
@@ -91,6 +87,15 @@ func ballOffset(r *rand.Rand, radius float64) [3]float64 {
 			return [3]float64{v[0] * radius, v[1] * radius, v[2] * radius}
 		}
 	}
+}
+
+// positiveColumns are pos_index.csv's columns, with ReadColumns when the
+// findings came from LIDC-IDRI's reads.
+func positiveColumns(withReads bool) []string {
+	if !withReads {
+		return PositiveColumns
+	}
+	return append(append([]string(nil), PositiveColumns...), ReadColumns...)
 }
 
 // hasReads tells whether any series' findings came from LIDC-IDRI's reads,
