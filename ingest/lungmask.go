@@ -352,15 +352,7 @@ func lungStats(lungs []component, hu []int16, nz int) airStats {
 // parenchyma's HU, and a volume that fits a chest when the scan shows the
 // whole of it (a scan that cuts the lungs may hold any fraction of them).
 func (st airStats) flags(labels []uint8) []string {
-	var a, b int64
-	for _, l := range labels {
-		switch l {
-		case store.LabelLungA:
-			a++
-		case store.LabelLungB:
-			b++
-		}
-	}
+	a, b := countLungs(labels)
 	var flags []string
 	litres := float64(a+b) / 1e6
 	switch {
@@ -515,10 +507,8 @@ func Dice(a, b []uint8) float64 {
 	return 2 * float64(inter) / float64(na+nb)
 }
 
-// PlausibilityFlags reports a lung mask that cannot be right: a total lung
-// volume under 0.5 L or over 10 L, or a lung missing (1 mm³ voxels).
-func PlausibilityFlags(labels []uint8) []string {
-	var a, b int64
+// countLungs counts the voxels of each lung label.
+func countLungs(labels []uint8) (a, b int64) {
 	for _, l := range labels {
 		switch l {
 		case store.LabelLungA:
@@ -527,7 +517,13 @@ func PlausibilityFlags(labels []uint8) []string {
 			b++
 		}
 	}
-	return plausibility(a, b)
+	return a, b
+}
+
+// PlausibilityFlags reports a lung mask that cannot be right: a total lung
+// volume under 0.5 L or over 10 L, or a lung missing (1 mm³ voxels).
+func PlausibilityFlags(labels []uint8) []string {
+	return plausibility(countLungs(labels))
 }
 
 // plausibility flags the lung voxel counts a and b of the two lungs.
