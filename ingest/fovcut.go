@@ -51,13 +51,6 @@ const (
 // s holds segTissue and segAir, h the slice's HU; tissue is how many
 // pixels of s are segTissue.
 func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool {
-	edge := func(i int) bool {
-		x, y := i%nx, i/nx
-		if x == 0 || y == 0 || x == nx-1 || y == ny-1 {
-			return true
-		}
-		return h[i-1] < padLikeHU || h[i+1] < padLikeHU || h[i-nx] < padLikeHU || h[i+nx] < padLikeHU
-	}
 	// Tissue touching the edge, cheaply: most slices have none or only the
 	// table, and stop here. The padding of a reconstruction circle lies at
 	// the ends of the rows, so only the pixels between each row's padding
@@ -109,43 +102,27 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool
 	// cut the mediastinum in two), and together they must hold most of
 	// it, so the table or an arm touching the edge is not taken for it.
 	// Visited pixels are marked in s itself (segVisit) and put back after.
-	var pix []int32          // the visited pixels, component after component
-	var bodyParts [][2]int32 // the body's components: ranges of pix
+	var runs [][3]int      // y, first x, last x: the visited runs, component after component
+	var bodyParts [][2]int // the body's components: ranges of runs
 	bodySize := 0
+	isTissue := func(i int) bool { return s[i] == segTissue }
 	for _, c := range contact {
 		if s[c] != segTissue {
 			continue
 		}
-		first := int32(len(pix))
-		touch := 0
-		stack := append((*q)[:0], c)
-		s[c] = segVisit
-		for len(stack) > 0 {
-			i := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			pix = append(pix, i)
-			if edge(int(i)) {
-				touch++
-			}
-			x := int(i) % nx
-			for _, n := range [4]int32{i - 1, i + 1, i - int32(nx), i + int32(nx)} {
-				if n < 0 || int(n) >= len(s) || (n == i-1 && x == 0) || (n == i+1 && x == nx-1) {
-					continue
-				}
-				if s[n] == segTissue {
-					s[n] = segVisit
-					stack = append(stack, n)
-				}
-			}
-		}
-		*q = stack
-		if size := len(pix) - int(first); float64(size) >= minPartShare*float64(tissue) && touch >= minCutContact {
-			bodyParts = append(bodyParts, [2]int32{first, int32(len(pix))})
+		first, size, touch := len(runs), 0, 0
+		fillRuns(s, ny, nx, int(c), isTissue, q, func(y, l, r int) {
+			runs = append(runs, [3]int{y, l, r})
+			size += r - l + 1
+			touch += edgeContact(y, l, r, lo, hi)
+		})
+		if float64(size) >= minPartShare*float64(tissue) && touch >= minCutContact {
+			bodyParts = append(bodyParts, [2]int{first, len(runs)})
 			bodySize += size
 		}
 	}
-	for _, i := range pix {
-		s[i] = segTissue
+	for _, run := range runs {
+		clearRun(s, run, nx, segTissue)
 	}
 	if float64(bodySize) < minBodyShare*float64(tissue) {
 		return false
@@ -156,79 +133,81 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool
 		rowLo[y], rowHi[y] = -1, -1
 	}
 	for _, part := range bodyParts {
-		for _, i := range pix[part[0]:part[1]] {
-			y, x := int(i)/nx, i%int32(nx)
-			if rowLo[y] < 0 || x < rowLo[y] {
-				rowLo[y] = x
+		for _, run := range runs[part[0]:part[1]] {
+			y := run[0]
+			if rowLo[y] < 0 || int32(run[1]) < rowLo[y] {
+				rowLo[y] = int32(run[1])
 			}
-			rowHi[y] = max(rowHi[y], x)
+			rowHi[y] = max(rowHi[y], int32(run[2]))
 		}
 	}
 	inHull := hullRows(rowLo, rowHi)
 	// The padding grown by edgeBand pixels: resampling blends padding and
 	// tissue at the edge of the circle into values that look like air, a
 	// thin seam that would join a cut lung to the air around the body.
-	band := make([]bool, len(s))
-	for i, v := range h {
-		band[i] = v < padLikeHU
-	}
-	grown := make([]bool, len(s))
-	for range edgeBand {
-		copy(grown, band)
-		for i, b := range band {
-			if b {
+	// Grown from the padding at the row ends, per row: x < bandLo[y] or
+	// x > bandHi[y] lies within edgeBand pixels (4-steps) of it.
+	bandLo, bandHi := make([]int, ny), make([]int, ny)
+	for y := range ny {
+		bandLo[y], bandHi[y] = 0, nx-1
+		for dy := -edgeBand; dy <= edgeBand; dy++ {
+			n := y + dy
+			if n < 0 || n >= ny {
 				continue
 			}
-			x := i % nx
-			grown[i] = (x > 0 && band[i-1]) || (x < nx-1 && band[i+1]) || (i >= nx && band[i-nx]) || (i+nx < len(s) && band[i+nx])
+			d := edgeBand - max(dy, -dy)
+			if lo[n] > hi[n] { // a row of padding only
+				bandLo[y], bandHi[y] = nx, -1
+				break
+			}
+			bandLo[y] = max(bandLo[y], lo[n]+d)
+			bandHi[y] = min(bandHi[y], hi[n]-d)
 		}
-		band, grown = grown, band
+	}
+	band := func(i int) bool {
+		x, y := i%nx, i/nx
+		return x < bandLo[y] || x > bandHi[y] || h[i] < padLikeHU
 	}
 	// Air regions (the band excluded) that touch the edge are outside
 	// when most of them lies outside the hull; the others go back to air.
-	var region []int32
+	// Each region is filled a run of a row at a time (as floodBorder does),
+	// counting its pixels, those inside the hull, and whether it meets the
+	// band or the border.
+	fillable := func(i int) bool { return s[i] == segAir && !band(i) }
 	for i := range s {
 		if s[i] != segAir {
 			continue
 		}
-		if band[i] {
+		if band(i) {
 			s[i] = segOutside
 			continue
 		}
-		stack := append((*q)[:0], int32(i))
-		s[i] = segVisit
-		region = region[:0]
-		touches, in := false, 0
-		for len(stack) > 0 {
-			j := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			region = append(region, j)
-			y, x := int(j)/nx, int(j)%nx
-			if x == 0 || y == 0 || x == nx-1 || y == ny-1 {
+		runs = runs[:0]
+		touches, in, size := false, 0, 0
+		fillRuns(s, ny, nx, i, fillable, q, func(y, l, r int) {
+			runs = append(runs, [3]int{y, l, r})
+			size += r - l + 1
+			if hr := inHull[y]; hr[0] <= hr[1] {
+				in += max(0, min(r, hr[1])-max(l, hr[0])+1)
+			}
+			// The border, or the band beside the run or in the rows next to it.
+			row := y * nx
+			if y == 0 || y == ny-1 || l == 0 || r == nx-1 || band(row+l-1) || band(row+r+1) {
 				touches = true
+				return
 			}
-			if r := inHull[y]; x >= r[0] && x <= r[1] {
-				in++
-			}
-			for _, n := range [4]int32{j - 1, j + 1, j - int32(nx), j + int32(nx)} {
-				if n < 0 || int(n) >= len(s) || (n == j-1 && x == 0) || (n == j+1 && x == nx-1) {
-					continue
-				}
-				if band[n] {
+			for _, n := range [2]int{y - 1, y + 1} {
+				if l < bandLo[n] || r > bandHi[n] {
 					touches = true
-				} else if s[n] == segAir {
-					s[n] = segVisit
-					stack = append(stack, n)
 				}
 			}
-		}
-		*q = stack
+		})
 		mark := uint8(segAirKept)
-		if touches && 2*in <= len(region) {
+		if touches && 2*in <= size {
 			mark = segOutside
 		}
-		for _, j := range region {
-			s[j] = mark
+		for _, run := range runs {
+			clearRun(s, run, nx, mark)
 		}
 	}
 	for i, v := range s {
@@ -237,6 +216,81 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool
 		}
 	}
 	return true
+}
+
+// fillRuns fills the 4-connected region of the pixels ok accepts around
+// seed, a run of a row at a time (the scan-line fill of floodBorder),
+// marking them segVisit (so ok must refuse segVisit) and calling run with
+// each run's row and first and last x.
+func fillRuns(s []uint8, ny, nx, seed int, ok func(i int) bool, q *[]int32, run func(y, l, r int)) {
+	stack := append((*q)[:0], int32(seed))
+	for len(stack) > 0 {
+		j := int(stack[len(stack)-1])
+		stack = stack[:len(stack)-1]
+		if !ok(j) {
+			continue
+		}
+		y, row := j/nx, j/nx*nx
+		l, r := j, j
+		for l > row && ok(l-1) {
+			l--
+		}
+		for r < row+nx-1 && ok(r+1) {
+			r++
+		}
+		for k := l; k <= r; k++ {
+			s[k] = segVisit
+		}
+		run(y, l-row, r-row)
+		for _, d := range [2]int{-nx, nx} {
+			if (d < 0 && y == 0) || (d > 0 && y == ny-1) {
+				continue
+			}
+			for k := l + d; k <= r+d; k++ {
+				if ok(k) {
+					stack = append(stack, int32(k))
+					for k+1 <= r+d && ok(k+1) {
+						k++
+					}
+				}
+			}
+		}
+	}
+	*q = stack
+}
+
+// clearRun sets a run's pixels to v.
+func clearRun(s []uint8, run [3]int, nx int, v uint8) {
+	row := run[0] * nx
+	for k := row + run[1]; k <= row+run[2]; k++ {
+		s[k] = v
+	}
+}
+
+// edgeContact is about how many pixels of a tissue run in row y touch the
+// edge of the field of view: the border rows, the padding at the run's
+// ends, and the padding of the rows above and below it (each row's span
+// inside the padding is lo..hi).
+func edgeContact(y, l, r int, lo, hi []int) int {
+	ny := len(lo)
+	if y == 0 || y == ny-1 {
+		return r - l + 1
+	}
+	n := 0
+	if l <= lo[y] {
+		n++
+	}
+	if r >= hi[y] {
+		n++
+	}
+	for _, m := range [2]int{y - 1, y + 1} {
+		if lo[m] > hi[m] {
+			n += r - l + 1
+			continue
+		}
+		n += max(0, min(r, lo[m]-1)-l+1) + max(0, r-max(l, hi[m]+1)+1)
+	}
+	return n
 }
 
 // hullRows returns, per row, the x range [lo, hi] inside the convex hull
