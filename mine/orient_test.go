@@ -34,14 +34,21 @@ func TestOrientLPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	assertLPS(t, s, o.Dir, res.Index)
+}
+
+// assertLPS checks every 8³ int16 cube of an --orient lps run: one voxel
+// along each cube axis is one voxel towards +x, +y, +z in the world.
+func assertLPS(t *testing.T, s *store.Store, dir, index string) {
+	t.Helper()
 	checked := 0
-	for _, r := range readIndex(t, res.Index) {
+	for _, r := range readIndex(t, index) {
 		if r["orient"] != "lps" {
 			t.Fatalf("orient column %q", r["orient"])
 		}
 		info, _ := s.ScanInfo(r["seriesuid"])
 		c := centre(t, r)
-		b, _ := os.ReadFile(filepath.Join(o.Dir, r["patch_file"]))
+		b, _ := os.ReadFile(filepath.Join(dir, r["patch_file"]))
 		cube := b[len(mine.NPYHeader(mine.I16, 8, 8, 8)):]
 		at := func(z, y, x int) int16 { return int16(binary.LittleEndian.Uint16(cube[2*((z*8+y)*8+x):])) }
 		v, _ := s.OpenVolume(info.UID)

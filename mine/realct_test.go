@@ -112,6 +112,19 @@ func TestRealLIDCPositives(t *testing.T) {
 	}
 }
 
+// TestRealLIDCOrientLPS: --orient lps on real LUNA16 geometry (a DICOM
+// series of LIDC-IDRI) keeps the cube's axes running to +x, +y, +z.
+func TestRealLIDCOrientLPS(t *testing.T) {
+	s := openReal(t)
+	o := mine.DefaultOutput(t.TempDir())
+	o.Size, o.DType, o.Orient = 8, mine.I16, "lps"
+	res, err := mine.Positives(context.Background(), s, o, mine.PositiveParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertLPS(t, s, o.Dir, res.Index)
+}
+
 // TestRealLIDCNegatives: negatives from the real scan keep 15 mm from the
 // LUNA16 nodule and the excluded findings, and lie in the computed lung.
 func TestRealLIDCNegatives(t *testing.T) {
