@@ -11,6 +11,7 @@ import (
 	"voxmine/ingest"
 	"voxmine/ingest/metaimage"
 	"voxmine/ingest/synth"
+	"voxmine/store"
 )
 
 // fullScan generates one full-size synthetic scan once per test binary.
@@ -82,7 +83,8 @@ func BenchmarkResample(b *testing.B) {
 	}
 }
 
-func BenchmarkSegmentLungs(b *testing.B) {
+// loadFull1mm is the full-size phantom resampled to its 1 mm grid.
+func loadFull1mm(b *testing.B) ([]int16, store.Geometry) {
 	h, hu, _ := loadFull(b)
 	g := h.Geometry()
 	grid := ingest.Grid1mm(g)
@@ -90,6 +92,11 @@ func BenchmarkSegmentLungs(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return vol, grid
+}
+
+func BenchmarkSegmentLungs(b *testing.B) {
+	vol, grid := loadFull1mm(b)
 	b.SetBytes(int64(len(vol) * 2))
 	for b.Loop() {
 		if _, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0)); err != nil {
@@ -101,13 +108,7 @@ func BenchmarkSegmentLungs(b *testing.B) {
 // BenchmarkFindBlobs is the nodule-likeness pass ingest adds for hard
 // negatives, on a full-size phantom's 1 mm grid and computed lungs.
 func BenchmarkFindBlobs(b *testing.B) {
-	h, hu, _ := loadFull(b)
-	g := h.Geometry()
-	grid := ingest.Grid1mm(g)
-	vol, err := ingest.ResampleLinear(context.Background(), hu, g, grid, -1000, 2)
-	if err != nil {
-		b.Fatal(err)
-	}
+	vol, grid := loadFull1mm(b)
 	lungs, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
 	if err != nil {
 		b.Fatal(err)
