@@ -22,9 +22,11 @@ test:
 	set -o pipefail; $(GO) test -race -json -timeout 10m ./... | $(BIN)/testsummary -title race
 	set -o pipefail; $(GO) test -json -timeout 10m ./... | $(BIN)/testsummary -title full-speed
 
-# Build and vet for the systems researchers use besides Linux.
+# Build and vet for the systems researchers use besides Linux. The platform
+# files differ by OS only (lock_windows.go, os_other.go), so one target per OS
+# covers them: four targets cost CI about 40 s more with a cold build cache.
 cross:
-	@for t in darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do \
+	@for t in darwin/arm64 windows/amd64; do \
 	  echo "build+vet $$t"; \
 	  GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./... && GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./... || exit 1; \
 	done
