@@ -155,6 +155,10 @@ func TestReadErrors(t *testing.T) {
 	}{
 		{"missing data file", hdr + "ElementType = MET_SHORT\nElementDataFile = gone.raw\n", nil, "does not exist", false},
 		{"truncated data", hdr + "ElementType = MET_SHORT\nElementDataFile = scan.raw\n", []byte{1, 2, 3}, "truncated", false},
+		// A header that claims 4·10⁹ voxels over 3 bytes: refused before
+		// 8 GB are allocated.
+		{"claims billions of voxels", "NDims = 3\nDimSize = 4000 4000 250\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", []byte{1, 2, 3}, "truncated", false},
+		{"compressed, claims billions", "NDims = 3\nDimSize = 4000 4000 250\nCompressedData = True\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", []byte("garbage!"), "cannot expand", false},
 		{"bad number", "NDims = 3\nDimSize = 2 x 1\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", nil, `bad number "x"`, false},
 		{"missing DimSize", "NDims = 3\nElementType = MET_SHORT\nElementDataFile = scan.raw\n", nil, "missing key DimSize", false},
 		{"missing NDims", "DimSize = 1 1 1\n", nil, "before NDims", false},

@@ -23,6 +23,9 @@ func ReadCT(path string) (*Header, []int16, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := h.checkData(); err != nil {
+		return nil, nil, err
+	}
 	out := make([]int16, h.Voxels())
 	if h.ElementType == "MET_SHORT" && !h.MSB {
 		// The common LUNA16 case: read the file straight into the result.
@@ -49,6 +52,9 @@ func ReadCT(path string) (*Header, []int16, error) {
 func ReadLabels(path string) (*Header, []uint8, error) {
 	h, err := ReadHeader(path)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := h.checkData(); err != nil {
 		return nil, nil, err
 	}
 	out := make([]uint8, h.Voxels())
@@ -136,13 +142,15 @@ func (h *Header) readData(dst []byte) error {
 	return h.DecodeData(f, st.Size(), dst)
 }
 
-// DecodeData fills dst with the image's raw element bytes in file order,
-// read from the data file's content f of size bytes (for LOCAL data, the
-// header file itself). It handles HeaderSize, −1 included, and zlib or
-// gzip compression.
-func (h *Header) DecodeData(f io.ReaderAt, size int64, dst []byte) error {
-	need := int64(len(dst))
-	start := h.HeaderSize
+// maxDeflateRatio is the most a deflate stream (zlib, gzip) expands: a
+// compressed file smaller than 1/1032 of the image cannot hold it.
+const maxDeflateRatio = 1032
+
+// dataRange returns where the image's bytes (need of them) lie in a data
+// file of size bytes: their offset and, compressed, the stream's length.
+// It fails when the file cannot hold them.
+func (h *Header) dataRange(size, need int64) (start, csize int64, err error) {
+	start = h.HeaderSize
 	if h.Local {
 		start = h.dataStart
 	}
@@ -151,15 +159,12 @@ func (h *Header) DecodeData(f io.ReaderAt, size int64, dst []byte) error {
 			start = size - need
 		}
 		if start < 0 || size-start < need {
-			return source.Formatf(h.Path, "data file %s holds %d bytes from offset %d, but DimSize %v of %s needs %d (truncated?)",
+			return 0, 0, source.Formatf(h.Path, "data file %s holds %d bytes from offset %d, but DimSize %v of %s needs %d (truncated?)",
 				h.DataFile, max(0, size-max(start, 0)), max(start, 0), h.DimSize, h.ElementType, need)
 		}
-		if _, err := f.ReadAt(dst, start); err != nil {
-			return source.Formatf(h.Path, "reading %s: %w", h.DataFile, err)
-		}
-		return nil
+		return start, need, nil
 	}
-	csize := size - start
+	csize = size - start
 	if h.CompressedSize >= 0 {
 		if h.HeaderSize == -1 {
 			start = size - h.CompressedSize
@@ -167,13 +172,50 @@ func (h *Header) DecodeData(f io.ReaderAt, size int64, dst []byte) error {
 		csize = h.CompressedSize
 	}
 	if start < 0 || csize < 0 || start+csize > size {
-		return source.Formatf(h.Path, "data file %s of %d bytes cannot hold %d compressed bytes from offset %d",
+		return 0, 0, source.Formatf(h.Path, "data file %s of %d bytes cannot hold %d compressed bytes from offset %d",
 			h.DataFile, size, csize, start)
+	}
+	if csize*maxDeflateRatio < need {
+		return 0, 0, source.Formatf(h.Path, "data file %s holds %d compressed bytes, which cannot expand to the %d that DimSize %v of %s needs (truncated?)",
+			h.DataFile, csize, need, h.DimSize, h.ElementType)
+	}
+	return start, csize, nil
+}
+
+// checkData fails, before the image's memory is allocated, when the data
+// file cannot hold the image, so a header that claims billions of voxels
+// over a small file costs an error, not gigabytes.
+func (h *Header) checkData() error {
+	st, err := os.Stat(h.DataFile)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return source.Formatf(h.Path, "data file %s does not exist", h.DataFile)
+		}
+		return source.Formatf(h.Path, "data file: %w", err)
+	}
+	_, _, err = h.dataRange(st.Size(), int64(h.Voxels()*h.ElementSize()))
+	return err
+}
+
+// DecodeData fills dst with the image's raw element bytes in file order,
+// read from the data file's content f of size bytes (for LOCAL data, the
+// header file itself). It handles HeaderSize, −1 included, and zlib or
+// gzip compression.
+func (h *Header) DecodeData(f io.ReaderAt, size int64, dst []byte) error {
+	need := int64(len(dst))
+	start, csize, err := h.dataRange(size, need)
+	if err != nil {
+		return err
+	}
+	if !h.Compressed {
+		if _, err := f.ReadAt(dst, start); err != nil {
+			return source.Formatf(h.Path, "reading %s: %w", h.DataFile, err)
+		}
+		return nil
 	}
 	br := bufio.NewReaderSize(io.NewSectionReader(f, start, csize), 1<<16)
 	magic, _ := br.Peek(2)
 	var dec io.Reader
-	var err error
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		dec, err = gzip.NewReader(br)
 	} else {
