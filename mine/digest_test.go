@@ -76,26 +76,24 @@ func TestOutputDigest(t *testing.T) {
 // outputDigest hashes a run's index file and its patch files in index order.
 func outputDigest(t *testing.T, res *mine.Result) string {
 	t.Helper()
-	h := sha256.New()
 	idx, err := os.ReadFile(res.Index)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Write(idx)
-	for _, r := range readIndex(t, res.Index) {
-		b, err := os.ReadFile(filepath.Join(filepath.Dir(res.Index), r["patch_file"]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Write(b)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	return digest(t, res, idx)
 }
 
 // patchDigest hashes a run's patch files alone, in index order.
 func patchDigest(t *testing.T, res *mine.Result) string {
 	t.Helper()
+	return digest(t, res, nil)
+}
+
+// digest hashes first, then the run's patch files in index order.
+func digest(t *testing.T, res *mine.Result, first []byte) string {
+	t.Helper()
 	h := sha256.New()
+	h.Write(first)
 	for _, r := range readIndex(t, res.Index) {
 		b, err := os.ReadFile(filepath.Join(filepath.Dir(res.Index), r["patch_file"]))
 		if err != nil {
