@@ -9,8 +9,10 @@ import (
 	"testing"
 
 	"voxmine/ingest"
+	"voxmine/ingest/dicom"
 	"voxmine/ingest/metaimage"
 	"voxmine/ingest/synth"
+	"voxmine/internal/itkgolden"
 	"voxmine/store"
 )
 
@@ -95,14 +97,47 @@ func loadFull1mm(b *testing.B) ([]int16, store.Geometry) {
 	return vol, grid
 }
 
+// BenchmarkSegmentLungs computes the lungs of a full-size phantom and, when
+// ../shared/realct is beside the project, of the real LIDC-IDRI-0001 chest
+// CT, with GOMAXPROCS workers (-cpu 1 is ingest's --workers 1).
 func BenchmarkSegmentLungs(b *testing.B) {
-	vol, grid := loadFull1mm(b)
+	b.Run("phantom", func(b *testing.B) {
+		vol, grid := loadFull1mm(b)
+		benchLungs(b, vol, grid)
+	})
+	b.Run("lidc", func(b *testing.B) {
+		vol, grid := loadLIDC1mm(b)
+		benchLungs(b, vol, grid)
+	})
+}
+
+func benchLungs(b *testing.B, vol []int16, grid store.Geometry) {
 	b.SetBytes(int64(len(vol) * 2))
 	for b.Loop() {
 		if _, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0)); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// loadLIDC1mm is the real LIDC-IDRI-0001 series on its 1 mm grid.
+func loadLIDC1mm(b *testing.B) ([]int16, store.Geometry) {
+	dir := itkgolden.RealCT(b, "lidc-idri-0001")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.dcm"))
+	found, err := dicom.Format{}.Find(context.Background(), files)
+	if err != nil || len(found.Scans) == 0 {
+		b.Fatalf("no series in %s: %v", dir, err)
+	}
+	info, hu, err := dicom.Format{}.ReadCT(context.Background(), found.Scans[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	grid := ingest.Grid1mm(info.Geometry)
+	vol, err := ingest.ResampleLinear(context.Background(), hu, info.Geometry, grid, -1000, 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return vol, grid
 }
 
 // BenchmarkFindBlobs is the nodule-likeness pass ingest adds for hard

@@ -31,7 +31,7 @@ func TestComponentsAcrossTheCut(t *testing.T) {
 	}
 	var sizes []int
 	for _, c := range comps {
-		sizes = append(sizes, len(c.voxels))
+		sizes = append(sizes, c.size)
 	}
 	want := []int{2*16*11*3 + 11*10, 1000, 1000}
 	if len(sizes) != 3 || sizes[0] != want[0] || sizes[1] != want[1] || sizes[2] != want[2] {

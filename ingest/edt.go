@@ -2,47 +2,63 @@ package ingest
 
 import (
 	"context"
-	"math"
 
 	"voxmine/internal/workpool"
 )
 
-// sqDistance replaces each voxel of a z, y, x grid with its squared
-// Euclidean distance (in voxels) to the nearest voxel where fg is true —
-// the exact transform of Felzenszwalb and Huttenlocher, one axis at a time,
-// the lines of each pass shared among workers.
-func sqDistance(ctx context.Context, fg func(i int) bool, shape [3]int, out []float32, workers int) error {
+// sqDistance sets each voxel of a z, y, x grid to its squared Euclidean
+// distance (in voxels) to the nearest voxel whose mask value is want, or
+// to farAway when no voxel has it: the exact transform of Felzenszwalb
+// and Huttenlocher, one axis at a time, the lines of each pass shared
+// among workers. Squared distances on a grid are integers, so the whole
+// transform is integer arithmetic: exact, and without a division in its
+// inner loop.
+func sqDistance(ctx context.Context, mask []bool, want bool, shape [3]int, out []int32, workers int) error {
 	nz, ny, nx := shape[0], shape[1], shape[2]
-	for i := range out {
-		if fg(i) {
-			out[i] = 0
-		} else {
-			out[i] = farAway
+	// Along x the input is binary: the distance to the nearest voxel of
+	// the row that has want, from a scan each way.
+	err := workpool.Run(ctx, nz*ny, workers, func(r int) error {
+		m, o := mask[r*nx:(r+1)*nx], out[r*nx:(r+1)*nx]
+		last := -1
+		for x, v := range m {
+			switch {
+			case v == want:
+				last, o[x] = x, 0
+			case last >= 0:
+				o[x] = int32((x - last) * (x - last))
+			default:
+				o[x] = farAway
+			}
 		}
+		last = -1
+		for x := nx - 1; x >= 0; x-- {
+			if m[x] == want {
+				last = x
+			} else if last >= 0 {
+				o[x] = min(o[x], int32((last-x)*(last-x)))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	passes := []struct {
 		n, stride int
 		start     func(line int) int
 		lines     int
 	}{
-		{nx, 1, func(l int) int { return l * nx }, nz * ny},
 		{ny, nx, func(l int) int { return (l/nx)*ny*nx + l%nx }, nz * nx},
 		{nz, ny * nx, func(l int) int { return l }, ny * nx},
 	}
 	for _, p := range passes {
-		type scratch struct {
-			f, d, z []float32
-			v       []int32
-		}
-		alloc := func() *scratch {
-			return &scratch{f: make([]float32, p.n), d: make([]float32, p.n), z: make([]float32, p.n+1), v: make([]int32, p.n)}
-		}
-		err := workpool.Each(ctx, p.lines, workers, alloc, func(b *scratch, l int) error {
+		alloc := func() *edtScratch { return newEDTScratch(p.n) }
+		err := workpool.Each(ctx, p.lines, workers, alloc, func(b *edtScratch, l int) error {
 			s := p.start(l)
 			for k := range p.n {
 				b.f[k] = out[s+k*p.stride]
 			}
-			edt1(b.f, b.d, b.v, b.z)
+			b.transform()
 			for k := range p.n {
 				out[s+k*p.stride] = b.d[k]
 			}
@@ -55,35 +71,46 @@ func sqDistance(ctx context.Context, fg func(i int) bool, shape [3]int, out []fl
 	return nil
 }
 
-// edt1 is the 1-D squared distance transform of sampled function f
-// (Felzenszwalb & Huttenlocher 2012): the lower envelope of the parabolas
-// rooted at the finite samples. Infinite samples root no parabola.
-func edt1(f, d []float32, v []int32, z []float32) {
-	n := len(f)
-	inf := float32(math.Inf(1))
+// edtScratch holds one line of a pass: its input f and output d, and the
+// lower envelope's parabolas (their roots v and where each one's interval
+// begins, the fraction zn/zd).
+type edtScratch struct {
+	f, d, v []int32
+	zn, zd  []int64
+}
+
+func newEDTScratch(n int) *edtScratch {
+	return &edtScratch{f: make([]int32, n), d: make([]int32, n), v: make([]int32, n), zn: make([]int64, n+1), zd: make([]int64, n+1)}
+}
+
+// transform is the 1-D squared distance transform of the sampled
+// function f (Felzenszwalb & Huttenlocher 2012): d[q] = min over p of
+// (q−p)² + f[p], the lower envelope of the parabolas rooted at the finite
+// samples (farAway roots none). Intersections are kept as fractions and
+// compared by cross-multiplying.
+func (b *edtScratch) transform() {
+	f, d, v, zn, zd := b.f, b.d, b.v, b.zn, b.zd
 	k := -1
-	for q := range n {
+	for q := range f {
 		if f[q] >= farAway {
 			continue
 		}
-		fq := f[q] + float32(q*q)
-		var s float32
+		fq := int64(f[q]) + int64(q*q)
+		var num, den int64
 		for k >= 0 {
-			p := int(v[k])
-			s = (fq - (f[p] + float32(p*p))) / float32(2*(q-p))
-			if s > z[k] {
+			p := int64(v[k])
+			num, den = fq-(int64(f[p])+p*p), 2*(int64(q)-p)
+			// The new parabola starts at num/den; it hides parabola k
+			// when that lies at or before where k's interval begins
+			// (parabola 0's begins at −∞).
+			if k == 0 || num*zd[k] > zn[k]*den {
 				break
 			}
 			k--
 		}
 		k++
 		v[k] = int32(q)
-		if k == 0 {
-			z[0] = -inf
-		} else {
-			z[k] = s
-		}
-		z[k+1] = inf
+		zn[k], zd[k] = num, den
 	}
 	if k < 0 {
 		for q := range d {
@@ -91,15 +118,18 @@ func edt1(f, d []float32, v []int32, z []float32) {
 		}
 		return
 	}
+	last := k
 	k = 0
-	for q := range n {
-		for z[k+1] < float32(q) {
+	for q := range d {
+		// Move on while the next parabola's interval begins before q.
+		for k < last && zn[k+1] < int64(q)*zd[k+1] {
 			k++
 		}
 		p := int(v[k])
-		d[q] = float32((q-p)*(q-p)) + f[p]
+		d[q] = int32((q-p)*(q-p)) + f[p]
 	}
 }
 
-// farAway marks "no foreground on this line yet".
-const farAway = float32(1e20)
+// farAway marks "no voxel with the wanted value on this line yet"; it is
+// larger than any squared distance on a volume's grid.
+const farAway = int32(1 << 30)

@@ -17,9 +17,9 @@ func TestSqDistance(t *testing.T) {
 			fg[i] = r.IntN(15) == 0
 		}
 		fg[n/2] = true
-		got := make([]float32, n)
+		got := make([]int32, n)
 		for _, workers := range []int{1, 3} {
-			if err := sqDistance(context.Background(), func(i int) bool { return fg[i] }, shape, got, workers); err != nil {
+			if err := sqDistance(context.Background(), fg, true, shape, got, workers); err != nil {
 				t.Fatal(err)
 			}
 			for i := range n {
@@ -34,7 +34,7 @@ func TestSqDistance(t *testing.T) {
 						best = d
 					}
 				}
-				if got[i] != float32(best) {
+				if got[i] != int32(best) {
 					t.Fatalf("shape %v workers %d voxel %d: %v, brute force %d", shape, workers, i, got[i], best)
 				}
 			}

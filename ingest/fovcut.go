@@ -105,13 +105,12 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool
 	var runs [][3]int      // y, first x, last x: the visited runs, component after component
 	var bodyParts [][2]int // the body's components: ranges of runs
 	bodySize := 0
-	isTissue := func(i int) bool { return s[i] == segTissue }
 	for _, c := range contact {
 		if s[c] != segTissue {
 			continue
 		}
 		first, size, touch := len(runs), 0, 0
-		fillRuns(s, ny, nx, int(c), isTissue, q, func(y, l, r int) {
+		fillRuns(s, ny, nx, int(c), segTissue, q, func(y, l, r int) {
 			runs = append(runs, [3]int{y, l, r})
 			size += r - l + 1
 			touch += edgeContact(y, l, r, lo, hi)
@@ -168,23 +167,27 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool
 		x, y := i%nx, i/nx
 		return x < bandLo[y] || x > bandHi[y] || h[i] < padLikeHU
 	}
+	// The band's air is outside.
+	for y := range ny {
+		row, hrow := s[y*nx:(y+1)*nx], h[y*nx:(y+1)*nx]
+		for x, v := range row {
+			if v == segAir && (x < bandLo[y] || x > bandHi[y] || hrow[x] < padLikeHU) {
+				row[x] = segOutside
+			}
+		}
+	}
 	// Air regions (the band excluded) that touch the edge are outside
 	// when most of them lies outside the hull; the others go back to air.
 	// Each region is filled a run of a row at a time (as floodBorder does),
 	// counting its pixels, those inside the hull, and whether it meets the
 	// band or the border.
-	fillable := func(i int) bool { return s[i] == segAir && !band(i) }
 	for i := range s {
 		if s[i] != segAir {
 			continue
 		}
-		if band(i) {
-			s[i] = segOutside
-			continue
-		}
 		runs = runs[:0]
 		touches, in, size := false, 0, 0
-		fillRuns(s, ny, nx, i, fillable, q, func(y, l, r int) {
+		fillRuns(s, ny, nx, i, segAir, q, func(y, l, r int) {
 			runs = append(runs, [3]int{y, l, r})
 			size += r - l + 1
 			if hr := inHull[y]; hr[0] <= hr[1] {
@@ -218,24 +221,24 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool
 	return true
 }
 
-// fillRuns fills the 4-connected region of the pixels ok accepts around
-// seed, a run of a row at a time (the scan-line fill of floodBorder),
-// marking them segVisit (so ok must refuse segVisit) and calling run with
-// each run's row and first and last x.
-func fillRuns(s []uint8, ny, nx, seed int, ok func(i int) bool, q *[]int32, run func(y, l, r int)) {
+// fillRuns fills the 4-connected region of the pixels of value want
+// around seed, a run of a row at a time (the scan-line fill of
+// floodBorder), marking them segVisit and calling run with each run's row
+// and first and last x.
+func fillRuns(s []uint8, ny, nx, seed int, want uint8, q *[]int32, run func(y, l, r int)) {
 	stack := append((*q)[:0], int32(seed))
 	for len(stack) > 0 {
 		j := int(stack[len(stack)-1])
 		stack = stack[:len(stack)-1]
-		if !ok(j) {
+		if s[j] != want {
 			continue
 		}
 		y, row := j/nx, j/nx*nx
 		l, r := j, j
-		for l > row && ok(l-1) {
+		for l > row && s[l-1] == want {
 			l--
 		}
-		for r < row+nx-1 && ok(r+1) {
+		for r < row+nx-1 && s[r+1] == want {
 			r++
 		}
 		for k := l; k <= r; k++ {
@@ -247,9 +250,9 @@ func fillRuns(s []uint8, ny, nx, seed int, ok func(i int) bool, q *[]int32, run 
 				continue
 			}
 			for k := l + d; k <= r+d; k++ {
-				if ok(k) {
+				if s[k] == want {
 					stack = append(stack, int32(k))
-					for k+1 <= r+d && ok(k+1) {
+					for k+1 <= r+d && s[k+1] == want {
 						k++
 					}
 				}

@@ -90,13 +90,14 @@ type Progress struct {
 	Last        ScanResult
 }
 
-// Timing splits one scan's ingest into its stages.
+// Timing splits one scan's ingest into its stages. Mask is the lung
+// labels (read or computed); Blobs is the search for nodule-like spots.
 type Timing struct {
-	Read, Resample, Mask, Write time.Duration
+	Read, Resample, Mask, Blobs, Write time.Duration
 }
 
 // Total is the sum of the stages.
-func (t Timing) Total() time.Duration { return t.Read + t.Resample + t.Mask + t.Write }
+func (t Timing) Total() time.Duration { return t.Read + t.Resample + t.Mask + t.Blobs + t.Write }
 
 // ScanResult is the outcome for one scan.
 type ScanResult struct {
@@ -464,6 +465,9 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 		res.Err = err
 		return res
 	}
+	runtime.GC() // the mask file's source-resolution copy is garbage now
+	tb := time.Now()
+	res.Timing.Mask = tb.Sub(t2)
 	var blobs []store.Blob
 	if labels != nil {
 		// the nodule-like spots hard negatives are drawn from
@@ -472,9 +476,8 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 			return res
 		}
 	}
-	runtime.GC() // the mask file's source-resolution copy is garbage now
 	t3 := time.Now()
-	res.Timing.Mask = t3.Sub(t2)
+	res.Timing.Blobs = t3.Sub(tb)
 
 	info := store.ScanInfo{
 		UID: s.UID, Grid: grid, PadHU: o.PadHU, LabelSource: labelSource,

@@ -17,34 +17,44 @@ import (
 // ../shared/realct, lung interiors hold 0–2 % such voxels and bowel and
 // stomach gas 46–71 % (docs/DESIGN.md).
 func gasLike(c component, seg []uint8, hu []int16, shape [3]int) bool {
-	if len(c.voxels) > maxGasVoxels {
+	if c.size > maxGasVoxels {
 		return false
 	}
+	nz, ny, nx := shape[0], shape[1], shape[2]
+	plane := ny * nx
 	const inComp = 8 // a temporary mark, restored below
-	for _, i := range c.voxels {
-		seg[i] = inComp
-	}
-	defer func() {
-		for _, i := range c.voxels {
-			seg[i] = segSeen
-		}
-	}()
-	nx, plane := shape[2], shape[1]*shape[2]
+	c.fill(seg, nx, inComp)
+	defer c.fill(seg, nx, segSeen)
 	interior, pure := 0, 0
-	for _, v := range c.voxels {
-		i := int(v)
-		if i < plane || i >= len(seg)-plane || i%nx == 0 || i%nx == nx-1 || (i/nx)%shape[1] == 0 || (i/nx)%shape[1] == shape[1]-1 {
+	for _, r := range c.runs {
+		z, y := int(r.row)/ny, int(r.row)%ny
+		if z == 0 || z == nz-1 || y == 0 || y == ny-1 {
 			continue
 		}
-		if seg[i-1] != inComp || seg[i+1] != inComp || seg[i-nx] != inComp || seg[i+nx] != inComp || seg[i-plane] != inComp || seg[i+plane] != inComp {
-			continue
-		}
-		interior++
-		if hu[i] < pureGasHU {
-			pure++
+		base := int(r.row) * nx
+		for x := max(int(r.x0), 1); x <= min(int(r.x1), nx-2); x++ {
+			i := base + x
+			if seg[i-1] != inComp || seg[i+1] != inComp || seg[i-nx] != inComp || seg[i+nx] != inComp || seg[i-plane] != inComp || seg[i+plane] != inComp {
+				continue
+			}
+			interior++
+			if hu[i] < pureGasHU {
+				pure++
+			}
 		}
 	}
 	return interior > 0 && float64(pure) > maxPureGas*float64(interior)
+}
+
+// fill sets the component's voxels in buf to v.
+func (c component) fill(buf []uint8, nx int, v uint8) {
+	for _, r := range c.runs {
+		base := int(r.row) * nx
+		clear := buf[base+int(r.x0) : base+int(r.x1)+1]
+		for i := range clear {
+			clear[i] = v
+		}
+	}
 }
 
 // bodyCentreX returns the mean x of a slice's body (every pixel not
@@ -146,10 +156,9 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 		s, h := seg[z*plane:(z+1)*plane], hu[z*plane:(z+1)*plane]
 		air := 0
 		for i, v := range h {
-			if v < airHU {
-				s[i] = segAir
-				air++
-			}
+			a := uint8(uint32(int32(v)-airHU) >> 31) // segAir below airHU, segTissue above
+			s[i] = a
+			air += int(a)
 		}
 		if !outsideOfCutBody(s, h, ny, nx, plane-air, q) {
 			floodBorder(s, ny, nx, q)
@@ -175,7 +184,7 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 	// parenchyma, even emphysematous, holds vessels and septa.
 	var cands []component
 	for _, c := range comps {
-		if len(c.voxels) >= minLungVoxels && !gasLike(c, seg, hu, shape) {
+		if c.size >= minLungVoxels && !gasLike(c, seg, hu, shape) {
 			cands = append(cands, c)
 		}
 	}
@@ -184,7 +193,7 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 		return &Lungs{Labels: out, Flags: []string{"lungs: none found (no air body in the scan is lung rather than gas); the mask is empty"}}, nil
 	}
 	lungs := []component{comps[0]}
-	if len(comps) > 1 && len(comps[1].voxels)*5 >= len(comps[0].voxels) {
+	if len(comps) > 1 && comps[1].size*5 >= comps[0].size {
 		lungs = append(lungs, comps[1])
 	} else {
 		lungs = splitAlongX(comps[0], nx)
@@ -199,13 +208,11 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 	sort.Slice(lungs, func(i, j int) bool {
 		return sign*(lungs[i].lo[2]+lungs[i].hi[2]) < sign*(lungs[j].lo[2]+lungs[j].hi[2])
 	})
-	st := lungStats(lungs, hu, nz)
+	st := lungStats(lungs, hu, shape)
 	labels := make([]uint8, len(lungs))
 	for k, c := range lungs {
 		labels[k] = uint8(store.LabelLungA + k)
-		for _, i := range c.voxels {
-			out[i] = labels[k]
-		}
+		c.fill(out, nx, labels[k])
 	}
 	// Close the lungs side by side, then add what the closings add where
 	// nothing else is.
@@ -270,12 +277,13 @@ func medialLimits(c component, lungs []component, shape [3]int) medial {
 	for i := range m.limit {
 		m.limit[i] = -1
 	}
-	for _, v := range c.voxels {
-		i := int(v)
-		row := i / nx
-		x := int32(i % nx)
-		if cur := m.limit[row]; cur < 0 || (m.towardsUp && x > cur) || (!m.towardsUp && x < cur) {
-			m.limit[row] = x
+	for _, r := range c.runs {
+		x := r.x0
+		if m.towardsUp {
+			x = r.x1
+		}
+		if cur := m.limit[r.row]; cur < 0 || (m.towardsUp && x > cur) || (!m.towardsUp && x < cur) {
+			m.limit[r.row] = x
 		}
 	}
 	// Rows without air take the nearest row's limit within hilumRows.
@@ -329,15 +337,21 @@ type airStats struct {
 	touches bool // the lungs reach the first or last slice
 }
 
-func lungStats(lungs []component, hu []int16, nz int) airStats {
+func lungStats(lungs []component, hu []int16, shape [3]int) airStats {
 	var sum float64
 	n := 0
 	st := airStats{}
+	nz, nx := shape[0], shape[2]
 	for _, c := range lungs {
-		for _, i := range c.voxels {
-			sum += float64(hu[i])
+		for _, r := range c.runs {
+			base := int(r.row) * nx
+			s := 0
+			for _, v := range hu[base+int(r.x0) : base+int(r.x1)+1] {
+				s += int(v)
+			}
+			sum += float64(s)
 		}
-		n += len(c.voxels)
+		n += c.size
 		// Within a few slices of the ends: the 1 mm grid may overshoot the
 		// scan by up to half a source slice, which reads as padding.
 		if c.lo[0] <= edgeSlices || c.hi[0] >= nz-1-edgeSlices {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/binary"
 	"sort"
 
 	"voxmine/internal/workpool"
@@ -66,16 +67,27 @@ func floodBorder(s []uint8, ny, nx int, q *[]int32) {
 	*q = stack
 }
 
-// component is a 3-D connected set of voxels and its bounding box.
+// component is a 3-D connected set of voxels, as runs along x, and its
+// bounding box. Runs keep a lung of millions of voxels in a few hundred
+// thousand entries, and turn the passes over it (statistics, labels, the
+// medial limits, the split) into work per run.
 type component struct {
-	voxels []int32
+	runs   []xrun
+	size   int    // voxels
 	lo, hi [3]int // z, y, x, inclusive
 }
 
+// xrun is the voxels x0…x1 of one row of the volume; row is z·ny + y, so
+// the first voxel's index is row·nx + x0.
+type xrun struct {
+	row, x0, x1 int32
+}
+
 // components3D returns the 6-connected components of segAir voxels of
-// 1000 voxels (1 cm³) or more, largest first, marking visited voxels
-// segSeen. The two halves of the volume along z are labelled at once, one
-// per core; components that meet across the cut are then joined.
+// 1000 voxels (1 cm³) or more, largest first (equal sizes in the order
+// they were found), marking visited voxels segSeen. The two halves of the
+// volume along z are labelled at once, one per core; components that meet
+// across the cut are then joined.
 func components3D(ctx context.Context, seg []uint8, shape [3]int, workers int) ([]component, error) {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
@@ -110,8 +122,7 @@ func components3D(ctx context.Context, seg []uint8, shape [3]int, workers int) (
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(i int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
@@ -128,92 +139,127 @@ func components3D(ctx context.Context, seg []uint8, shape [3]int, workers int) (
 			}
 		}
 	}
-	merged := map[int]*component{}
+	merged := make([]*component, len(all)) // by root
+	var out []*component
 	for i := range all {
 		r := find(i)
 		m := merged[r]
 		if m == nil {
 			m = &component{lo: all[i].lo, hi: all[i].hi}
 			merged[r] = m
+			out = append(out, m)
 		}
-		m.voxels = append(m.voxels, all[i].voxels...)
+		m.runs = append(m.runs, all[i].runs...)
+		m.size += all[i].size
 		for k := range 3 {
 			m.lo[k], m.hi[k] = min(m.lo[k], all[i].lo[k]), max(m.hi[k], all[i].hi[k])
 		}
 	}
-	var out []component
-	for _, m := range merged {
-		if len(m.voxels) >= 1000 { // a cubic centimetre: smaller pockets are not lung
-			out = append(out, *m)
+	var big []component
+	for _, m := range out {
+		if m.size >= 1000 { // a cubic centimetre: smaller pockets are not lung
+			big = append(big, *m)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i].voxels) > len(out[j].voxels) })
-	return out, nil
+	sort.SliceStable(big, func(i, j int) bool { return big[i].size > big[j].size })
+	return big, nil
 }
 
 // labelRange labels the components of segAir voxels with z0 ≤ z < z1,
 // and records in ids which component each voxel of slice edge belongs to.
+// Each component is filled a run at a time (floodBorder's scan-line fill
+// in 3-D): a popped seed takes its whole run along x, and each run of air
+// touching it in the four rows beside it is pushed once.
 func labelRange(seg []uint8, shape [3]int, z0, z1, edge int, ids []int32) []component {
 	ny, nx := shape[1], shape[2]
 	plane := ny * nx
 	var out []component
-	for i := z0 * plane; i < z1*plane; i++ {
+	var stack []int32
+	end := z1 * plane
+	for i := z0 * plane; i < end; i++ {
+		// Most voxels are not air left to label: skip them 8 at a time.
+		for i+8 <= end && !hasByte(binary.LittleEndian.Uint64(seg[i:i+8]), segAir) {
+			i += 8
+		}
+		if i >= end {
+			break
+		}
 		if seg[i] != segAir {
 			continue
 		}
-		seg[i] = segSeen
 		id := int32(len(out))
-		vox := []int32{int32(i)}
-		lo, hi := [3]int{z1, ny, nx}, [3]int{-1, -1, -1}
-		for h := 0; h < len(vox); h++ {
-			p := int(vox[h])
-			z, r := p/plane, p%plane
-			y, x := r/nx, r%nx
-			lo = [3]int{min(lo[0], z), min(lo[1], y), min(lo[2], x)}
-			hi = [3]int{max(hi[0], z), max(hi[1], y), max(hi[2], x)}
-			if z == edge {
-				ids[r] = id
+		c := component{lo: [3]int{z1, ny, nx}, hi: [3]int{-1, -1, -1}}
+		stack = append(stack[:0], int32(i))
+		for len(stack) > 0 {
+			j := int(stack[len(stack)-1])
+			stack = stack[:len(stack)-1]
+			if seg[j] != segAir {
+				continue
 			}
-			try := func(n int) {
-				if seg[n] == segAir {
-					seg[n] = segSeen
-					vox = append(vox, int32(n))
+			row := j / nx
+			base := row * nx
+			l, r := j, j
+			for l > base && seg[l-1] == segAir {
+				l--
+			}
+			for r < base+nx-1 && seg[r+1] == segAir {
+				r++
+			}
+			for k := l; k <= r; k++ {
+				seg[k] = segSeen
+			}
+			z, y := row/ny, row%ny
+			x0, x1 := l-base, r-base
+			c.runs = append(c.runs, xrun{int32(row), int32(x0), int32(x1)})
+			c.size += x1 - x0 + 1
+			c.lo = [3]int{min(c.lo[0], z), min(c.lo[1], y), min(c.lo[2], x0)}
+			c.hi = [3]int{max(c.hi[0], z), max(c.hi[1], y), max(c.hi[2], x1)}
+			if z == edge {
+				for k := l; k <= r; k++ {
+					ids[k-z*plane] = id
 				}
 			}
-			if x > 0 {
-				try(p - 1)
-			}
-			if x < nx-1 {
-				try(p + 1)
-			}
-			if y > 0 {
-				try(p - nx)
-			}
-			if y < ny-1 {
-				try(p + nx)
-			}
-			if z > z0 {
-				try(p - plane)
-			}
-			if z < z1-1 {
-				try(p + plane)
+			for _, nb := range [4]int{-nx, nx, -plane, plane} {
+				switch {
+				case nb == -nx && y == 0, nb == nx && y == ny-1, nb == -plane && z == z0, nb == plane && z == z1-1:
+					continue
+				}
+				for k := l + nb; k <= r+nb; k++ {
+					if seg[k] == segAir {
+						stack = append(stack, int32(k))
+						for k+1 <= r+nb && seg[k+1] == segAir {
+							k++
+						}
+					}
+				}
 			}
 		}
-		out = append(out, component{vox, lo, hi})
+		out = append(out, c)
 	}
 	return out
+}
+
+// hasByte reports whether any of the 8 bytes of w equals b.
+func hasByte(w uint64, b uint8) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := w ^ (ones * uint64(b))
+	return (x-ones)&^x&highs != 0
 }
 
 // splitAlongX cuts one component holding both lungs at the x column with
 // the fewest voxels in its middle half.
 func splitAlongX(c component, nx int) []component {
-	vox := c.voxels
-	hist := make([]int, nx)
+	diff := make([]int, nx+1) // voxels per column, as differences
 	lo, hi := nx, 0
-	for _, v := range vox {
-		x := int(v) % nx
-		hist[x]++
-		lo, hi = min(lo, x), max(hi, x)
+	for _, r := range c.runs {
+		diff[r.x0]++
+		diff[r.x1+1]--
+		lo, hi = min(lo, int(r.x0)), max(hi, int(r.x1))
+	}
+	hist := make([]int, nx)
+	for x, n := 0, 0; x < nx; x++ {
+		n += diff[x]
+		hist[x] = n
 	}
 	cut, best := (lo+hi)/2, -1
 	for x := lo + (hi-lo)/4; x <= hi-(hi-lo)/4; x++ {
@@ -222,13 +268,20 @@ func splitAlongX(c component, nx int) []component {
 		}
 	}
 	a, b := c, c
-	a.voxels, b.voxels = nil, nil
+	a.runs, b.runs, a.size, b.size = nil, nil, 0, 0
 	a.hi[2], b.lo[2] = cut-1, cut
-	for _, v := range vox {
-		if int(v)%nx < cut {
-			a.voxels = append(a.voxels, v)
-		} else {
-			b.voxels = append(b.voxels, v)
+	for _, r := range c.runs {
+		if int(r.x0) < cut {
+			ra := r
+			ra.x1 = min(r.x1, int32(cut-1))
+			a.runs = append(a.runs, ra)
+			a.size += int(ra.x1-ra.x0) + 1
+		}
+		if int(r.x1) >= cut {
+			rb := r
+			rb.x0 = max(r.x0, int32(cut))
+			b.runs = append(b.runs, rb)
+			b.size += int(rb.x1-rb.x0) + 1
 		}
 	}
 	return []component{a, b}
@@ -268,16 +321,16 @@ func closing(ctx context.Context, out []uint8, l uint8, lo, hi [3]int, shape [3]
 			}
 		}
 	}
-	dist := make([]float32, len(coarse))
-	rr := float32(r*r) / float32(cell*cell) // the radius in cells, squared
-	if err := sqDistance(ctx, func(i int) bool { return coarse[i] }, cs, dist, 1); err != nil {
+	dist := make([]int32, len(coarse))
+	rr := int32(r * r / (cell * cell)) // the radius in cells, squared (distances are whole)
+	if err := sqDistance(ctx, coarse, true, cs, dist, 1); err != nil {
 		return nil, err
 	}
 	dilated := make([]bool, len(coarse))
 	for i, d := range dist {
 		dilated[i] = d <= rr
 	}
-	if err := sqDistance(ctx, func(i int) bool { return !dilated[i] }, cs, dist, 1); err != nil {
+	if err := sqDistance(ctx, dilated, false, cs, dist, 1); err != nil {
 		return nil, err
 	}
 	var add []int32

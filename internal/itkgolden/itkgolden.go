@@ -162,7 +162,7 @@ func Check(t *testing.T, e *Expect, g store.Geometry, hu []int16) {
 // RealCT returns the path of a file under ../shared/realct, found from the
 // test's folder upwards. Without it the test is skipped, except under CI,
 // where it fails: CI has the folder.
-func RealCT(t *testing.T, rel string) string {
+func RealCT(t testing.TB, rel string) string {
 	t.Helper()
 	dir, _ := os.Getwd()
 	for range 6 {
