@@ -1,6 +1,9 @@
 package ingest
 
-import "sort"
+import (
+	"encoding/binary"
+	"sort"
+)
 
 // Bodies cut by the field of view.
 //
@@ -167,11 +170,23 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool
 		x, y := i%nx, i/nx
 		return x < bandLo[y] || x > bandHi[y] || h[i] < padLikeHU
 	}
-	// The band's air is outside.
+	// The band's air is outside: the ends of each row, and any padding
+	// between them.
 	for y := range ny {
 		row, hrow := s[y*nx:(y+1)*nx], h[y*nx:(y+1)*nx]
-		for x, v := range row {
-			if v == segAir && (x < bandLo[y] || x > bandHi[y] || hrow[x] < padLikeHU) {
+		l, r := min(max(bandLo[y], 0), nx), max(min(bandHi[y], nx-1), -1)
+		for x := range l {
+			if row[x] == segAir {
+				row[x] = segOutside
+			}
+		}
+		for x := max(r+1, l); x < nx; x++ {
+			if row[x] == segAir {
+				row[x] = segOutside
+			}
+		}
+		for x := l; x <= r; x++ {
+			if hrow[x] < padLikeHU && row[x] == segAir { // padding first: it is rare here
 				row[x] = segOutside
 			}
 		}
@@ -181,8 +196,12 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool
 	// Each region is filled a run of a row at a time (as floodBorder does),
 	// counting its pixels, those inside the hull, and whether it meets the
 	// band or the border.
-	for i := range s {
-		if s[i] != segAir {
+	var kept [][3]int
+	for i := 0; i < len(s); i++ {
+		for i+8 <= len(s) && !hasByte(binary.LittleEndian.Uint64(s[i:i+8]), segAir) {
+			i += 8
+		}
+		if i >= len(s) || s[i] != segAir {
 			continue
 		}
 		runs = runs[:0]
@@ -208,15 +227,15 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool
 		mark := uint8(segAirKept)
 		if touches && 2*in <= size {
 			mark = segOutside
+		} else {
+			kept = append(kept, runs...)
 		}
 		for _, run := range runs {
 			clearRun(s, run, nx, mark)
 		}
 	}
-	for i, v := range s {
-		if v == segAirKept {
-			s[i] = segAir
-		}
+	for _, run := range kept {
+		clearRun(s, run, nx, segAir)
 	}
 	return true
 }
@@ -337,23 +356,26 @@ func hullRows(lo, hi []int32) [][2]int {
 		hull = append(hull, p)
 	}
 	hull = hull[:len(hull)-1]
-	// Each row's range: where the hull's edges cross it.
+	// Each row's range: where the hull's edges cross it, edge by edge over
+	// the rows each one spans.
 	for y := range out {
-		xl, xr := 1<<30, -1<<30
-		for k := range hull {
-			a, b := hull[k], hull[(k+1)%len(hull)]
-			if (a.y < y && b.y < y) || (a.y > y && b.y > y) {
-				continue
-			}
+		out[y] = [2]int{1 << 30, -1 << 30}
+	}
+	for k := range hull {
+		a, b := hull[k], hull[(k+1)%len(hull)]
+		for y := max(min(a.y, b.y), 0); y <= min(max(a.y, b.y), len(out)-1); y++ {
+			r := &out[y]
 			if a.y == b.y {
-				xl, xr = min(xl, a.x, b.x), max(xr, a.x, b.x)
+				r[0], r[1] = min(r[0], a.x, b.x), max(r[1], a.x, b.x)
 				continue
 			}
 			x := a.x + (b.x-a.x)*(y-a.y)/(b.y-a.y)
-			xl, xr = min(xl, x), max(xr, x)
+			r[0], r[1] = min(r[0], x), max(r[1], x)
 		}
-		if xl <= xr {
-			out[y] = [2]int{xl, xr}
+	}
+	for y := range out {
+		if out[y][0] > out[y][1] {
+			out[y] = [2]int{1, 0}
 		}
 	}
 	return out

@@ -167,7 +167,7 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 	if err != nil {
 		return nil, err
 	}
-	growAirway(seg, hu, shape)
+	airway := growAirway(seg, hu, shape)
 
 	// 3-D components of the inside air, largest first.
 	comps, err := components3D(ctx, seg, shape, workers)
@@ -175,10 +175,8 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 		return nil, err
 	}
 	out := make([]uint8, len(hu))
-	for i, v := range seg {
-		if v == segAirway {
-			out[i] = store.LabelAirway
-		}
+	for _, i := range airway {
+		out[i] = store.LabelAirway
 	}
 	// Gas that is not lung (stomach, bowel, colon) is pure air inside; lung
 	// parenchyma, even emphysematous, holds vessels and septa.
@@ -233,6 +231,7 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 			}
 		}
 	}
+	perSlice := make([][2]int64, nz) // voxels of labels 3 and 4, counted as the holes are filled
 	err = parallelSlices(ctx, nz, workers, func(z int, q *[]int32) {
 		for k, l := range labels {
 			// Label l lies within its lung's box grown by what the closing adds.
@@ -241,13 +240,17 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 				continue
 			}
 			win := [4]int{max(0, lungs[k].lo[1]-g), min(ny-1, lungs[k].hi[1]+g), max(0, lungs[k].lo[2]-g), min(nx-1, lungs[k].hi[2]+g)}
-			fillHoles(out[z*plane:(z+1)*plane], seg[z*plane:(z+1)*plane], nx, win, l, q)
+			perSlice[z][k] = int64(fillHoles(out[z*plane:(z+1)*plane], seg[z*plane:(z+1)*plane], nx, win, l, q))
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Lungs{Labels: out, Flags: st.flags(out)}, nil
+	var a, b int64
+	for _, n := range perSlice {
+		a, b = a+n[0], b+n[1]
+	}
+	return &Lungs{Labels: out, Flags: st.flags(a, b)}, nil
 }
 
 // medial bounds what a lung's closing may add towards the midline: in
@@ -365,8 +368,7 @@ func lungStats(lungs []component, hu []int16, shape [3]int) airStats {
 // flags checks the mask against what real lungs are: two sides, lung
 // parenchyma's HU, and a volume that fits a chest when the scan shows the
 // whole of it (a scan that cuts the lungs may hold any fraction of them).
-func (st airStats) flags(labels []uint8) []string {
-	a, b := countLungs(labels)
+func (st airStats) flags(a, b int64) []string {
 	var flags []string
 	litres := float64(a+b) / 1e6
 	switch {
@@ -385,11 +387,12 @@ func (st airStats) flags(labels []uint8) []string {
 }
 
 // growAirway finds the trachea in the top slice with inside air and
-// follows the airway down, slice by slice, marking it segAirway. Below the
+// follows the airway down, slice by slice, marking it segAirway and
+// returning its voxels. Below the
 // first slice only the lumen blobs that overlap the airway above matter,
 // so they are found by flooding from those pixels: the work is
 // proportional to the airway, not to the slices.
-func growAirway(seg []uint8, hu []int16, shape [3]int) {
+func growAirway(seg []uint8, hu []int16, shape [3]int) (airway []int32) {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
 	lumen := func(i int) bool { return seg[i] == segAir && hu[i] < lumenHU }
@@ -444,6 +447,7 @@ func growAirway(seg []uint8, hu []int16, shape [3]int) {
 			}
 			for _, p := range next {
 				seg[base+int(p)] = segAirway
+				airway = append(airway, int32(base+int(p)))
 			}
 			prev = next
 		}
@@ -489,14 +493,16 @@ func growAirway(seg []uint8, hu []int16, shape [3]int) {
 		}
 		for _, p := range best {
 			seg[base+int(p)] = segAirway
+			airway = append(airway, int32(base+int(p)))
 		}
 		// Up to the top of the volume through any inside air (partial
 		// volume makes the lumen there brighter), then down to the bronchi
 		// through the lumen.
 		follow(z+1, 1, best, insideAir)
 		follow(z-1, -1, best, lumen)
-		return
+		return airway
 	}
+	return nil
 }
 
 // Dice returns the Dice coefficient of the lung voxels (labels 3 and 4,

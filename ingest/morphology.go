@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"sort"
@@ -355,40 +356,46 @@ func closing(ctx context.Context, out []uint8, l uint8, lo, hi [3]int, shape [3]
 // fillHoles gives label l to the unlabelled pixels of a slice that label l
 // encloses: those the border of l's bounding box (grown by one pixel)
 // cannot reach without crossing l. win (y0, y1, x0, x1) bounds where l
-// can be.
-func fillHoles(out, seg []uint8, nx int, win [4]int, l uint8, q *[]int32) {
+// can be. It returns how many pixels of the slice hold l afterwards.
+func fillHoles(out, seg []uint8, nx int, win [4]int, l uint8, q *[]int32) int {
 	y0, y1, x0, x1 := win[1]+1, -1, win[3]+1, -1
 	for y := win[0]; y <= win[1]; y++ {
-		row := out[y*nx : y*nx+nx]
-		for x := win[2]; x <= win[3]; x++ {
-			if row[x] == l {
-				y0, y1 = min(y0, y), max(y1, y)
-				x0, x1 = min(x0, x), max(x1, x)
-			}
+		row := out[y*nx+win[2] : y*nx+win[3]+1]
+		if i := bytes.IndexByte(row, l); i >= 0 {
+			y0, y1 = min(y0, y), max(y1, y)
+			x0, x1 = min(x0, win[2]+i), max(x1, win[2]+bytes.LastIndexByte(row, l))
 		}
 	}
 	if y1 < 0 {
-		return
+		return 0
 	}
 	h, w := y1-y0+3, x1-x0+3
 	s := make([]uint8, h*w)
-	for i := range s {
-		s[i] = segAir // the frame, and everything not l, can be flooded
+	for i := range s[:w] {
+		s[i], s[len(s)-w+i] = segAir, segAir // the frame can be flooded, as can
 	}
-	for y := range h - 2 {
-		for x := range w - 2 {
-			if out[(y0+y)*nx+x0+x] == l {
-				s[(y+1)*w+x+1] = segTissue
+	for y := range h - 2 { // everything not l
+		src, dst := out[(y0+y)*nx+x0:(y0+y)*nx+x1+1], s[(y+1)*w:(y+2)*w]
+		dst[0], dst[w-1] = segAir, segAir
+		for x, v := range src {
+			a := uint8(segAir)
+			if v == l {
+				a = segTissue
 			}
+			dst[x+1] = a
 		}
 	}
 	floodBorder(s, h, w, q)
+	n := 0
 	for y := range h - 2 {
-		for x := range w - 2 {
-			i := (y0+y)*nx + x0 + x
-			if s[(y+1)*w+x+1] == segAir && out[i] == 0 && seg[i] != segOutside {
-				out[i] = l
+		row, srow := out[(y0+y)*nx+x0:(y0+y)*nx+x1+1], s[(y+1)*w+1:(y+2)*w-1]
+		segRow := seg[(y0+y)*nx+x0 : (y0+y)*nx+x1+1]
+		for x, v := range srow {
+			if v == segAir && row[x] == 0 && segRow[x] != segOutside {
+				row[x] = l
 			}
 		}
+		n += bytes.Count(row, []byte{l})
 	}
+	return n
 }
