@@ -253,29 +253,14 @@ func fillRuns(s []uint8, ny, nx, seed int, want uint8, q *[]int32, run func(y, l
 			continue
 		}
 		y, row := j/nx, j/nx*nx
-		l, r := j, j
-		for l > row && s[l-1] == want {
-			l--
-		}
-		for r < row+nx-1 && s[r+1] == want {
-			r++
-		}
-		for k := l; k <= r; k++ {
-			s[k] = segVisit
-		}
+		l, r := runStart(s, j, row, want), runEnd(s, j, row+nx, want)-1
+		fillRun(s, l, r, segVisit)
 		run(y, l-row, r-row)
 		for _, d := range [2]int{-nx, nx} {
 			if (d < 0 && y == 0) || (d > 0 && y == ny-1) {
 				continue
 			}
-			for k := l + d; k <= r+d; k++ {
-				if s[k] == want {
-					stack = append(stack, int32(k))
-					for k+1 <= r+d && s[k+1] == want {
-						k++
-					}
-				}
-			}
+			stack = pushRuns(stack, s, l+d, r+d+1, want)
 		}
 	}
 	*q = stack

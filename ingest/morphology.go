@@ -41,31 +41,25 @@ func floodBorder(s []uint8, ny, nx int, q *[]int32) {
 			continue
 		}
 		y, row := i/nx, i/nx*nx
-		l, r := i, i
-		for l > row && s[l-1] == segAir {
-			l--
-		}
-		for r < row+nx-1 && s[r+1] == segAir {
-			r++
-		}
-		for k := l; k <= r; k++ {
-			s[k] = segOutside
-		}
+		l, r := runStart(s, i, row, segAir), runEnd(s, i, row+nx, segAir)-1
+		fillRun(s, l, r, segOutside)
 		for _, d := range [2]int{-nx, nx} {
 			if (d < 0 && y == 0) || (d > 0 && y == ny-1) {
 				continue
 			}
-			for k := l + d; k <= r+d; k++ {
-				if s[k] == segAir {
-					stack = append(stack, int32(k))
-					for k+1 <= r+d && s[k+1] == segAir {
-						k++
-					}
-				}
-			}
+			stack = pushRuns(stack, s, l+d, r+d+1, segAir)
 		}
 	}
 	*q = stack
+}
+
+// pushRuns pushes onto stack the first pixel of each run of value v in
+// s[i:end].
+func pushRuns(stack []int32, s []uint8, i, end int, v uint8) []int32 {
+	for k := nextByte(s, i, end, v); k < end; k = nextByte(s, runEnd(s, k, end, v), end, v) {
+		stack = append(stack, int32(k))
+	}
+	return stack
 }
 
 // component is a 3-D connected set of voxels, as runs along x, and its
@@ -199,16 +193,8 @@ func labelRange(seg []uint8, shape [3]int, z0, z1, edge int, ids []int32) []comp
 			}
 			row := j / nx
 			base := row * nx
-			l, r := j, j
-			for l > base && seg[l-1] == segAir {
-				l--
-			}
-			for r < base+nx-1 && seg[r+1] == segAir {
-				r++
-			}
-			for k := l; k <= r; k++ {
-				seg[k] = segSeen
-			}
+			l, r := runStart(seg, j, base, segAir), runEnd(seg, j, base+nx, segAir)-1
+			fillRun(seg, l, r, segSeen)
 			z, y := row/ny, row%ny
 			x0, x1 := l-base, r-base
 			c.runs = append(c.runs, xrun{int32(row), int32(x0), int32(x1)})
@@ -225,26 +211,12 @@ func labelRange(seg []uint8, shape [3]int, z0, z1, edge int, ids []int32) []comp
 				case nb == -nx && y == 0, nb == nx && y == ny-1, nb == -plane && z == z0, nb == plane && z == z1-1:
 					continue
 				}
-				for k := l + nb; k <= r+nb; k++ {
-					if seg[k] == segAir {
-						stack = append(stack, int32(k))
-						for k+1 <= r+nb && seg[k+1] == segAir {
-							k++
-						}
-					}
-				}
+				stack = pushRuns(stack, seg, l+nb, r+nb+1, segAir)
 			}
 		}
 		out = append(out, c)
 	}
 	return out
-}
-
-// hasByte reports whether any of the 8 bytes of w equals b.
-func hasByte(w uint64, b uint8) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	x := w ^ (ones * uint64(b))
-	return (x-ones)&^x&highs != 0
 }
 
 // splitAlongX cuts one component holding both lungs at the x column with
