@@ -8,12 +8,17 @@ import (
 
 // sqDistance sets each voxel of a z, y, x grid to its squared Euclidean
 // distance (in voxels) to the nearest voxel whose mask value is want, or
-// to farAway when no voxel has it: the exact transform of Felzenszwalb
-// and Huttenlocher, one axis at a time, the lines of each pass shared
-// among workers. Squared distances on a grid are integers, so the whole
-// transform is integer arithmetic: exact, and without a division in its
-// inner loop.
-func sqDistance(ctx context.Context, mask []bool, want bool, shape [3]int, out []int32, workers int) error {
+// to farAway when that is above limit: the exact transform of
+// Felzenszwalb and Huttenlocher, one axis at a time, the lines of each
+// pass shared among workers. Squared distances on a grid are integers, so
+// the whole transform is integer arithmetic: exact, and without a division
+// in its inner loop.
+//
+// A morphology that compares distances with a radius needs none above it,
+// and a partial distance above the limit after one pass cannot fall below
+// it in the next, so such values are dropped after each pass, and a line
+// that holds none below the limit is left as it is.
+func sqDistance(ctx context.Context, mask []bool, want bool, shape [3]int, out []int32, limit int32, workers int) error {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	// Along x the input is binary: the distance to the nearest voxel of
 	// the row that has want, from a scan each way.
@@ -21,21 +26,19 @@ func sqDistance(ctx context.Context, mask []bool, want bool, shape [3]int, out [
 		m, o := mask[r*nx:(r+1)*nx], out[r*nx:(r+1)*nx]
 		last := -1
 		for x, v := range m {
-			switch {
-			case v == want:
+			o[x] = farAway
+			if v == want {
 				last, o[x] = x, 0
-			case last >= 0:
-				o[x] = int32((x - last) * (x - last))
-			default:
-				o[x] = farAway
+			} else if d := int64(x-last) * int64(x-last); last >= 0 && d <= int64(limit) {
+				o[x] = int32(d)
 			}
 		}
 		last = -1
 		for x := nx - 1; x >= 0; x-- {
 			if m[x] == want {
 				last = x
-			} else if last >= 0 {
-				o[x] = min(o[x], int32((last-x)*(last-x)))
+			} else if d := int64(last-x) * int64(last-x); last >= 0 && d <= int64(limit) && int32(d) < o[x] {
+				o[x] = int32(d)
 			}
 		}
 		return nil
@@ -55,12 +58,21 @@ func sqDistance(ctx context.Context, mask []bool, want bool, shape [3]int, out [
 		alloc := func() *edtScratch { return newEDTScratch(p.n) }
 		err := workpool.Each(ctx, p.lines, workers, alloc, func(b *edtScratch, l int) error {
 			s := p.start(l)
+			some := false
 			for k := range p.n {
-				b.f[k] = out[s+k*p.stride]
+				v := out[s+k*p.stride]
+				b.f[k] = v
+				some = some || v < farAway
+			}
+			if !some {
+				return nil // all farAway, and so they stay
 			}
 			b.transform()
-			for k := range p.n {
-				out[s+k*p.stride] = b.d[k]
+			for k, v := range b.d {
+				if v > limit {
+					v = farAway
+				}
+				out[s+k*p.stride] = v
 			}
 			return nil
 		})

@@ -296,14 +296,14 @@ func closing(ctx context.Context, out []uint8, l uint8, lo, hi [3]int, shape [3]
 	}
 	dist := make([]int32, len(coarse))
 	rr := int32(r * r / (cell * cell)) // the radius in cells, squared (distances are whole)
-	if err := sqDistance(ctx, coarse, true, cs, dist, 1); err != nil {
+	if err := sqDistance(ctx, coarse, true, cs, dist, rr, 1); err != nil {
 		return nil, err
 	}
 	dilated := make([]bool, len(coarse))
 	for i, d := range dist {
 		dilated[i] = d <= rr
 	}
-	if err := sqDistance(ctx, dilated, false, cs, dist, 1); err != nil {
+	if err := sqDistance(ctx, dilated, false, cs, dist, rr, 1); err != nil {
 		return nil, err
 	}
 	var add []int32
