@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/binary"
+	"math"
 	"sort"
 )
 
@@ -52,24 +53,13 @@ const (
 // body is cut by the field of view, and reports whether it did; when it
 // did not, the slice is not cut and the caller floods from the border.
 // s holds segTissue and segAir, h the slice's HU; tissue is how many
-// pixels of s are segTissue.
-func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool {
+// pixels of s are segTissue; lo[y]…hi[y] is each row's span inside the
+// padding (paddingSpans).
+func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, lo, hi []int, q *[]int32) bool {
 	// Tissue touching the edge, cheaply: most slices have none or only the
 	// table, and stop here. The padding of a reconstruction circle lies at
 	// the ends of the rows, so only the pixels between each row's padding
 	// and the padding of the rows above and below need a look.
-	lo, hi := make([]int, ny), make([]int, ny) // each row's span inside the padding
-	for y := range ny {
-		row := h[y*nx : (y+1)*nx]
-		l, r := 0, nx-1
-		for l <= r && row[l] < padLikeHU {
-			l++
-		}
-		for r >= l && row[r] < padLikeHU {
-			r--
-		}
-		lo[y], hi[y] = l, r
-	}
 	var contact []int32
 	add := func(y, x0, x1 int) {
 		for x := max(x0, lo[y]); x <= min(x1, hi[y]); x++ {
@@ -238,6 +228,105 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, q *[]int32) bool
 		clearRun(s, run, nx, segAir)
 	}
 	return true
+}
+
+// paddingSpans sets lo[y]…hi[y] to each row's span inside the padding
+// outside the field of view (lo > hi: a row of padding only), and reports
+// whether that padding holds a value air or tissue can hold too.
+//
+// Padding far below air (−2048, −3024) is told by its value. Padding of
+// −1024 or 0 is not, so it is found by its shape: the four corners of the
+// slice hold one value exactly, and the runs of that value at the ends of
+// the rows leave a disc, the reconstruction circle, that the rows' spans
+// follow to within maxDiscError (the 1 mm grid blends a pixel at its
+// edge). Real air or tissue is noisy and fills no such shape.
+func paddingSpans(h []int16, ny, nx int, lo, hi []int) bool {
+	if v := h[0]; v >= padLikeHU && h[nx-1] == v && h[(ny-1)*nx] == v && h[ny*nx-1] == v && disc(h, ny, nx, v, lo, hi) {
+		return true
+	}
+	for y := range ny {
+		row := h[y*nx : (y+1)*nx]
+		l, r := 0, nx-1
+		for l <= r && row[l] < padLikeHU {
+			l++
+		}
+		for r >= l && row[r] < padLikeHU {
+			r--
+		}
+		lo[y], hi[y] = l, r
+	}
+	return false
+}
+
+const (
+	// maxDiscError (pixels) is how far a row's span may end from the
+	// fitted circle.
+	maxDiscError = 2.5
+	// minOnDisc is the share of rows whose spans must follow the circle
+	// (air of exactly the padding value beside it moves a few).
+	minOnDisc = 0.8
+)
+
+// disc sets lo/hi to the spans left by the runs of v at the ends of each
+// row and reports whether they follow a circle. The circle is fitted with
+// medians, so that rows where air of exactly v, or tissue, moves a span's
+// end do not move it: its centre's x from the middles of the spans, its
+// y from pairs of rows (two chords of one circle fix the height of its
+// centre), its radius from every row.
+func disc(h []int16, ny, nx int, v int16, lo, hi []int) bool {
+	var rows []int
+	for y := range ny {
+		row := h[y*nx : (y+1)*nx]
+		l, r := 0, nx-1
+		for l <= r && row[l] == v {
+			l++
+		}
+		for r >= l && row[r] == v {
+			r--
+		}
+		lo[y], hi[y] = l, r
+		if l <= r {
+			rows = append(rows, y)
+		}
+	}
+	if len(rows) < 16 {
+		return false
+	}
+	est := make([]float64, 0, len(rows))
+	for _, y := range rows {
+		est = append(est, float64(lo[y]+hi[y])/2)
+	}
+	cx := median(est)
+	half := func(y int) float64 { return float64(hi[y]-lo[y]+1) / 2 }
+	est = est[:0]
+	m := len(rows) / 2
+	for i := range m {
+		a, b := rows[i], rows[i+m]
+		wa, wb := half(a), half(b)
+		est = append(est, (wa*wa-wb*wb+float64(a*a-b*b))/float64(2*(a-b)))
+	}
+	cy := median(est)
+	est = est[:0]
+	for _, y := range rows {
+		est = append(est, math.Hypot(half(y), float64(y)-cy))
+	}
+	radius := median(est)
+	on := 0
+	for _, y := range rows {
+		dy := float64(y) - cy
+		rl := math.Hypot(float64(lo[y])-0.5-cx, dy)
+		rr := math.Hypot(float64(hi[y])+0.5-cx, dy)
+		if math.Abs(rl-radius) <= maxDiscError && math.Abs(rr-radius) <= maxDiscError {
+			on++
+		}
+	}
+	return float64(on) >= minOnDisc*float64(len(rows))
+}
+
+// median returns the median of v, reordering it.
+func median(v []float64) float64 {
+	sort.Float64s(v)
+	return v[len(v)/2]
 }
 
 // fillRuns fills the 4-connected region of the pixels of value want

@@ -160,7 +160,20 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 			s[i] = a
 			air += int(a)
 		}
-		if !outsideOfCutBody(s, h, ny, nx, plane-air, q) {
+		lo, hi := make([]int, ny), make([]int, ny)
+		if paddingSpans(h, ny, nx, lo, hi) {
+			// Padding of a tissue value (0) is outside all the same.
+			for y := range ny {
+				row := s[y*nx : (y+1)*nx]
+				for x := range row {
+					if (x < lo[y] || x > hi[y]) && row[x] == segTissue {
+						row[x] = segAir
+						air++
+					}
+				}
+			}
+		}
+		if !outsideOfCutBody(s, h, ny, nx, plane-air, lo, hi, q) {
 			floodBorder(s, ny, nx, q)
 		}
 	})

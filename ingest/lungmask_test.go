@@ -92,7 +92,7 @@ func segmentPhantoms(t *testing.T, o synth.Options, minDice float64) {
 		for _, n := range sc.Nodules {
 			c := sc.VoxelZYX(n.World, 1)
 			l := got[(c[0]*shape[1]+c[1])*shape[2]+c[2]]
-			if cutByFOV(vol, shape, c, n.Diameter/2+3) {
+			if cutByFOV(vol, shape, c, n.Diameter/2+3, sc.Pad) {
 				t.Logf("%s: nodule at %v lies at the edge of the field of view: not in the data", sc.UID, c)
 				continue
 			}
@@ -109,18 +109,24 @@ func segmentPhantoms(t *testing.T, o synth.Options, minDice float64) {
 	}
 }
 
-// cutByFOV tells whether padding (below −1200 HU) lies within r mm of
-// voxel c in its slice.
-func cutByFOV(vol []int16, shape [3]int, c [3]int, r float64) bool {
+// cutByFOV tells whether padding (below −1200 HU, or a few pixels of the
+// scan's padding value pad) lies within r mm of voxel c in its slice.
+func cutByFOV(vol []int16, shape [3]int, c [3]int, r float64, pad int16) bool {
 	ri := int(math.Ceil(r))
+	n := 0
 	for y := c[1] - ri; y <= c[1]+ri; y++ {
 		for x := c[2] - ri; x <= c[2]+ri; x++ {
-			if y < 0 || x < 0 || y >= shape[1] || x >= shape[2] || vol[(c[0]*shape[1]+y)*shape[2]+x] < -1200 {
+			if y < 0 || x < 0 || y >= shape[1] || x >= shape[2] {
 				return true
+			}
+			if v := vol[(c[0]*shape[1]+y)*shape[2]+x]; v < -1200 {
+				return true
+			} else if v == pad {
+				n++
 			}
 		}
 	}
-	return false
+	return n >= 5
 }
 
 func TestPlausibilityFlags(t *testing.T) {
@@ -150,4 +156,25 @@ func TestSegmentLungsQualitySmallFOV(t *testing.T) {
 		t.Skip("full-size scans")
 	}
 	segmentPhantoms(t, synth.Options{N: 2, Seed: 11, Workers: 2, SmallFOV: true}, 0.97)
+}
+
+// TestSegmentLungsQualityPadding: padding of a value real air (−1024) or
+// tissue (0) can hold, outside a reconstruction circle that cuts the lungs
+// or that holds the whole chest, is told from air and tissue by its shape.
+// Before, the cut lungs were lost to the outside (Dice 0.12) and the air
+// around the chest, walled in by padding of 0, became a 15 L lung.
+func TestSegmentLungsQualityPadding(t *testing.T) {
+	testenv.SkipUnderRace(t)
+	if testing.Short() {
+		t.Skip("full-size scans")
+	}
+	for _, tc := range []struct {
+		name string
+		o    synth.Options
+	}{
+		{"cut by the circle, padding -1024", synth.Options{N: 2, Seed: 11, Workers: 2, SmallFOV: true, Padding: []int16{-1024}}},
+		{"whole chest in the circle, padding 0", synth.Options{N: 1, Seed: 5, Workers: 2, Padding: []int16{0}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { segmentPhantoms(t, tc.o, 0.98) })
+	}
 }

@@ -208,11 +208,17 @@ func (a *anatomy) shrinkFOV() {
 	a.fovX, a.fovY, a.fovR = a.bx, a.by, r-12
 }
 
+// outsideFOV reports whether a point lies outside the reconstruction
+// circle, where the scan holds padding.
+func (a *anatomy) outsideFOV(x, y float64) bool {
+	fx, fy := x-a.fovX, y-a.fovY
+	return fx*fx+fy*fy > a.fovR*a.fovR
+}
+
 // base returns the tissue value and label at a point, before tubes and
 // nodules are drawn: padding, air, table, fat, soft tissue, bone, lung.
 func (a *anatomy) base(x, y, z float64) (hu float64, sigma float64, label uint8) {
-	fx, fy := x-a.fovX, y-a.fovY
-	if fx*fx+fy*fy > a.fovR*a.fovR {
+	if a.outsideFOV(x, y) {
 		return float64(a.pad), 0, 0
 	}
 	dx, dy := (x-a.bx)/a.bax, (y-a.by)/a.bay

@@ -36,6 +36,10 @@ type Options struct {
 	// sides and the back by the field of view, padding beyond it. The truth
 	// masks hold the lung inside the circle only.
 	SmallFOV bool
+	// Padding lists the values drawn for the pixels outside the field of
+	// view; nil means −2048, −2000 and −3024. Some scanners and converters
+	// write −1024 or 0, values that real air or tissue can hold too.
+	Padding []int16
 	// Workers generate scans in parallel; 0 means 1.
 	Workers int
 	// Progress, when set, is called after each scan is written.
@@ -182,7 +186,11 @@ func writeScan(dir string, o Options, i int, variant string) (*ScanTruth, error)
 	}
 	st.Origin = [3]float64{ox, oy, oz}
 	fx, fy := ox+st.Direction[0]*(fov-sxy)/2, oy+st.Direction[4]*(fov-sxy)/2
-	a := newAnatomy(r, fx, fy, fov, oz, oz+sz*float64(nz-1), []int16{-2048, -2000, -3024}, o.Hard, scanRand(o.Seed, i, 7))
+	pads := o.Padding
+	if len(pads) == 0 {
+		pads = []int16{-2048, -2000, -3024}
+	}
+	a := newAnatomy(r, fx, fy, fov, oz, oz+sz*float64(nz-1), pads, o.Hard, scanRand(o.Seed, i, 7))
 	if o.SmallFOV {
 		a.shrinkFOV()
 	}
@@ -428,7 +436,7 @@ func rasterize(seed uint64, i int, st *ScanTruth, a *anatomy) ([]int16, []uint8)
 	}
 	for _, t := range a.airways {
 		stamp(t, 1.5, func(idx int, d2 float64, p vec) {
-			if hu[idx] == a.pad { // outside the field of view
+			if a.outsideFOV(p[0], p[1]) {
 				return
 			}
 			if d2 <= t.radius*t.radius {
@@ -441,6 +449,9 @@ func rasterize(seed uint64, i int, st *ScanTruth, a *anatomy) ([]int16, []uint8)
 	for _, n := range a.nodules {
 		r := n.diameter / 2
 		stamp(tube{n.c, n.c, r}, 0.5, func(idx int, d2 float64, p vec) {
+			if a.outsideFOV(p[0], p[1]) {
+				return // a nodule the field of view cuts: the scan holds padding there
+			}
 			d := math.Sqrt(d2)
 			w := math.Min(1, (r+0.5-d)/1.0) // a soft 1 mm edge
 			hu[idx] = clamp16(float64(hu[idx])*(1-w) + (n.hu+nr.NormFloat64()*20)*w)
