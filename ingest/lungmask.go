@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -513,9 +514,68 @@ func growAirway(seg []uint8, hu []int16, shape [3]int) (airway []int32) {
 		// through the lumen.
 		follow(z+1, 1, best, insideAir)
 		follow(z-1, -1, best, lumen)
+		if lowest, ok := tracheaLike(airway, seg, shape); !ok {
+			// Gas in the bowel or stomach near the body's middle: give it
+			// back and search below it.
+			for _, i := range airway {
+				seg[i] = segAir
+			}
+			airway = airway[:0]
+			z = lowest
+			continue
+		}
 		return airway
 	}
 	return nil
+}
+
+// Trachea checks (tracheaLike).
+const (
+	// minTracheaLength (mm) is the least run along z of a trachea.
+	minTracheaLength = 20
+	// minLungBeside (mm²) is the inside air a slice must hold on each side
+	// of the trachea, 10 mm or more from it, for lungs to be beside it.
+	minLungBeside = 2000
+)
+
+// tracheaLike reports whether an airway grown from a trachea candidate is
+// one: a tube at least minTracheaLength long with lungs on both sides of
+// it in some slice it crosses. A gas pocket of the stomach or colon near
+// the body's middle, the candidate of an abdominal scan, is neither. It
+// also returns the lowest slice the airway reaches.
+func tracheaLike(airway []int32, seg []uint8, shape [3]int) (lowest int, ok bool) {
+	ny, nx := shape[1], shape[2]
+	plane := ny * nx
+	lowest, top := shape[0], -1
+	sumX := map[int][2]int{} // per slice: sum of x, count
+	for _, v := range airway {
+		z, x := int(v)/plane, int(v)%nx
+		lowest, top = min(lowest, z), max(top, z)
+		s := sumX[z]
+		sumX[z] = [2]int{s[0] + x, s[1] + 1}
+	}
+	if top-lowest+1 < minTracheaLength {
+		return lowest, false
+	}
+	// From the lowest slice up: the lungs are largest near the carina.
+	for z := lowest; z <= top; z++ {
+		s := sumX[z]
+		if s[1] == 0 {
+			continue
+		}
+		cx := s[0] / s[1]
+		left, right := 0, 0
+		sl := seg[z*plane : (z+1)*plane]
+		for y := range ny {
+			row := sl[y*nx : (y+1)*nx]
+			left += bytes.Count(row[:max(cx-10, 0)], []byte{segAir})
+			right += bytes.Count(row[min(cx+10, nx):], []byte{segAir})
+		}
+		if left >= minLungBeside && right >= minLungBeside {
+			return lowest, true
+		}
+	}
+	return lowest, false
 }
 
 // Dice returns the Dice coefficient of the lung voxels (labels 3 and 4,

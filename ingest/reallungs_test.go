@@ -157,3 +157,39 @@ func meanX(lab []uint8, nx int, l uint8) float64 {
 	}
 	return float64(sum) / float64(max(n, 1))
 }
+
+// TestRealLungsJPEG2000: the real upper-abdomen series (DICOM, JPEG 2000)
+// holds stomach and colon gas, one pocket near the body's middle that the
+// trachea search once took for the trachea (and then the gas around it for
+// two lungs). No voxel of it is lung or airway now; the scan shows no lung
+// at all, so its mask is empty and flagged.
+func TestRealLungsJPEG2000(t *testing.T) {
+	testenv.SkipUnderRace(t)
+	dir := itkgolden.RealCT(t, "upper-abdomen-j2k")
+	files, _ := filepath.Glob(filepath.Join(dir, "CT*"))
+	found, err := dicom.Format{}.Find(context.Background(), files)
+	if err != nil || len(found.Scans) != 1 {
+		t.Fatalf("%v: %+v", err, found)
+	}
+	info, hu, err := dicom.Format{}.ReadCT(context.Background(), found.Scans[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol, lungs, _ := realLungs(t, hu, info.Geometry)
+	gasLabelled, labelled := 0, 0
+	for i, l := range lungs.Labels {
+		if l != 0 {
+			labelled++
+			if vol[i] < -900 {
+				gasLabelled++
+			}
+		}
+	}
+	t.Logf("labelled %d voxels (%d of them gas), flags %v", labelled, gasLabelled, lungs.Flags)
+	if gasLabelled > 0 || labelled > 0 {
+		t.Errorf("%d voxels labelled lung or airway, %d of them gas: an abdominal scan without lungs", labelled, gasLabelled)
+	}
+	if len(lungs.Flags) == 0 {
+		t.Error("an empty mask without a flag: mine --lung auto would sample from it")
+	}
+}

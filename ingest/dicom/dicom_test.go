@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,10 +172,12 @@ func TestSeriesProblems(t *testing.T) {
 	}
 }
 
-// TestRealJPEG2000 shows what happens to the real JPEG 2000 series, whose
-// SeriesInstanceUID (and StudyInstanceUID) the anonymiser left empty: it is
-// found as one series under the folder-based fallback uid, and reading it
-// fails with an UnsupportedError that names the syntax and how to convert.
+// TestRealJPEG2000 reads the real JPEG 2000 series, whose
+// SeriesInstanceUID (and StudyInstanceUID) the anonymiser left empty: it
+// is found as one series under the folder-based fallback uid, and its
+// slices decode (their samples are checked against OpenJPEG's in
+// TestRealJPEG2000Pixels) into HU: padding at −1024 in the corners, air,
+// soft tissue and bone.
 func TestRealJPEG2000(t *testing.T) {
 	dir := realCT(t, "upper-abdomen-j2k")
 	found, err := dicom.Format{}.Find(context.Background(), files(t, dir))
@@ -184,13 +187,27 @@ func TestRealJPEG2000(t *testing.T) {
 	if uid := found.Scans[0].UID; uid != "folder-upper-abdomen-j2k.series-0" {
 		t.Errorf("fallback uid %q", uid)
 	}
-	info, err := dicom.Format{}.Info(context.Background(), found.Scans[0])
-	if err != nil || info.Geometry.Shape != [3]int{20, 512, 512} {
-		t.Errorf("info %+v, %v: the header is readable", info, err)
+	info, hu, err := dicom.Format{}.ReadCT(context.Background(), found.Scans[0])
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, _, err = dicom.Format{}.ReadCT(context.Background(), found.Scans[0])
-	if !errors.Is(err, source.ErrUnsupported) || !strings.Contains(err.Error(), "JPEG 2000") || !strings.Contains(err.Error(), "gdcmconv --raw") {
-		t.Errorf("got %v, want an UnsupportedError naming JPEG 2000 and gdcmconv --raw", err)
+	if info.Geometry.Shape != [3]int{20, 512, 512} || len(hu) != 20*512*512 {
+		t.Fatalf("geometry %+v, %d values", info.Geometry, len(hu))
+	}
+	var air, soft, bone int
+	for _, v := range hu {
+		switch {
+		case v < -900:
+			air++
+		case v > -100 && v < 100:
+			soft++
+		case v > 300:
+			bone++
+		}
+	}
+	t.Logf("HU %d..%d: air %d, soft tissue %d, bone %d", slices.Min(hu), slices.Max(hu), air, soft, bone)
+	if slices.Min(hu) < -1024 || air == 0 || soft < len(hu)/10 || bone == 0 {
+		t.Errorf("HU range %d..%d, air %d, soft tissue %d, bone %d: not a CT", slices.Min(hu), slices.Max(hu), air, soft, bone)
 	}
 }
 

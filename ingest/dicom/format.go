@@ -117,7 +117,7 @@ func (Format) ReadCT(ctx context.Context, s source.Scan) (*source.Info, []int16,
 	if err != nil {
 		return nil, nil, err
 	}
-	hu, err := st.ReadCT()
+	hu, err := st.ReadCT(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("series %s: %w", s.UID, err)
 	}

@@ -285,7 +285,9 @@ func parse(b []byte, path string) (*Slice, error) {
 		}
 		if tag == tagPixelData {
 			if length == undefinedLength {
+				// Encapsulated: items of compressed fragments, to the end.
 				s.encapsulated = true
+				s.pixelsAt, s.pixels = p.pos, p.b[p.pos:]
 				return s, nil
 			}
 			s.pixelsAt = p.pos

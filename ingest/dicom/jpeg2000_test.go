@@ -1,0 +1,94 @@
+package dicom
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"voxmine/ingest/dicom/j2k"
+)
+
+// TestRealJPEG2000Pixels: every slice of the real JPEG 2000 series decodes
+// to the stored values OpenJPEG gives (testdata/make_j2k_golden.sh).
+func TestRealJPEG2000Pixels(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "realct", "upper-abdomen-j2k")
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("REAL CT MISSING: %s", dir)
+		}
+		t.Skip(dir, " not found")
+	}
+	f, err := os.Open("testdata/j2k-real.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	for sc := bufio.NewScanner(f); sc.Scan(); n++ {
+		name, want, _ := strings.Cut(sc.Text(), " ")
+		s, err := readWhole(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := frameData(s.pixels)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		img, err := j2k.Decode(cs)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b := make([]byte, 2*len(img.Pix))
+		for i, v := range img.Pix {
+			binary.LittleEndian.PutUint16(b[2*i:], uint16(int16(v)))
+		}
+		if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != want {
+			t.Errorf("%s: samples differ from OpenJPEG's", name)
+		}
+	}
+	if n != 20 {
+		t.Errorf("%d slices in the golden list", n)
+	}
+}
+
+func TestFrameData(t *testing.T) {
+	item := func(n int, fill byte) []byte {
+		b := []byte{0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0}
+		binary.LittleEndian.PutUint32(b[4:], uint32(n))
+		for range n {
+			b = append(b, fill)
+		}
+		return b
+	}
+	delim := []byte{0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0}
+	join := func(parts ...[]byte) []byte {
+		var b []byte
+		for _, p := range parts {
+			b = append(b, p...)
+		}
+		return b
+	}
+	tests := []struct {
+		name string
+		b    []byte
+		want string // the frame's bytes, or "error"
+	}{
+		{"empty offset table, two fragments", join(item(0, 0), item(2, 'a'), item(4, 'b'), delim), "aabbbb"},
+		{"offset table with an entry", join(item(4, 9), item(3, 'c'), delim), "ccc"},
+		{"no delimiter at the end of the file", join(item(0, 0), item(2, 'd')), "dd"},
+		{"offset table only", join(item(0, 0), delim), "error"},
+		{"fragment past the end", join(item(0, 0), item(2, 'a')[:9]), "error"},
+		{"not an item", join(item(0, 0), []byte{1, 0, 2, 0, 0, 0, 0, 0}), "error"},
+	}
+	for _, tc := range tests {
+		got, err := frameData(tc.b)
+		if (err != nil) != (tc.want == "error") || (err == nil && string(got) != tc.want) {
+			t.Errorf("%s: %q, %v; want %s", tc.name, got, err, tc.want)
+		}
+	}
+}
