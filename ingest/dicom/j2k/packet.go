@@ -263,9 +263,9 @@ func readPacket(rs *resolution, p, layer int, c *cod, b []byte) (int, error) {
 	}
 	br := &bitReader{b: b, pos: pos}
 	type inc struct {
-		cb  *codeblock
-		lens []int // bytes per segment touched, in order
-		first int  // index of the first segment touched
+		cb    *codeblock
+		lens  []int // bytes per segment touched, in order
+		first int   // index of the first segment touched
 	}
 	var incs []inc
 	if br.bit() == 1 {
