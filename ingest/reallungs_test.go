@@ -159,7 +159,7 @@ func meanX(lab []uint8, nx int, l uint8) float64 {
 }
 
 // TestRealLungsJPEG2000: the real upper-abdomen series (DICOM, JPEG 2000)
-// holds stomach and colon gas, one pocket near the body's middle that the
+// holds stomach and bowel gas, one pocket near the body's middle that the
 // trachea search once took for the trachea (and then the gas around it for
 // two lungs). No voxel of it is lung or airway now; the scan shows no lung
 // at all, so its mask is empty and flagged.
