@@ -13,6 +13,7 @@ import (
 
 	"voxmine/ingest/dicom"
 	"voxmine/ingest/source"
+	"voxmine/internal/testenv"
 )
 
 // slice returns the header of slice k of a small test series.
@@ -179,6 +180,7 @@ func TestSeriesProblems(t *testing.T) {
 // TestRealJPEG2000Pixels) into HU: padding at −1024 in the corners, air,
 // soft tissue and bone.
 func TestRealJPEG2000(t *testing.T) {
+	testenv.SkipUnderRace(t) // decoding is compute-heavy; the full-speed pass runs it
 	dir := realCT(t, "upper-abdomen-j2k")
 	found, err := dicom.Format{}.Find(context.Background(), files(t, dir))
 	if err != nil || len(found.Scans) != 1 || len(found.Scans[0].Files) != 20 {

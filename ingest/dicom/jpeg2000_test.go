@@ -11,11 +11,13 @@ import (
 	"testing"
 
 	"voxmine/ingest/dicom/j2k"
+	"voxmine/internal/testenv"
 )
 
 // TestRealJPEG2000Pixels: every slice of the real JPEG 2000 series decodes
 // to the stored values OpenJPEG gives (testdata/make_j2k_golden.sh).
 func TestRealJPEG2000Pixels(t *testing.T) {
+	testenv.SkipUnderRace(t)
 	dir := filepath.Join("..", "..", "..", "shared", "realct", "upper-abdomen-j2k")
 	if _, err := os.Stat(dir); err != nil {
 		if os.Getenv("CI") != "" {
