@@ -172,49 +172,42 @@ func (r *raw) bit() int {
 	return int(r.cur>>r.n) & 1
 }
 
-// Per-sample state flags of a code-block.
+// Per-sample state of a code-block, one uint16 each: the significance of
+// its eight neighbours and the signs of the four beside it (kept up to
+// date as samples become significant, so a context is a table lookup),
+// and its own state.
 const (
-	fSig     = 1 << iota // significant
-	fVisited             // coded in this bit-plane's significance pass
-	fRefined             // refined at least once
-	fNeg                 // negative
+	nN, nS, nW, nE     = 1 << 0, 1 << 1, 1 << 2, 1 << 3 // neighbour above, below, left, right significant
+	nNW, nNE, nSW, nSE = 1 << 4, 1 << 5, 1 << 6, 1 << 7 // diagonal neighbours significant
+	negN, negS         = 1 << 8, 1 << 9                 // and negative
+	negW, negE         = 1 << 10, 1 << 11
+	fSig               = 1 << 12 // significant
+	fVisited           = 1 << 13 // coded in this bit-plane's significance pass
+	fRefined           = 1 << 14 // refined at least once
+	fNeg               = 1 << 15 // negative
+
+	neighbourBits = 0xFF
+	belowBits     = nS | nSW | nSE | negS // what causal stripes do not look at
 )
 
-// block is a code-block being decoded: its flags with a border of one
-// sample, its magnitudes and the decoders.
-type block struct {
-	w, h   int
-	stride int
-	flags  []uint8
-	mag    []int32
-	known  []int8 // the lowest bit-plane decoded of each significant sample
-	orient int
-	causal bool
-	mq     mq
-	raw    raw
-	isRaw  bool
-}
-
-func (b *block) f(x, y int) uint8 { return b.flags[(y+1)*b.stride+x+1] }
-
-// neighbours counts the significant horizontal, vertical and diagonal
-// neighbours of (x, y); in causal mode the stripe below is not looked at.
-func (b *block) neighbours(x, y int) (h, v, d int) {
-	i := (y+1)*b.stride + x + 1
-	fl := b.flags
-	h = int(fl[i-1]&fSig) + int(fl[i+1]&fSig)
-	v = int(fl[i-b.stride] & fSig)
-	d = int(fl[i-b.stride-1]&fSig) + int(fl[i-b.stride+1]&fSig)
-	if !b.causal || y%4 != 3 {
-		v += int(fl[i+b.stride] & fSig)
-		d += int(fl[i+b.stride-1]&fSig) + int(fl[i+b.stride+1]&fSig)
+// zcTable gives the significance context (Table D.1) for each orientation
+// and set of significant neighbours.
+var zcTable = func() (t [4][256]uint8) {
+	for o := range 4 {
+		for f := range 256 {
+			h := f>>2&1 + f>>3&1
+			v := f&1 + f>>1&1
+			d := f>>4&1 + f>>5&1 + f>>6&1 + f>>7&1
+			t[o][f] = uint8(zcContext(o, h, v, d))
+		}
 	}
-	return h, v, d
-}
+	return t
+}()
 
-// zcContext is the significance context (Table D.1).
-func (b *block) zcContext(h, v, d int) int {
-	switch b.orient {
+// zcContext is Table D.1: h, v and d count the significant horizontal,
+// vertical and diagonal neighbours.
+func zcContext(orient, h, v, d int) int {
+	switch orient {
 	case 1: // HL: horizontal and vertical swap roles
 		h, v = v, h
 	case 3: // HH
@@ -254,42 +247,69 @@ func (b *block) zcContext(h, v, d int) int {
 	return d
 }
 
-// sign decodes the sign of (x, y) (Table D.3) and reports negative.
-func (b *block) sign(x, y int) bool {
-	i := (y+1)*b.stride + x + 1
-	fl := b.flags
-	contrib := func(f uint8) int {
-		if f&fSig == 0 {
-			return 0
+// scTable gives the sign context and the bit to XOR (Table D.3) for the
+// significance and signs of the four neighbours beside a sample: index
+// bits 0–3 significant N, S, W, E; bits 4–7 negative N, S, W, E.
+var scTable = func() (t [256]struct{ cx, xor uint8 }) {
+	for f := range 256 {
+		contrib := func(sig, neg int) int {
+			switch {
+			case f>>sig&1 == 0:
+				return 0
+			case f>>neg&1 == 1:
+				return -1
+			}
+			return 1
 		}
-		if f&fNeg != 0 {
-			return -1
-		}
-		return 1
-	}
-	hc := max(-1, min(1, contrib(fl[i-1])+contrib(fl[i+1])))
-	down := fl[i+b.stride]
-	if b.causal && y%4 == 3 {
-		down = 0
-	}
-	vc := max(-1, min(1, contrib(fl[i-b.stride])+contrib(down)))
-	var cx, xor int
-	switch {
-	case hc == 1:
-		cx = 12 + vc // V 1, 0, −1: 13, 12, 11
-	case hc == 0:
-		switch vc {
+		hc := max(-1, min(1, contrib(2, 6)+contrib(3, 7)))
+		vc := max(-1, min(1, contrib(0, 4)+contrib(1, 5)))
+		var cx, xor int
+		switch hc {
 		case 1:
-			cx = 10
+			cx = 12 + vc // V 1, 0, −1: 13, 12, 11
 		case 0:
-			cx = 9
+			cx = 9 + vc*vc // V ±1: 10, 0: 9
+			if vc < 0 {
+				xor = 1
+			}
 		default:
-			cx, xor = 10, 1
+			cx, xor = 12-vc, 1 // V 1, 0, −1: 11, 12, 13
 		}
-	default:
-		cx, xor = 12-vc, 1 // V 1, 0, −1: 11, 12, 13
+		t[f] = struct{ cx, xor uint8 }{uint8(cx), uint8(xor)}
 	}
-	return b.mq.decode(cx)^xor == 1
+	return t
+}()
+
+// block is a code-block being decoded: its states with a border of one
+// sample, its magnitudes and the decoders.
+type block struct {
+	w, h   int
+	stride int
+	flags  []uint16
+	mag    []int32
+	known  []int8 // the lowest bit-plane decoded of each significant sample
+	zc     *[256]uint8
+	causal bool
+	mq     mq
+	raw    raw
+	isRaw  bool
+}
+
+// ctx returns the neighbour bits of sample i (row y of the block), the
+// row below masked out in causal mode at a stripe's last row.
+func (b *block) ctx(i, y int) uint16 {
+	f := b.flags[i]
+	if b.causal && y%4 == 3 {
+		f &^= belowBits
+	}
+	return f
+}
+
+// sign decodes the sign of sample i (row y) and reports negative.
+func (b *block) sign(i, y int) bool {
+	f := b.ctx(i, y)
+	e := scTable[f&0xF|f>>4&0xF0]
+	return uint8(b.mq.decode(int(e.cx)))^e.xor == 1
 }
 
 // decodeBlock decodes a code-block's passes into its subband's
@@ -303,8 +323,8 @@ func decodeBlock(cb *codeblock, bd *band, style byte) error {
 	if planes <= 0 || cb.passes > 3*planes-2 {
 		return fmt.Errorf("code-block with %d passes and %d bit-planes", cb.passes, planes)
 	}
-	b := &block{w: w, h: h, stride: w + 2, orient: bd.orient, causal: style&styleCausal != 0}
-	b.flags = make([]uint8, (w+2)*(h+2))
+	b := &block{w: w, h: h, stride: w + 2, zc: &zcTable[bd.orient], causal: style&styleCausal != 0}
+	b.flags = make([]uint16, (w+2)*(h+2))
 	b.mag = make([]int32, w*h)
 	b.known = make([]int8, w*h)
 	b.mq.resetContexts()
@@ -355,7 +375,7 @@ func decodeBlock(cb *codeblock, bd *band, style byte) error {
 			if k := b.known[y*w+x]; k > 0 {
 				m += 1 << (k - 1)
 			}
-			if b.f(x, y)&fNeg != 0 {
+			if b.flags[(y+1)*b.stride+x+1]&fNeg != 0 {
 				m = -m
 			}
 			row[x] = m
@@ -379,35 +399,44 @@ func (b *block) significancePass(p int) {
 		for x := range b.w {
 			for y := y0; y < min(y0+4, b.h); y++ {
 				i := (y+1)*b.stride + x + 1
-				if b.flags[i]&fSig != 0 {
-					continue
-				}
-				hh, v, d := b.neighbours(x, y)
-				if hh+v+d == 0 {
+				f := b.ctx(i, y)
+				if f&fSig != 0 || f&neighbourBits == 0 {
 					continue
 				}
 				b.flags[i] |= fVisited
-				if b.decodeBit(b.zcContext(hh, v, d)) == 1 {
-					b.becomeSignificant(x, y, p)
+				if b.decodeBit(int(b.zc[f&neighbourBits])) == 1 {
+					b.becomeSignificant(i, x, y, p)
 				}
 			}
 		}
 	}
 }
 
-// becomeSignificant decodes the sign of a sample found significant at
-// bit-plane p.
-func (b *block) becomeSignificant(x, y, p int) {
-	i := (y+1)*b.stride + x + 1
+// becomeSignificant decodes the sign of sample i, at (x, y), found
+// significant at bit-plane p, and tells its neighbours.
+func (b *block) becomeSignificant(i, x, y, p int) {
 	var neg bool
 	if b.isRaw {
 		neg = b.raw.bit() == 1
 	} else {
-		neg = b.sign(x, y)
+		neg = b.sign(i, y)
 	}
-	b.flags[i] |= fSig
+	fl, st := b.flags, b.stride
+	fl[i] |= fSig
+	fl[i-st] |= nS
+	fl[i+st] |= nN
+	fl[i-1] |= nE
+	fl[i+1] |= nW
+	fl[i-st-1] |= nSE
+	fl[i-st+1] |= nSW
+	fl[i+st-1] |= nNE
+	fl[i+st+1] |= nNW
 	if neg {
-		b.flags[i] |= fNeg
+		fl[i] |= fNeg
+		fl[i-st] |= negS
+		fl[i+st] |= negN
+		fl[i-1] |= negE
+		fl[i+1] |= negW
 	}
 	b.mag[y*b.w+x] |= 1 << p
 	b.known[y*b.w+x] = int8(p)
@@ -427,7 +456,7 @@ func (b *block) refinementPass(p int) {
 				cx := 16
 				if f&fRefined == 0 {
 					cx = 14
-					if hh, v, d := b.neighbours(x, y); hh+v+d > 0 {
+					if b.ctx(i, y)&neighbourBits != 0 {
 						cx = 15
 					}
 				}
@@ -449,9 +478,8 @@ func (b *block) cleanupPass(p int, segSym bool) {
 			if y0+4 <= b.h {
 				quiet := true
 				for k := y0; k < y0+4 && quiet; k++ {
-					f := b.flags[(k+1)*b.stride+x+1]
-					hh, v, d := b.neighbours(x, k)
-					quiet = f&(fSig|fVisited) == 0 && hh+v+d == 0
+					i := (k+1)*b.stride + x + 1
+					quiet = b.ctx(i, k)&(fSig|fVisited|neighbourBits) == 0
 				}
 				if quiet {
 					if b.mq.decode(ctxRL) == 0 {
@@ -459,18 +487,18 @@ func (b *block) cleanupPass(p int, segSym bool) {
 					}
 					r := b.mq.decode(ctxUniform)<<1 | b.mq.decode(ctxUniform)
 					y = y0 + r
-					b.becomeSignificant(x, y, p)
+					b.becomeSignificant((y+1)*b.stride+x+1, x, y, p)
 					y++
 				}
 			}
 			for ; y < min(y0+4, b.h); y++ {
 				i := (y+1)*b.stride + x + 1
-				if b.flags[i]&(fSig|fVisited) != 0 {
+				f := b.ctx(i, y)
+				if f&(fSig|fVisited) != 0 {
 					continue
 				}
-				hh, v, d := b.neighbours(x, y)
-				if b.mq.decode(b.zcContext(hh, v, d)) == 1 {
-					b.becomeSignificant(x, y, p)
+				if b.mq.decode(int(b.zc[f&neighbourBits])) == 1 {
+					b.becomeSignificant(i, x, y, p)
 				}
 			}
 		}
