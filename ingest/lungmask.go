@@ -1,10 +1,8 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"sort"
 
 	"voxmine/internal/workpool"
@@ -56,23 +54,6 @@ func (c component) fill(buf []uint8, nx int, v uint8) {
 			clear[i] = v
 		}
 	}
-}
-
-// bodyCentreX returns the mean x of a slice's body (every pixel not
-// outside), and whether the slice holds any inside air.
-func bodyCentreX(s []uint8, nx int) (float64, bool) {
-	sum, n, inside := 0, 0, false
-	for p, v := range s {
-		if v != segOutside {
-			sum += p % nx
-			n++
-			inside = inside || v == segAir
-		}
-	}
-	if n == 0 {
-		return 0, false
-	}
-	return float64(sum) / float64(n), inside
 }
 
 // Segmentation parameters, in HU and millimetres on the 1 mm grid.
@@ -398,184 +379,6 @@ func (st airStats) flags(a, b int64) []string {
 		flags = append(flags, fmt.Sprintf("lungs: mean %.0f HU of the air bodies is not lung parenchyma's (%d to %d)", st.meanHU, minLungMeanHU, maxLungMeanHU))
 	}
 	return flags
-}
-
-// growAirway finds the trachea in the top slice with inside air and
-// follows the airway down, slice by slice, marking it segAirway and
-// returning its voxels. Below the
-// first slice only the lumen blobs that overlap the airway above matter,
-// so they are found by flooding from those pixels: the work is
-// proportional to the airway, not to the slices.
-func growAirway(seg []uint8, hu []int16, shape [3]int) (airway []int32) {
-	nz, ny, nx := shape[0], shape[1], shape[2]
-	plane := ny * nx
-	lumen := func(i int) bool { return seg[i] == segAir && hu[i] < lumenHU }
-	insideAir := func(i int) bool { return seg[i] == segAir }
-	mark := make([]uint32, plane) // mark[p] == stamp: seen in this slice
-	stamp := uint32(0)
-	var queue []int32
-	// blob floods the blob of pixels of slice base holding p that pass in.
-	blob := func(base, p int, in func(int) bool) []int32 {
-		var px []int32
-		queue = append(queue[:0], int32(p))
-		mark[p] = stamp
-		for len(queue) > 0 {
-			q := int(queue[len(queue)-1])
-			queue = queue[:len(queue)-1]
-			px = append(px, int32(q))
-			x, y := q%nx, q/nx
-			for _, n := range [4]int{q - 1, q + 1, q - nx, q + nx} {
-				if (n == q-1 && x == 0) || (n == q+1 && x == nx-1) || (n == q-nx && y == 0) || (n == q+nx && y == ny-1) {
-					continue
-				}
-				if mark[n] != stamp && in(base+n) {
-					mark[n] = stamp
-					queue = append(queue, int32(n))
-				}
-			}
-		}
-		return px
-	}
-	// follow marks the airway slice by slice from z in direction dz: the
-	// blobs that pass in and overlap the airway of the slice before,
-	// while their cross-section stays an airway's.
-	follow := func(z, dz int, prev []int32, in func(int) bool) {
-		for ; z >= 0 && z < nz && len(prev) > 0; z += dz {
-			base := z * plane
-			stamp++
-			var next []int32
-			area := 0
-			for _, p := range prev {
-				if mark[p] == stamp || !in(base+int(p)) {
-					continue
-				}
-				px := blob(base, int(p), in)
-				if len(px) > maxAirwayArea {
-					continue // one blob this large is a lung, not a bronchus
-				}
-				area += len(px)
-				next = append(next, px...)
-			}
-			if area > maxAirwayArea {
-				return // leaking into a lung: stop here
-			}
-			for _, p := range next {
-				seg[base+int(p)] = segAirway
-				airway = append(airway, int32(base+int(p)))
-			}
-			prev = next
-		}
-	}
-	// The start: the trachea is a mid-sized lumen blob near the middle of
-	// the body, in one of the first slices (from the top) that hold inside
-	// air. Slices whose lumen is only a few partial-volume pixels are
-	// passed over; the search gives up after maxTracheaSearch slices (an
-	// abdominal scan shows no trachea).
-	searched := 0
-	for z := nz - 1; z >= 0 && searched <= maxTracheaSearch; z-- {
-		base := z * plane
-		cx0, anyInside := bodyCentreX(seg[base:base+plane], nx)
-		if !anyInside {
-			continue
-		}
-		searched++
-		stamp++
-		var best []int32
-		bestD := 0.0
-		for p := range plane {
-			if mark[p] == stamp || !lumen(base+p) {
-				continue
-			}
-			px := blob(base, p, lumen)
-			if len(px) < minTracheaArea || len(px) > maxAirwayArea {
-				continue
-			}
-			cx := 0.0
-			for _, q := range px {
-				cx += float64(int(q) % nx)
-			}
-			d := math.Abs(cx/float64(len(px)) - cx0)
-			if d > maxTracheaOffset {
-				continue
-			}
-			if best == nil || d < bestD {
-				best, bestD = px, d
-			}
-		}
-		if best == nil {
-			continue
-		}
-		for _, p := range best {
-			seg[base+int(p)] = segAirway
-			airway = append(airway, int32(base+int(p)))
-		}
-		// Up to the top of the volume through any inside air (partial
-		// volume makes the lumen there brighter), then down to the bronchi
-		// through the lumen.
-		follow(z+1, 1, best, insideAir)
-		follow(z-1, -1, best, lumen)
-		if lowest, ok := tracheaLike(airway, seg, shape); !ok {
-			// Gas in the bowel or stomach near the body's middle: give it
-			// back and search below it.
-			for _, i := range airway {
-				seg[i] = segAir
-			}
-			airway = airway[:0]
-			z = lowest
-			continue
-		}
-		return airway
-	}
-	return nil
-}
-
-// Trachea checks (tracheaLike).
-const (
-	// minTracheaLength (mm) is the least run along z of a trachea.
-	minTracheaLength = 20
-	// minLungBeside (mm²) is the inside air a slice must hold on each side
-	// of the trachea, 10 mm or more from it, for lungs to be beside it.
-	minLungBeside = 2000
-)
-
-// tracheaLike reports whether an airway grown from a trachea candidate is
-// one: a tube at least minTracheaLength long with lungs on both sides of
-// it in some slice it crosses. A gas pocket of the stomach or colon near
-// the body's middle, the candidate of an abdominal scan, is neither. It
-// also returns the lowest slice the airway reaches.
-func tracheaLike(airway []int32, seg []uint8, shape [3]int) (lowest int, ok bool) {
-	ny, nx := shape[1], shape[2]
-	plane := ny * nx
-	lowest, top := shape[0], -1
-	sumX := map[int][2]int{} // per slice: sum of x, count
-	for _, v := range airway {
-		z, x := int(v)/plane, int(v)%nx
-		lowest, top = min(lowest, z), max(top, z)
-		s := sumX[z]
-		sumX[z] = [2]int{s[0] + x, s[1] + 1}
-	}
-	if top-lowest+1 < minTracheaLength {
-		return lowest, false
-	}
-	// From the lowest slice up: the lungs are largest near the carina.
-	for z := lowest; z <= top; z++ {
-		s := sumX[z]
-		if s[1] == 0 {
-			continue
-		}
-		cx := s[0] / s[1]
-		left, right := 0, 0
-		sl := seg[z*plane : (z+1)*plane]
-		for y := range ny {
-			row := sl[y*nx : (y+1)*nx]
-			left += bytes.Count(row[:max(cx-10, 0)], []byte{segAir})
-			right += bytes.Count(row[min(cx+10, nx):], []byte{segAir})
-		}
-		if left >= minLungBeside && right >= minLungBeside {
-			return lowest, true
-		}
-	}
-	return lowest, false
 }
 
 // Dice returns the Dice coefficient of the lung voxels (labels 3 and 4,
