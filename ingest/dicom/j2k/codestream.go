@@ -100,14 +100,17 @@ func (r *reader) u8() int {
 func (r *reader) u16() int { return r.u8()<<8 | r.u8() }
 func (r *reader) u32() int { return r.u16()<<16 | r.u16() }
 
-// Decode decodes a JPEG 2000 codestream (it starts with the SOC marker;
-// a JP2 file's boxes are not read) of at most 2^26 samples.
+// Decode decodes a JPEG 2000 codestream (it starts with the SOC marker),
+// or the codestream of a JP2 file, of at most 2^26 samples.
 func Decode(b []byte) (*Image, error) { return DecodeLimited(b, 1<<26) }
 
 // DecodeLimited is Decode for an image of at most maxSamples samples: a
 // DICOM slice's codestream may not hold more than its Rows × Columns, and
 // a corrupt size field must not make the decoder allocate gigabytes.
 func DecodeLimited(b []byte, maxSamples int) (*Image, error) {
+	if cs, ok := jp2Codestream(b); ok {
+		b = cs // a JP2 file, as some encoders put into DICOM
+	}
 	if len(b) < 4 || binary.BigEndian.Uint16(b) != mSOC || binary.BigEndian.Uint16(b[2:]) != mSIZ {
 		return nil, errors.New("not a JPEG 2000 codestream (no SOC and SIZ markers)")
 	}
@@ -204,6 +207,37 @@ func DecodeLimited(b []byte, maxSamples int) (*Image, error) {
 		}
 	}
 	return img, nil
+}
+
+// jp2Codestream returns the contiguous codestream box (jp2c) of a JP2
+// file (ISO/IEC 15444-1 Annex I), and whether b is one.
+func jp2Codestream(b []byte) ([]byte, bool) {
+	if len(b) < 12 || string(b[4:8]) != "jP  " {
+		return nil, false
+	}
+	for pos := 0; pos+8 <= len(b); {
+		n := int(binary.BigEndian.Uint32(b[pos:]))
+		typ := string(b[pos+4 : pos+8])
+		head := 8
+		switch {
+		case n == 1 && pos+16 <= len(b): // a 64-bit length
+			n64 := binary.BigEndian.Uint64(b[pos+8:])
+			if n64 > uint64(len(b)-pos) {
+				return nil, false
+			}
+			n, head = int(n64), 16
+		case n == 0: // to the end of the file
+			n = len(b) - pos
+		}
+		if n < head || pos+n > len(b) {
+			return nil, false
+		}
+		if typ == "jp2c" {
+			return b[pos+head : pos+n], true
+		}
+		pos += n
+	}
+	return nil, false
 }
 
 // decoder holds the coding parameters in force.

@@ -69,6 +69,9 @@ func TestDecodeFixtures(t *testing.T) {
 		n++
 		t.Run(name, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join("testdata", name+".j2k"))
+			if os.IsNotExist(err) {
+				b, err = os.ReadFile(filepath.Join("testdata", name+".jp2"))
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

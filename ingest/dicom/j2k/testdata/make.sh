@@ -54,10 +54,11 @@ enc one-level u12.pgm -n 1
 enc signed16 s16.rawl -n 3
 enc signed16-bypass-layers s16.rawl -n 4 -M 1 -r 30,10,1
 enc irreversible u12.pgm -n 3 -I
-for f in *.j2k; do
+opj_compress -i u12.pgm -o boxed.jp2 -n 3 >/dev/null # a JP2 file: boxes around the codestream
+for f in *.j2k boxed.jp2; do
   [ "$f" = irreversible.j2k ] && continue
   opj_decompress -i "$f" -o "/tmp/j2k-$$.rawl" >/dev/null
-  echo "${f%.j2k} $(sha256sum "/tmp/j2k-$$.rawl" | cut -d' ' -f1)" >> golden.txt
+  echo "${f%.*} $(sha256sum "/tmp/j2k-$$.rawl" | cut -d' ' -f1)" >> golden.txt
   rm -f "/tmp/j2k-$$.rawl"
 done
 ls -l ./*.j2k | awk '{s += $5} END {print NR " codestreams, " s " bytes"}'
