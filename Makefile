@@ -5,7 +5,7 @@ DEMO    ?= demo-out
 BIN     := bin
 SHELL   := bash
 # Fixture generators live under testdata/, which ./... leaves out: vet them by name.
-FIXTURE_TOOLS := ./testdata/itkresample/gen ./testdata/itkresample/gendicom ./testdata/itkresample/gennifti
+FIXTURE_TOOLS := ./testdata/itkresample/gen ./testdata/itkresample/gendicom ./testdata/itkresample/gennifti ./ingest/dicom/testdata/gencompressed
 
 .PHONY: test demo build fmt bench clean cross
 

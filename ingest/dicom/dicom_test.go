@@ -233,6 +233,14 @@ func FuzzParse(f *testing.F) {
 		dicom.Encode(&b, s, ts, []int32{1, -2, 3, 4})
 		f.Add(b.Bytes())
 	}
+	// and compressed ones: lossless JPEG, RLE, JPEG 2000
+	for _, name := range []string{"u12-jpegll-sv4", "s16-rle-dcmtk", "u8-j2k-gdcm"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "compressed", name+".dcm"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := dicom.Decode(data, "fuzz.dcm")
 		if err == nil && s.Rows*s.Columns <= 1<<20 {

@@ -9,11 +9,12 @@
 // Only the header elements needed for geometry and HU are decoded; the
 // rest, sequences included, is skipped by length. The transfer syntaxes
 // read are implicit and explicit VR little endian, explicit VR big endian
-// and deflated explicit VR little endian, and JPEG 2000 pixel data
-// (1.2.840.10008.1.2.4.90 and .91, reversible 5/3: lossless), decoded by
-// package j2k bit for bit as OpenJPEG does. Other encapsulated (compressed)
-// pixel data — JPEG, JPEG-LS, RLE, lossy JPEG 2000 with the 9/7 wavelet —
-// is refused with an UnsupportedError that says how to convert it
+// and deflated explicit VR little endian, and three compressed (encapsulated)
+// pixel data families that archives store CT in: JPEG 2000 (.4.90, .4.91
+// with the reversible 5/3 wavelet: lossless; package j2k, sample for sample
+// as OpenJPEG), lossless JPEG (.4.57, .4.70; package ljpeg) and RLE (.5).
+// The rest — lossy JPEG, JPEG-LS, lossy JPEG 2000 with the 9/7 wavelet — is
+// refused with an UnsupportedError that says how to convert it
 // (gdcmconv --raw).
 //
 // Where real archives depart from a regular stack, the package says so:

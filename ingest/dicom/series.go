@@ -262,8 +262,8 @@ func (st *Stack) evenOut(raw []int16, plane int) []int16 {
 // the stored value (BitsStored bits, sign-extended when signed) times
 // RescaleSlope plus RescaleIntercept, rounded, and checked to fit int16.
 func (s *Slice) HU(dst []int16) error {
-	if s.encapsulated && isJPEG2000(s.TransferSyntax) {
-		return s.jpeg2000HU(dst)
+	if s.encapsulated && decodable(s.TransferSyntax) {
+		return s.compressedHU(dst)
 	}
 	if s.encapsulated {
 		name := compressedSyntaxes[s.TransferSyntax]

@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"voxmine/ingest/dicom/j2k"
+	"voxmine/ingest/source"
 	"voxmine/internal/testenv"
 )
 
@@ -92,5 +94,63 @@ func TestFrameData(t *testing.T) {
 		if (err != nil) != (tc.want == "error") || (err == nil && string(got) != tc.want) {
 			t.Errorf("%s: %q, %v; want %s", tc.name, got, err, tc.want)
 		}
+	}
+}
+
+// TestCompressedSyntaxes reads small slices that DCMTK and GDCM compressed
+// (testdata/make_compressed.sh) and compares their HU with the
+// uncompressed source: lossless JPEG with each predictor and a point
+// transform, RLE, JPEG 2000; JPEG-LS and lossy JPEG are refused with an
+// UnsupportedError.
+func TestCompressedSyntaxes(t *testing.T) {
+	files, _ := filepath.Glob("testdata/compressed/*.dcm")
+	if len(files) < 40 {
+		t.Fatalf("%d fixtures in testdata/compressed", len(files))
+	}
+	read := func(path string) (*Slice, []int16, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Decode(b, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hu := make([]int16, s.Rows*s.Columns)
+		return s, hu, s.HU(hu)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".dcm")
+		src, _, _ := strings.Cut(name, "-")
+		t.Run(name, func(t *testing.T) {
+			s, got, err := read(f)
+			if strings.Contains(name, "jpegls") || strings.Contains(name, "baseline") {
+				if !errors.Is(err, source.ErrUnsupported) {
+					t.Errorf("transfer syntax %s: %v, want an UnsupportedError", s.TransferSyntax, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("transfer syntax %s: %v", s.TransferSyntax, err)
+			}
+			if !s.encapsulated {
+				t.Fatalf("transfer syntax %s is not compressed", s.TransferSyntax)
+			}
+			_, want, err := read(filepath.Join("testdata", "compressed", "src", src+".dcm"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pt2 := strings.HasSuffix(name, "-pt2")
+			for i := range want {
+				w := want[i]
+				if pt2 { // the point transform drops the two low bits of the stored value
+					inter := int16(s.Intercept)
+					w = (w-inter)&^3 + inter
+				}
+				if got[i] != w {
+					t.Fatalf("pixel %d: %d HU, source %d", i, got[i], w)
+				}
+			}
+		})
 	}
 }

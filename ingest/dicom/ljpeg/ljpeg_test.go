@@ -1,0 +1,75 @@
+package ljpeg
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// streams returns the JPEG streams (SOI to EOI) of the lossless JPEG
+// DICOM fixtures in ../testdata/compressed (their decoded values are
+// checked against the source slices by the dicom package's tests).
+func streams(tb testing.TB) map[string][]byte {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "compressed", "*-jpegll-*.dcm"))
+	if len(files) == 0 {
+		tb.Fatal("no lossless JPEG fixtures")
+	}
+	out := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		i, j := bytes.Index(b, []byte{0xFF, 0xD8, 0xFF}), bytes.LastIndex(b, []byte{0xFF, 0xD9})
+		if i < 0 || j < i {
+			tb.Fatalf("%s: no JPEG stream", f)
+		}
+		out[filepath.Base(f)] = b[i : j+2]
+	}
+	return out
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for name, s := range streams(t) {
+		img, err := Decode(s, 1<<20)
+		if err != nil || len(img.Pix) != img.Width*img.Height {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := Decode(s, img.Width*img.Height-1); err == nil {
+			t.Errorf("%s: more samples than allowed, no error", name)
+		}
+		for _, cut := range []int{3, 20, len(s) / 3} {
+			if _, err := Decode(s[:cut], 1<<20); err == nil && cut < 40 {
+				t.Errorf("%s cut at %d: no error", name, cut)
+			}
+		}
+		// A lossy frame header in place of SOF3 is refused as unsupported.
+		lossy := bytes.Replace(s, []byte{0xFF, 0xC3}, []byte{0xFF, 0xC1}, 1)
+		if _, err := Decode(lossy, 1<<20); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("%s as SOF1: %v, want ErrUnsupported", name, err)
+		}
+		break
+	}
+	if _, err := Decode([]byte("not a jpeg"), 100); err == nil {
+		t.Error("not a JPEG: no error")
+	}
+}
+
+// FuzzDecode: no input makes the decoder panic.
+func FuzzDecode(f *testing.F) {
+	n := 0
+	for _, s := range streams(f) {
+		f.Add(s)
+		if n++; n == 6 {
+			break
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		img, err := Decode(b, 1<<14)
+		if err == nil && len(img.Pix) != img.Width*img.Height {
+			t.Fatalf("%d samples for %d×%d", len(img.Pix), img.Width, img.Height)
+		}
+	})
+}
