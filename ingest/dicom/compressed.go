@@ -62,10 +62,10 @@ func (s *Slice) compressedHU(dst []int16) error {
 	case "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91":
 		img, err := j2k.DecodeLimited(frame, n)
 		if err != nil {
-			return s.decodeError(name, err, errors.Is(err, j2k.ErrUnsupported))
+			return s.decodeError(name, err, j2k.ErrUnsupported)
 		}
-		if img.Width != s.Columns || img.Height != s.Rows {
-			return source.Formatf(s.Path, "%s image of %d×%d in a slice of %d×%d", name, img.Width, img.Height, s.Columns, s.Rows)
+		if err := s.sameSize(name, img.Width, img.Height); err != nil {
+			return err
 		}
 		// The codestream's signedness decides (PS3.5 8.2.4); an unsigned
 		// codestream in a slice that says signed holds BitsStored-bit two's
@@ -79,10 +79,10 @@ func (s *Slice) compressedHU(dst []int16) error {
 	case "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70":
 		img, err := ljpeg.Decode(frame, n)
 		if err != nil {
-			return s.decodeError(name, err, errors.Is(err, ljpeg.ErrUnsupported))
+			return s.decodeError(name, err, ljpeg.ErrUnsupported)
 		}
-		if img.Width != s.Columns || img.Height != s.Rows {
-			return source.Formatf(s.Path, "%s image of %d×%d in a slice of %d×%d", name, img.Width, img.Height, s.Columns, s.Rows)
+		if err := s.sameSize(name, img.Width, img.Height); err != nil {
+			return err
 		}
 		value = func(i int) int64 { return pattern(uint64(img.Pix[i])) }
 	default: // RLE
@@ -108,14 +108,22 @@ func (s *Slice) compressedHU(dst []int16) error {
 	return nil
 }
 
-// decodeError wraps a decoder's error: what it does not decode is an
-// UnsupportedError with the way out.
-func (s *Slice) decodeError(name string, err error, unsupported bool) error {
-	if unsupported {
+// decodeError wraps a decoder's error: what it does not decode (an error
+// wrapping unsupported) is an UnsupportedError with the way out.
+func (s *Slice) decodeError(name string, err, unsupported error) error {
+	if errors.Is(err, unsupported) {
 		return &source.UnsupportedError{Path: s.Path, Feature: fmt.Sprintf("%s with %v", name, err),
 			Hint: "convert the series to uncompressed DICOM first, e.g. gdcmconv --raw IN OUT"}
 	}
 	return source.Formatf(s.Path, "%s pixel data: %v", name, err)
+}
+
+// sameSize checks that a decoded image has the slice's size.
+func (s *Slice) sameSize(name string, w, h int) error {
+	if w != s.Columns || h != s.Rows {
+		return source.Formatf(s.Path, "%s image of %d×%d in a slice of %d×%d", name, w, h, s.Columns, s.Rows)
+	}
+	return nil
 }
 
 // rle decodes DICOM RLE (PS3.5 Annex G): a header of segment offsets,
