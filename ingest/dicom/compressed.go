@@ -6,18 +6,21 @@ import (
 	"fmt"
 
 	"voxmine/ingest/dicom/j2k"
+	"voxmine/ingest/dicom/jpegls"
 	"voxmine/ingest/dicom/ljpeg"
 	"voxmine/ingest/source"
 )
 
 // Encapsulated (compressed) pixel data voxmine decodes: JPEG 2000
 // (1.2.840.10008.1.2.4.90, lossless only, and .91; package j2k), lossless
-// JPEG (.57 and .70; package ljpeg) and RLE (1.2.840.10008.1.2.5).
+// JPEG (.57 and .70; package ljpeg), JPEG-LS (.80 and .81; package jpegls)
+// and RLE (1.2.840.10008.1.2.5).
 
 // decodable reports whether voxmine decodes transfer syntax ts.
 func decodable(ts string) bool {
 	switch ts {
-	case "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.5":
+	case "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70",
+		"1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.5":
 		return true
 	}
 	return false
@@ -80,6 +83,15 @@ func (s *Slice) compressedHU(dst []int16) error {
 		img, err := ljpeg.Decode(frame, n)
 		if err != nil {
 			return s.decodeError(name, err, ljpeg.ErrUnsupported)
+		}
+		if err := s.sameSize(name, img.Width, img.Height); err != nil {
+			return err
+		}
+		value = func(i int) int64 { return pattern(uint64(img.Pix[i])) }
+	case "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81":
+		img, err := jpegls.Decode(frame, n)
+		if err != nil {
+			return s.decodeError(name, err, jpegls.ErrUnsupported)
 		}
 		if err := s.sameSize(name, img.Width, img.Height); err != nil {
 			return err

@@ -12,10 +12,10 @@
 // and deflated explicit VR little endian, and three compressed (encapsulated)
 // pixel data families that archives store CT in: JPEG 2000 (.4.90, .4.91
 // with the reversible 5/3 wavelet: lossless; package j2k, sample for sample
-// as OpenJPEG), lossless JPEG (.4.57, .4.70; package ljpeg) and RLE (.5).
-// The rest — lossy JPEG, JPEG-LS, lossy JPEG 2000 with the 9/7 wavelet — is
-// refused with an UnsupportedError that says how to convert it
-// (gdcmconv --raw).
+// as OpenJPEG), lossless JPEG (.4.57, .4.70; package ljpeg), JPEG-LS
+// (.4.80, .4.81; package jpegls) and RLE (.5). The rest — lossy JPEG, lossy
+// JPEG 2000 with the 9/7 wavelet — is refused with an UnsupportedError that
+// says how to convert it (gdcmconv --raw).
 //
 // Where real archives depart from a regular stack, the package says so:
 // uneven spacing or a missing slice is interpolated onto an even grid on

@@ -46,6 +46,13 @@ func main() {
 			return v
 		}},
 		{"u8", 37, 29, 8, 8, false, -100, func(x, y int) int32 { return int32(x*5+y*3)%200 + noise(50) }},
+		// padding below the body, as in LIDC-IDRI: the scan ends in a run
+		{"pad", 64, 40, 16, 16, true, -1024, func(x, y int) int32 {
+			if y >= 24 {
+				return -2000
+			}
+			return int32(x*7+y*11)%900 + noise(30)
+		}},
 	} {
 		s := &dicom.Slice{
 			SeriesUID: "1.2.826.0.1.3680043.9.7.1", StudyUID: "1.2.826.0.1.3680043.9.7", SOPUID: "1.2.826.0.1.3680043.9.7.1." + c.name,

@@ -1,0 +1,97 @@
+package jpegls
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// streams returns the JPEG streams (SOI to EOI) of the lossless JPEG
+// DICOM fixtures in ../testdata/compressed (their decoded values are
+// checked against the source slices by the dicom package's tests).
+func streams(tb testing.TB) map[string][]byte {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "compressed", "*-jpegls-*.dcm"))
+	if len(files) == 0 {
+		tb.Fatal("no JPEG-LS fixtures")
+	}
+	out := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		i, j := bytes.Index(b, []byte{0xFF, 0xD8, 0xFF}), bytes.LastIndex(b, []byte{0xFF, 0xD9})
+		if i < 0 || j < i {
+			tb.Fatalf("%s: no JPEG stream", f)
+		}
+		out[filepath.Base(f)] = b[i : j+2]
+	}
+	return out
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for name, s := range streams(t) {
+		img, err := Decode(s, 1<<20)
+		if err != nil || len(img.Pix) != img.Width*img.Height {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := Decode(s, img.Width*img.Height-1); err == nil {
+			t.Errorf("%s: more samples than allowed, no error", name)
+		}
+		for _, cut := range []int{3, 20, len(s) / 3} {
+			if _, err := Decode(s[:cut], 1<<20); err == nil && cut < 40 {
+				t.Errorf("%s cut at %d: no error", name, cut)
+			}
+		}
+		// A JPEG frame header in place of SOF55 is refused as unsupported.
+		jpeg := bytes.Replace(s, []byte{0xFF, 0xF7}, []byte{0xFF, 0xC3}, 1)
+		if _, err := Decode(jpeg, 1<<20); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("%s as SOF3: %v, want ErrUnsupported", name, err)
+		}
+		// Data cut inside the scan is an error, not a short image.
+		if _, err := Decode(s[:len(s)*3/4], 1<<20); err == nil {
+			t.Errorf("%s cut in its scan: no error", name)
+		}
+		break
+	}
+	if _, err := Decode([]byte("not a jpeg"), 100); err == nil {
+		t.Error("not a JPEG: no error")
+	}
+}
+
+// FuzzDecode: no input makes the decoder panic.
+func FuzzDecode(f *testing.F) {
+	n := 0
+	for _, s := range streams(f) {
+		f.Add(s)
+		if n++; n == 6 {
+			break
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		img, err := Decode(b, 1<<14)
+		if err == nil && len(img.Pix) != img.Width*img.Height {
+			t.Fatalf("%d samples for %d×%d", len(img.Pix), img.Width, img.Height)
+		}
+	})
+}
+
+// TestOverrun: the bit reader buffers up to 8 bytes ahead; only bits
+// read beyond the data count as an overrun (buffered ones did not, which
+// failed 14 of 133 real slices that end exactly at their last byte).
+func TestOverrun(t *testing.T) {
+	r := &bitReader{b: []byte{0xA5, 0xFF, 0x7F, 0x3C}} // 0xFF: the next byte holds 7 bits
+	got := r.bits(8)<<23 | r.bits(8)<<15 | r.bits(7)<<8 | r.bits(8)
+	if want := 0xA5<<23 | 0xFF<<15 | 0x7F<<8 | 0x3C; got != want {
+		t.Errorf("bits %x, want %x", got, want)
+	}
+	if o := r.overrun(); o != 0 {
+		t.Errorf("overrun %d after reading exactly the data (%d bits buffered past it)", o, r.past)
+	}
+	r.bits(5)
+	if o := r.overrun(); o != 5 {
+		t.Errorf("overrun %d after 5 bits past the data", o)
+	}
+}
