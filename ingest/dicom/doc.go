@@ -9,13 +9,13 @@
 // Only the header elements needed for geometry and HU are decoded; the
 // rest, sequences included, is skipped by length. The transfer syntaxes
 // read are implicit and explicit VR little endian, explicit VR big endian
-// and deflated explicit VR little endian, and three compressed (encapsulated)
-// pixel data families that archives store CT in: JPEG 2000 (.4.90, .4.91
-// with the reversible 5/3 wavelet: lossless; package j2k, sample for sample
-// as OpenJPEG), lossless JPEG (.4.57, .4.70; package ljpeg), JPEG-LS
-// (.4.80, .4.81; package jpegls) and RLE (.5). The rest — lossy JPEG, lossy
-// JPEG 2000 with the 9/7 wavelet — is refused with an UnsupportedError that
-// says how to convert it (gdcmconv --raw).
+// and deflated explicit VR little endian, and four compressed (encapsulated)
+// pixel data families that archives store CT in: JPEG 2000 (.4.90, .4.91;
+// package j2k: lossless sample for sample as OpenJPEG, lossy within one
+// unit), lossless JPEG (.4.57, .4.70; package ljpeg), JPEG-LS (.4.80,
+// .4.81; package jpegls) and RLE (.5). Lossy JPEG (8 or 12 bits, not CT's)
+// is refused with an UnsupportedError that says how to convert it
+// (gdcmconv --raw).
 //
 // Where real archives depart from a regular stack, the package says so:
 // uneven spacing or a missing slice is interpolated onto an even grid on

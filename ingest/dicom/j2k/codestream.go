@@ -68,8 +68,10 @@ type cod struct {
 // count and an exponent per subband, LL first, then HL, LH, HH of each
 // level from the lowest resolution up.
 type qcd struct {
-	guard int
-	expn  []int
+	guard   int
+	derived bool  // one step size given, for LL; the others derived from it (E.1.1.2)
+	expn    []int // exponent ε per subband
+	mant    []int // mantissa μ per subband (11 bits)
 }
 
 // Code-block styles.
@@ -326,8 +328,6 @@ func (d *decoder) marker(m int, v []byte, main bool) error {
 			return fmt.Errorf("COD: %d levels, code-blocks 2^%d×2^%d", c.levels, c.xcb, c.ycb)
 		case c.order > 4 || c.layers == 0:
 			return fmt.Errorf("COD: progression order %d, %d layers", c.order, c.layers)
-		case !c.reversible:
-			return fmt.Errorf("the irreversible 9/7 wavelet (lossy JPEG 2000): %w", ErrUnsupported)
 		}
 		for k := 1; k <= c.levels; k++ {
 			if c.ppx[k] == 0 || c.ppy[k] == 0 {
@@ -349,8 +349,10 @@ func (d *decoder) marker(m int, v []byte, main bool) error {
 				q.expn = append(q.expn, r.u8()>>3)
 			}
 		case 1, 2:
+			q.derived = sq&0x1F == 1
 			for r.pos+2 <= len(r.b) {
-				q.expn = append(q.expn, r.u16()>>11)
+				v := r.u16()
+				q.expn, q.mant = append(q.expn, v>>11), append(q.mant, v&0x7FF)
 			}
 		default:
 			return fmt.Errorf("QCD: quantization style %d", sq&0x1F)

@@ -5,11 +5,13 @@
 // It reads the main and tile-part headers, the packets of every
 // progression order, code-blocks in every coding style (arithmetic coding
 // passes, selective bypass, termination on each pass, context reset,
-// causal stripes, segmentation symbols), and runs the inverse reversible
-// 5/3 wavelet transform. What it does not read it refuses with an error
-// wrapping ErrUnsupported: several components, the irreversible 9/7
-// transform (lossy), region-of-interest shifts, progression order changes
-// (POC) and packed packet headers (PPM, PPT).
+// causal stripes, segmentation symbols), and runs the inverse wavelet
+// transform: the reversible 5/3 (lossless, sample for sample as OpenJPEG)
+// or the irreversible 9/7 with scalar dequantization (lossy, within one
+// unit of OpenJPEG's float32 arithmetic). What it does not read it refuses
+// with an error wrapping ErrUnsupported: several components,
+// region-of-interest shifts, progression order changes (POC) and packed
+// packet headers (PPM, PPT).
 //
 // The layout follows the standard's stages: codestream.go (markers,
 // tiles, geometry), packet.go (tier 2: packet headers, tag trees,

@@ -3,6 +3,7 @@ package j2k
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -21,6 +22,8 @@ type band struct {
 	x0, y0, x1, y1 int
 	mb             int // bit-planes of its coefficients (guard bits + exponent − 1)
 	coeff          []int32
+	step           float64   // the quantization step of an irreversible band, else 0
+	fcoeff         []float64 // an irreversible band's dequantized coefficients
 	precincts      []*precinct // as the resolution's, in raster order
 }
 
@@ -78,19 +81,38 @@ func decodeTile(img *Image, s *siz, c *cod, q *qcd, t int, data []byte) error {
 			b.y0 = ceilDivPow2(max(ty0-(yob<<nb>>1), 0), nb)
 			b.x1 = ceilDivPow2(max(tx1-(xob<<nb>>1), 0), nb)
 			b.y1 = ceilDivPow2(max(ty1-(yob<<nb>>1), 0), nb)
-			// The subband's exponent: LL, then HL, LH, HH per level.
+			// The subband's exponent: LL, then HL, LH, HH per level; with
+			// derived quantization LL's, one less per level above it.
 			k := 0
 			if r > 0 {
 				k = 3*(r-1) + o
 			}
-			if k >= len(q.expn) {
+			expn, mant := 0, 0
+			switch {
+			case q.derived && len(q.expn) > 0:
+				expn, mant = q.expn[0]-nl+nb, q.mant[0]
+			case k < len(q.expn):
+				expn = q.expn[k]
+				if k < len(q.mant) {
+					mant = q.mant[k]
+				}
+			default:
 				return fmt.Errorf("QCD gives %d step sizes for %d levels", len(q.expn), nl)
 			}
-			b.mb = q.guard + q.expn[k] - 1
-			if b.mb > 31 {
+			b.mb = q.guard + expn - 1
+			if b.mb > 31 || b.mb < 0 {
 				return fmt.Errorf("subband with %d bit-planes", b.mb)
 			}
-			b.coeff = make([]int32, (b.x1-b.x0)*(b.y1-b.y0))
+			n := (b.x1 - b.x0) * (b.y1 - b.y0)
+			if c.reversible {
+				b.coeff = make([]int32, n)
+			} else {
+				// Δ = 2^(R−ε)(1 + μ/2^11), with R the sample precision: the
+				// subbands' gains are in the synthesis filters' scaling
+				// (inverse97), as OpenJPEG has them.
+				b.step = math.Ldexp(1+float64(mant)/2048, s.prec-expn)
+				b.fcoeff = make([]float64, n)
+			}
 			b.precincts = makePrecincts(rs, b, r, c)
 			rs.bands = append(rs.bands, b)
 		}
@@ -110,9 +132,11 @@ func decodeTile(img *Image, s *siz, c *cod, q *qcd, t int, data []byte) error {
 			}
 		}
 	}
-	pix, err := inverseDWT(res)
-	if err != nil {
-		return err
+	var pix []int32
+	if c.reversible {
+		pix = inverseDWT(res)
+	} else {
+		pix = inverseDWT97(res)
 	}
 	// The DC level shift, and the tile's place in the image.
 	w := tx1 - tx0

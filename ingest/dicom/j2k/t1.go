@@ -1,6 +1,9 @@
 package j2k
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Tier 1: the MQ arithmetic decoder (Annex C) and the three coding passes
 // of a code-block (Annex D).
@@ -365,6 +368,25 @@ func decodeBlock(cb *codeblock, bd *band, style byte) error {
 	// (a lossy truncation) the middle of what the bits not decoded allow,
 	// rounded towards zero, as OpenJPEG reconstructs.
 	bw := bd.x1 - bd.x0
+	if bd.fcoeff != nil {
+		// Irreversible: the middle of the interval the decoded bits leave,
+		// ±(magnitude + 2^(lowest plane decoded) / 2), times the step.
+		for y := range h {
+			row := bd.fcoeff[(cb.y0-bd.y0+y)*bw+cb.x0-bd.x0:]
+			for x := range w {
+				m := b.mag[y*w+x]
+				if m == 0 {
+					continue
+				}
+				v := (float64(m) + math.Ldexp(0.5, int(b.known[y*w+x]))) * bd.step
+				if b.flags[(y+1)*b.stride+x+1]&fNeg != 0 {
+					v = -v
+				}
+				row[x] = v
+			}
+		}
+		return nil
+	}
 	for y := range h {
 		row := bd.coeff[(cb.y0-bd.y0+y)*bw+cb.x0-bd.x0:]
 		for x := range w {
