@@ -22,8 +22,8 @@ type band struct {
 	x0, y0, x1, y1 int
 	mb             int // bit-planes of its coefficients (guard bits + exponent − 1)
 	coeff          []int32
-	step           float64   // the quantization step of an irreversible band, else 0
-	fcoeff         []float64 // an irreversible band's dequantized coefficients
+	step           float64     // the quantization step of an irreversible band, else 0
+	fcoeff         []float64   // an irreversible band's dequantized coefficients
 	precincts      []*precinct // as the resolution's, in raster order
 }
 
