@@ -15,6 +15,7 @@ import (
 
 	"voxmine/ingest"
 	"voxmine/ingest/synth"
+	"voxmine/internal/testenv"
 	"voxmine/store"
 )
 
@@ -336,6 +337,7 @@ func TestShardOfIsAPartition(t *testing.T) {
 // TestMaskOfAnotherGeometry: a mask that does not lie on its scan's grid
 // fails that scan, with both files named, and not the others.
 func TestMaskOfAnotherGeometry(t *testing.T) {
+	testenv.SkipUnderRace(t) // error reporting, no concurrency of its own
 	orig, tr := small(t)
 	src := filepath.Join(t.TempDir(), "src")
 	if err := os.CopyFS(src, os.DirFS(orig)); err != nil {
@@ -380,6 +382,7 @@ func TestMaskOfAnotherGeometry(t *testing.T) {
 // TestMasksFoundInSource: with no --masks, a seg-lungs-LUNA16 folder in a
 // source is used, as LUNA16 is laid out.
 func TestMasksFoundInSource(t *testing.T) {
+	testenv.SkipUnderRace(t) // error reporting, no concurrency of its own
 	src, tr := small(t)
 	o := options(src, t.TempDir())
 	o.MaskDir = ""

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"voxmine/internal/testenv"
 	"voxmine/store"
 )
 
@@ -44,6 +45,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestSyntheticWithBrokenScansExitsOne(t *testing.T) {
+	testenv.SkipUnderRace(t) // error reporting, no concurrency of its own
 	dir := t.TempDir()
 	src, st := filepath.Join(dir, "src"), filepath.Join(dir, "store")
 	code, out := runCmd("--synthetic", "1", "--small", "--variants", "--src", src, "--out", st, "--quiet")
