@@ -33,18 +33,20 @@ func (s *Slice) compressedHU(dst []int16) error {
 		return source.Formatf(s.Path, "no pixel data")
 	case s.SamplesPerPixel != 1:
 		return &source.UnsupportedError{Path: s.Path, Feature: fmt.Sprintf("%d samples per pixel (colour)", s.SamplesPerPixel)}
-	case s.Frames > 1:
-		return &source.UnsupportedError{Path: s.Path, Feature: fmt.Sprintf("a multi-frame image (%d frames)", s.Frames), Hint: "split it into one file per slice"}
 	case len(dst) != s.Rows*s.Columns:
 		return fmt.Errorf("%s: %d values for %d×%d", s.Path, len(dst), s.Columns, s.Rows)
 	case s.BitsAllocated != 8 && s.BitsAllocated != 16:
 		return &source.UnsupportedError{Path: s.Path, Feature: fmt.Sprintf("compressed BitsAllocated %d", s.BitsAllocated)}
 	}
 	name := compressedSyntaxes[s.TransferSyntax]
-	frame, err := frameData(s.pixels)
+	frames, err := encapsulatedFrames(s.pixels, max(s.Frames, 1), s.TransferSyntax)
 	if err != nil {
 		return source.Formatf(s.Path, "%s pixel data: %v", name, err)
 	}
+	if s.Frame >= len(frames) {
+		return source.Formatf(s.Path, "%s pixel data: no frame %d", name, s.Frame+1)
+	}
+	frame := frames[s.Frame]
 	stored := s.BitsStored
 	if stored <= 0 || stored > s.BitsAllocated {
 		stored = s.BitsAllocated
@@ -196,39 +198,4 @@ func packBits(src []byte, n int) ([]byte, error) {
 		return nil, fmt.Errorf("%d bytes decoded, %d needed", len(out), n)
 	}
 	return out[:n], nil
-}
-
-// frameData joins the fragments of an encapsulated pixel data element's
-// single frame: items (FFFE,E000) after the basic offset table, up to the
-// sequence delimiter (FFFE,E0DD).
-func frameData(b []byte) ([]byte, error) {
-	var out []byte
-	first := true
-	for pos := 0; ; {
-		if pos+8 > len(b) {
-			if out != nil {
-				return out, nil // no delimiter: the file ends after the last item
-			}
-			return nil, errors.New("no fragments")
-		}
-		group, elem := binary.LittleEndian.Uint16(b[pos:]), binary.LittleEndian.Uint16(b[pos+2:])
-		n := int(binary.LittleEndian.Uint32(b[pos+4:]))
-		pos += 8
-		switch {
-		case group == 0xFFFE && elem == 0xE0DD:
-			if out == nil {
-				return nil, errors.New("no fragments")
-			}
-			return out, nil
-		case group != 0xFFFE || elem != 0xE000:
-			return nil, fmt.Errorf("item tag (%04X,%04X) where a fragment should be", group, elem)
-		case n < 0 || pos+n > len(b):
-			return nil, fmt.Errorf("a fragment of %d bytes runs past the file", n)
-		}
-		if !first { // the first item is the basic offset table
-			out = append(out, b[pos:pos+n]...)
-		}
-		first = false
-		pos += n
-	}
 }

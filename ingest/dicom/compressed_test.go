@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -39,10 +40,11 @@ func TestRealJPEG2000Pixels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cs, err := frameData(s.pixels)
+		frames, err := encapsulatedFrames(s.pixels, 1, s.TransferSyntax)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		cs := frames[0]
 		img, err := j2k.Decode(cs)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -60,14 +62,21 @@ func TestRealJPEG2000Pixels(t *testing.T) {
 	}
 }
 
-func TestFrameData(t *testing.T) {
-	item := func(n int, fill byte) []byte {
+func TestEncapsulatedFrames(t *testing.T) {
+	item := func(n int, fill ...byte) []byte {
 		b := []byte{0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0}
 		binary.LittleEndian.PutUint32(b[4:], uint32(n))
-		for range n {
-			b = append(b, fill)
+		for i := range n {
+			b = append(b, fill[min(i, len(fill)-1)])
 		}
 		return b
+	}
+	table := func(offsets ...uint32) []byte {
+		b := make([]byte, 4*len(offsets))
+		for i, o := range offsets {
+			binary.LittleEndian.PutUint32(b[4*i:], o)
+		}
+		return append(item(len(b), 0)[:8], b...)
 	}
 	delim := []byte{0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0}
 	join := func(parts ...[]byte) []byte {
@@ -77,21 +86,42 @@ func TestFrameData(t *testing.T) {
 		}
 		return b
 	}
+	const (
+		jpeg = "1.2.840.10008.1.2.4.70"
+		j2k  = "1.2.840.10008.1.2.4.90"
+		rle  = "1.2.840.10008.1.2.5"
+	)
+	soi, soc := []byte{0xFF, 0xD8, 'a'}, []byte{0xFF, 0x4F, 'k'}
 	tests := []struct {
-		name string
-		b    []byte
-		want string // the frame's bytes, or "error"
+		name   string
+		b      []byte
+		frames int
+		ts     string
+		want   string // the frames' bytes joined by "|", or "error"
 	}{
-		{"empty offset table, two fragments", join(item(0, 0), item(2, 'a'), item(4, 'b'), delim), "aabbbb"},
-		{"offset table with an entry", join(item(4, 9), item(3, 'c'), delim), "ccc"},
-		{"no delimiter at the end of the file", join(item(0, 0), item(2, 'd')), "dd"},
-		{"offset table only", join(item(0, 0), delim), "error"},
-		{"fragment past the end", join(item(0, 0), item(2, 'a')[:9]), "error"},
-		{"not an item", join(item(0, 0), []byte{1, 0, 2, 0, 0, 0, 0, 0}), "error"},
+		{"one frame, empty table, two fragments", join(item(0), item(2, 'a'), item(4, 'b'), delim), 1, jpeg, "aabbbb"},
+		{"one frame, a table entry", join(item(4, 9), item(3, 'c'), delim), 1, jpeg, "ccc"},
+		{"no delimiter at the end of the file", join(item(0), item(2, 'd')), 1, jpeg, "dd"},
+		{"offset table only", join(item(0), delim), 1, jpeg, "error"},
+		{"fragment past the end", join(item(0), item(2, 'a')[:9]), 1, jpeg, "error"},
+		{"not an item", join(item(0), []byte{1, 0, 2, 0, 0, 0, 0, 0}), 1, jpeg, "error"},
+		{"a fragment per frame", join(item(0), item(2, 'a'), item(3, 'b'), item(1, 'c'), delim), 3, rle, "aa|bbb|c"},
+		{"table, frames over several fragments", join(table(0, 20), item(2, 'a'), item(2, 'b'), item(1, 'c'), delim), 2, rle, "aabb|c"},
+		{"table entry inside a fragment", join(table(0, 5), item(2, 'a'), item(2, 'b'), delim), 2, rle, "error"},
+		{"table of another frame count", join(table(0, 10, 20), item(2, 'a'), item(2, 'b'), delim), 2, rle, "error"},
+		{"no table, frames found by SOI", join(item(0), item(3, soi...), item(2, 'x'), item(3, soi...), delim), 2, jpeg, `\xff\xd8axx|\xff\xd8a`},
+		{"no table, frames found by SOC", join(item(0), item(3, soc...), item(3, soc...), item(1, 'y'), delim), 2, j2k, `\xffOk|\xffOky`},
+		{"no table, first fragment no SOI", join(item(0), item(2, 'x'), item(3, soi...), item(3, soi...), delim), 2, jpeg, "error"},
+		{"no table, too few frames", join(item(0), item(3, soi...), item(2, 'x'), item(2, 'y'), delim), 2, jpeg, "error"},
+		{"no table, RLE fragments cannot be split", join(item(0), item(2, 'a'), item(2, 'b'), item(2, 'c'), delim), 2, rle, "error"},
 	}
 	for _, tc := range tests {
-		got, err := frameData(tc.b)
-		if (err != nil) != (tc.want == "error") || (err == nil && string(got) != tc.want) {
+		frames, err := encapsulatedFrames(tc.b, tc.frames, tc.ts)
+		var got []string
+		for _, f := range frames {
+			got = append(got, strings.Trim(strconv.QuoteToASCII(string(f)), `"`))
+		}
+		if (err != nil) != (tc.want == "error") || (err == nil && strings.Join(got, "|") != tc.want) {
 			t.Errorf("%s: %q, %v; want %s", tc.name, got, err, tc.want)
 		}
 	}

@@ -241,10 +241,25 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// and multi-frame ones: fragments without an offset table, UN groups
+	for _, name := range []string{"mf-u12-jpegll-frag-nobot", "mf-s16-implicit-j2k-gdcm", "mf-s16-implicit"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "multiframe", name+".dcm"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := dicom.Decode(data, "fuzz.dcm")
-		if err == nil && s.Rows*s.Columns <= 1<<20 {
-			s.HU(make([]int16, s.Rows*s.Columns))
+		if err != nil || s.Rows*s.Columns > 1<<20 {
+			return
+		}
+		frames, err := s.Split()
+		if err != nil {
+			return
+		}
+		for _, fr := range frames[:min(len(frames), 16)] {
+			fr.HU(make([]int16, s.Rows*s.Columns))
 		}
 	})
 }

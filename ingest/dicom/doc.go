@@ -17,6 +17,12 @@
 // is refused with an UnsupportedError that says how to convert it
 // (gdcmconv --raw).
 //
+// A multi-frame image (Enhanced CT, Legacy Converted Enhanced CT) is one
+// Slice per frame (Slice.Split), each placed and rescaled by the shared
+// and per-frame functional groups (ITK takes the frames in the order
+// stored, placed by the first); its frames are then sorted and read like a folder of
+// single-frame files.
+//
 // Where real archives depart from a regular stack, the package says so:
 // uneven spacing or a missing slice is interpolated onto an even grid on
 // the slices' true positions (ITK would assume even spacing), duplicate

@@ -84,15 +84,21 @@ func stack(ctx context.Context, s source.Scan) (*Stack, error) {
 		if err != nil {
 			return nil, fmt.Errorf("series %s: %w", s.UID, err)
 		}
-		sl = append(sl, h)
+		frames, err := h.Split()
+		if err != nil {
+			return nil, fmt.Errorf("series %s: %w", s.UID, err)
+		}
+		sl = append(sl, frames...)
 	}
 	return NewStack("series "+s.UID, sl)
 }
 
 func (st *Stack) info() *source.Info {
-	files := make([]string, len(st.Slices))
-	for i, s := range st.Slices {
-		files[i] = s.Path
+	var files []string
+	for _, s := range st.Slices {
+		if !slices.Contains(files, s.Path) { // a multi-frame file once
+			files = append(files, s.Path)
+		}
 	}
 	f := st.Slices[0]
 	kind := fmt.Sprintf("%s%d", map[bool]string{false: "uint", true: "int"}[f.PixelRepresentation == 1], f.BitsAllocated)

@@ -84,7 +84,11 @@ type Slice struct {
 	Slope, Intercept             float64
 	GantryTilt                   float64
 	// Padding is PixelPaddingValue, when given.
-	Padding      *int
+	Padding *int
+	// Frame is which frame of a multi-frame file the slice is (from 0).
+	Frame        int
+	shared       *frameGroup  // the shared functional group, of an enhanced image
+	perFrame     []frameGroup // the per-frame functional groups
 	bigEndian    bool
 	pixels       []byte // the native pixel data, when it was read
 	pixelsAt     int    // offset of the pixel data in the file, −1 if none
@@ -295,6 +299,18 @@ func parse(b []byte, path string) (*Slice, error) {
 				s.pixels = v
 			}
 			return s, nil
+		}
+		if tag == tagSharedGroups || tag == tagPerFrameGroups {
+			g, err := p.groups(vr, length)
+			if err != nil {
+				return nil, fmt.Errorf("functional groups (%04X,%04X): %w", tag>>16, tag&0xffff, err)
+			}
+			if tag == tagPerFrameGroups {
+				s.perFrame = g
+			} else if len(g) > 0 {
+				s.shared = &g[0]
+			}
+			continue
 		}
 		if length == undefinedLength {
 			if err := p.skipSequence(!p.explicit || vr == "UN", 0); err != nil {

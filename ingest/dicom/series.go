@@ -11,14 +11,17 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"voxmine/ingest/source"
 	"voxmine/internal/workpool"
 	"voxmine/store"
 )
 
-// headerPrefix is how much of a file is read to find its header; a file
-// whose header is longer is read whole.
+// headerPrefix is how much of a file is read first to find its header.
+// A longer header (an enhanced image's per-frame functional groups run to
+// hundreds of kilobytes) is read in prefixes sixteen times larger, so a
+// multi-frame file of hundreds of megabytes is not read whole for it.
 const headerPrefix = 64 << 10
 
 // ParseFile reads the header of a DICOM file (not its pixels).
@@ -28,19 +31,24 @@ func ParseFile(path string) (*Slice, error) {
 		return nil, err
 	}
 	defer f.Close()
-	buf := make([]byte, headerPrefix)
-	n, err := io.ReadFull(f, buf)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, err
+	var buf []byte
+	for size := headerPrefix; ; size *= 16 {
+		have := len(buf)
+		buf = append(buf, make([]byte, size-have)...)
+		n, err := io.ReadFull(f, buf[have:])
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+		buf = buf[:have+n]
+		s, err := parse(buf, path)
+		if errors.Is(err, errShort) && len(buf) == size {
+			continue // the header goes on past what was read
+		}
+		if s != nil {
+			s.pixels = nil // a prefix's pixels are not all there
+		}
+		return s, wrap(path, err)
 	}
-	s, err := parse(buf[:n], path)
-	if errors.Is(err, errShort) && n == headerPrefix {
-		return readWhole(path)
-	}
-	if s != nil {
-		s.pixels = nil // a prefix's pixels are not all there
-	}
-	return s, wrap(path, err)
 }
 
 // Decode parses a whole DICOM file held in b, pixels included; name names
@@ -121,7 +129,10 @@ func NewStack(name string, slices []*Slice) (*Stack, error) {
 	if len(slices) == 0 {
 		return nil, fmt.Errorf("series %s: no image files", name)
 	}
-	sort.Slice(slices, func(i, j int) bool { return slices[i].Path < slices[j].Path })
+	sort.Slice(slices, func(i, j int) bool {
+		a, b := slices[i], slices[j]
+		return a.Path < b.Path || a.Path == b.Path && a.Frame < b.Frame
+	})
 	first := slices[0]
 	fail := func(format string, a ...any) (*Stack, error) {
 		return nil, &source.FormatError{Path: name, Err: fmt.Errorf(format, a...)}
@@ -129,15 +140,15 @@ func NewStack(name string, slices []*Slice) (*Stack, error) {
 	for _, s := range slices {
 		switch {
 		case !s.HasPosition || !s.HasOrientation:
-			return fail("%s has no ImagePositionPatient or ImageOrientationPatient", s.Path)
+			return fail("%s has no ImagePositionPatient or ImageOrientationPatient", s.Name())
 		case s.Rows != first.Rows || s.Columns != first.Columns:
-			return fail("mixed sizes: %s is %d×%d, %s is %d×%d", first.Path, first.Columns, first.Rows, s.Path, s.Columns, s.Rows)
+			return fail("mixed sizes: %s is %d×%d, %s is %d×%d", first.Name(), first.Columns, first.Rows, s.Name(), s.Columns, s.Rows)
 		case math.Abs(s.PixelSpacing[0]-first.PixelSpacing[0]) > 1e-4 || math.Abs(s.PixelSpacing[1]-first.PixelSpacing[1]) > 1e-4:
-			return fail("mixed pixel spacings: %s has %v, %s has %v", first.Path, first.PixelSpacing, s.Path, s.PixelSpacing)
+			return fail("mixed pixel spacings: %s has %v, %s has %v", first.Name(), first.PixelSpacing, s.Name(), s.PixelSpacing)
 		}
 		for k := range 6 {
 			if math.Abs(s.Orientation[k]-first.Orientation[k]) > 1e-4 {
-				return fail("mixed orientations: %s has %v, %s has %v", first.Path, first.Orientation, s.Path, s.Orientation)
+				return fail("mixed orientations: %s has %v, %s has %v", first.Name(), first.Orientation, s.Name(), s.Orientation)
 			}
 		}
 	}
@@ -149,7 +160,7 @@ func NewStack(name string, slices []*Slice) (*Stack, error) {
 		v := [3]float64{orient[k], orient[k+1], orient[k+2]}
 		l := math.Sqrt(dot(v, v))
 		if !(l > 0.99 && l < 1.01) {
-			return fail("ImageOrientationPatient %v of %s is not two unit vectors", first.Orientation, first.Path)
+			return fail("ImageOrientationPatient %v of %s is not two unit vectors", first.Orientation, first.Name())
 		}
 		for i := range 3 {
 			orient[k+i] /= l
@@ -157,7 +168,7 @@ func NewStack(name string, slices []*Slice) (*Stack, error) {
 	}
 	n := normal(orient)
 	if l := math.Sqrt(dot(n, n)); !(l > 0.99 && l < 1.01) {
-		return fail("ImageOrientationPatient %v of %s is not two orthogonal vectors", first.Orientation, first.Path)
+		return fail("ImageOrientationPatient %v of %s is not two orthogonal vectors", first.Orientation, first.Name())
 	}
 	dist := func(s *Slice) float64 { return dot(n, s.Position) }
 	sort.SliceStable(slices, func(i, j int) bool { return dist(slices[i]) < dist(slices[j]) })
@@ -166,7 +177,7 @@ func NewStack(name string, slices []*Slice) (*Stack, error) {
 	for i, s := range slices {
 		st.Positions[i] = dist(s) - dist(slices[0])
 		if i > 0 && st.Positions[i]-st.Positions[i-1] < 1e-3 {
-			return fail("duplicate slice position %.3f mm along the normal: %s and %s", dist(s), slices[i-1].Path, s.Path)
+			return fail("duplicate slice position %.3f mm along the normal: %s and %s", dist(s), slices[i-1].Name(), s.Name())
 		}
 	}
 	first = slices[0]
@@ -218,12 +229,35 @@ func (st *Stack) ReadCT(ctx context.Context) ([]int16, error) {
 	first := st.Slices[0]
 	plane := first.Rows * first.Columns
 	raw := make([]int16, len(st.Slices)*plane)
-	err := workpool.Run(ctx, len(st.Slices), runtime.GOMAXPROCS(0), func(i int) error {
-		full, err := readWhole(st.Slices[i].Path)
-		if err != nil {
-			return err
+	// A multi-frame file is read once for all its frames.
+	type file struct {
+		once sync.Once
+		s    *Slice
+		err  error
+	}
+	files := map[string]*file{}
+	for _, s := range st.Slices {
+		if s.Frames > 1 && files[s.Path] == nil {
+			files[s.Path] = &file{}
 		}
-		return full.HU(raw[i*plane : (i+1)*plane])
+	}
+	err := workpool.Run(ctx, len(st.Slices), runtime.GOMAXPROCS(0), func(i int) error {
+		s := st.Slices[i]
+		f := files[s.Path]
+		if f == nil {
+			full, err := readWhole(s.Path)
+			if err != nil {
+				return err
+			}
+			return full.HU(raw[i*plane : (i+1)*plane])
+		}
+		f.once.Do(func() { f.s, f.err = readWhole(s.Path) })
+		if f.err != nil {
+			return f.err
+		}
+		frame := *s // the frame's geometry and rescale, the file's pixels
+		frame.pixels, frame.pixelsAt, frame.encapsulated = f.s.pixels, f.s.pixelsAt, f.s.encapsulated
+		return frame.HU(raw[i*plane : (i+1)*plane])
 	})
 	if err != nil {
 		return nil, err
@@ -278,8 +312,6 @@ func (s *Slice) HU(dst []int16) error {
 		return source.Formatf(s.Path, "no pixel data")
 	case s.SamplesPerPixel != 1:
 		return &source.UnsupportedError{Path: s.Path, Feature: fmt.Sprintf("%d samples per pixel (colour)", s.SamplesPerPixel)}
-	case s.Frames > 1:
-		return &source.UnsupportedError{Path: s.Path, Feature: fmt.Sprintf("a multi-frame image (%d frames)", s.Frames), Hint: "split it into one file per slice"}
 	case s.BitsAllocated != 8 && s.BitsAllocated != 16 && s.BitsAllocated != 32:
 		return &source.UnsupportedError{Path: s.Path, Feature: fmt.Sprintf("BitsAllocated %d", s.BitsAllocated)}
 	}
@@ -293,10 +325,11 @@ func (s *Slice) HU(dst []int16) error {
 	size := s.BitsAllocated / 8
 	n := s.Rows * s.Columns
 	if len(dst) != n {
-		return fmt.Errorf("%s: %d values for %d×%d", s.Path, len(dst), s.Columns, s.Rows)
+		return fmt.Errorf("%s: %d values for %d×%d", s.Name(), len(dst), s.Columns, s.Rows)
 	}
-	if len(s.pixels) < n*size {
-		return source.Formatf(s.Path, "pixel data holds %d bytes, %d×%d×%d bits needs %d (truncated?)", len(s.pixels), s.Columns, s.Rows, s.BitsAllocated, n*size)
+	pixels, err := s.frameBytes(s.Frame)
+	if err != nil {
+		return err
 	}
 	mask := uint64(1)<<stored - 1
 	sign := uint64(1) << (stored - 1)
@@ -305,15 +338,15 @@ func (s *Slice) HU(dst []int16) error {
 		var u uint64
 		switch size {
 		case 1:
-			u = uint64(s.pixels[i])
+			u = uint64(pixels[i])
 		case 2:
 			if s.bigEndian {
-				u = uint64(s.pixels[2*i])<<8 | uint64(s.pixels[2*i+1])
+				u = uint64(pixels[2*i])<<8 | uint64(pixels[2*i+1])
 			} else {
-				u = uint64(s.pixels[2*i]) | uint64(s.pixels[2*i+1])<<8
+				u = uint64(pixels[2*i]) | uint64(pixels[2*i+1])<<8
 			}
 		default:
-			b := s.pixels[4*i : 4*i+4]
+			b := pixels[4*i : 4*i+4]
 			if s.bigEndian {
 				u = uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
 			} else {
