@@ -4,6 +4,11 @@ GO      ?= go
 DEMO    ?= demo-out
 BIN     := bin
 SHELL   := bash
+# Packages whose code shares memory between goroutines (a worker pool, a
+# lock, an atomic), and the commands that drive them: `make test` runs these
+# under the race detector too. The decoders and readers are single-threaded
+# and run at full speed only. A package that starts goroutines joins this list.
+RACE_PKGS := ./store/... ./ingest ./ingest/dicom ./ingest/synth ./internal/workpool ./mine ./cmd/...
 # Fixture generators live under testdata/, which ./... leaves out: vet them by name.
 FIXTURE_TOOLS := ./testdata/itkresample/gen ./testdata/itkresample/gendicom ./testdata/itkresample/gennifti ./ingest/dicom/testdata/gencompressed
 
@@ -17,9 +22,9 @@ test:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./... $(FIXTURE_TOOLS)
 	$(GO) build -o $(BIN)/testsummary ./internal/tools/testsummary
-	@# Two passes (internal/testenv): every test under the race detector,
-	@# except the compute-heavy ones, then every test at full speed.
-	set -o pipefail; $(GO) test -race -json -timeout 10m ./... | $(BIN)/testsummary -title race
+	@# Two passes (internal/testenv): the concurrent packages' tests under the
+	@# race detector, except the compute-heavy ones, then every test at full speed.
+	set -o pipefail; $(GO) test -race -json -timeout 10m $(RACE_PKGS) | $(BIN)/testsummary -title race
 	set -o pipefail; $(GO) test -json -timeout 10m ./... | $(BIN)/testsummary -title full-speed
 
 # Build and vet for the systems researchers use besides Linux. The platform

@@ -1,9 +1,9 @@
 // Package testenv tells a test what kind of run it is in. `make test` runs
-// every package twice: once under the race detector, for the code that
-// shares memory between goroutines, and once at full speed. Compute-heavy
-// tests, which the race detector slows five to ten times and which hold no
-// concurrency the light tests do not also exercise, run in the second pass
-// only.
+// the packages whose code shares memory between goroutines (RACE_PKGS in
+// the Makefile) under the race detector, then every package at full
+// speed. Compute-heavy tests, which the race detector slows five to ten
+// times and which hold no concurrency the light tests do not also
+// exercise, run in the second pass only.
 package testenv
 
 import "testing"
