@@ -23,7 +23,7 @@ import (
 //
 // Beyond these, by hand: with noise of σ 120 HU or 7.5 mm slices the
 // lungs still agree (Dice 0.993, 0.983), but the airway is followed less
-// far down and 5–7 mL of the main bronchi become lung.
+// far down and 5.6–5.7 mL of the main bronchi become lung (docs/DESIGN.md).
 func TestRealLungsVariants(t *testing.T) {
 	testenv.SkipUnderRace(t)
 	dir := itkgolden.RealCT(t, "lidc-idri-0001")
