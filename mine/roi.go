@@ -1,14 +1,11 @@
 package mine
 
 import (
-	"compress/gzip"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"voxmine/ingest/nifti"
 	"voxmine/internal/atomicfile"
 	"voxmine/query"
 	"voxmine/store"
@@ -58,44 +55,3 @@ func WriteROI(st *store.Store, uid string, c [3]int, size int, d DType, lo, hi f
 	return f.Commit()
 }
 
-// writeNIfTI writes a cube as NIfTI-1 with an sform (code 1, scanner) that
-// places it where it lies in the scan: LPS turned to NIfTI's RAS.
-func writeNIfTI(path string, g store.Geometry, b store.Box, d DType, win *Window, hu []int16) error {
-	h := &nifti.Header{Version: 1, Dim: [3]int{b.W, b.H, b.D}, Pixdim: [4]float64{1, 1, 1, 1}, SformCode: 1}
-	corner := query.VoxelWorld(g, [3]int{b.Z, b.Y, b.X})
-	for r := range 3 {
-		sign := 1.0
-		if r < 2 {
-			sign = -1 // LPS → RAS
-		}
-		for c := range 3 {
-			h.Srow[r][c] = sign * g.Direction[r*3+c] // the 1 mm grid: spacing 1
-		}
-		h.Srow[r][3] = sign * corner[r]
-	}
-	var data any
-	if d == I16 {
-		h.Datatype, data = 4, hu
-	} else {
-		f := make([]float32, len(hu))
-		for i, v := range hu {
-			f[i] = float32((min(max(float64(v), win.Lo), win.Hi) - win.Lo) / (win.Hi - win.Lo))
-		}
-		h.Datatype, data = 16, f
-	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
-	return atomicfile.Write(path, func(w io.Writer) error {
-		if !strings.HasSuffix(strings.ToLower(path), ".gz") {
-			return nifti.Encode(w, h, data)
-		}
-		zw := gzip.NewWriter(w)
-		if err := nifti.Encode(zw, h, data); err != nil {
-			return err
-		}
-		return zw.Close()
-	})
-}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
@@ -241,6 +242,22 @@ func TestROIFormatsAndRules(t *testing.T) {
 	for i, v := range hu {
 		if int16(uint16(raw[2*i])|uint16(raw[2*i+1])<<8) != v {
 			t.Fatalf("voxel %d: NIfTI %d, .npy differs", i, v)
+		}
+	}
+	// Windowed cubes are float32 in [0, 1] after a 352-byte header.
+	fnii := filepath.Join(dir, "cube.nii")
+	if code, out, errs := runCmd("roi", "--store", st, "--uid", uid, "--voxel", "10,12,14", "--size", "8", "--out", fnii); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errs)
+	}
+	fb, _ := os.ReadFile(fnii)
+	if len(fb) != 352+4*len(hu) || string(fb[344:347]) != "n+1" || binary.LittleEndian.Uint16(fb[70:]) != 16 {
+		t.Fatalf("float NIfTI of %d bytes, magic %q, datatype %d", len(fb), fb[344:347], binary.LittleEndian.Uint16(fb[70:]))
+	}
+	for i, v := range hu {
+		got := math.Float32frombits(binary.LittleEndian.Uint32(fb[352+4*i:]))
+		want := float32((min(max(float64(v), -1000), 400) + 1000) / 1400)
+		if got != want {
+			t.Fatalf("voxel %d: %v in the NIfTI, want %v for %d HU", i, got, want, v)
 		}
 	}
 	for _, tc := range []struct {
