@@ -73,6 +73,16 @@ func TestFindGroupsAndSkips(t *testing.T) {
 	mr := slice("1.3", 0, 0)
 	mr.Modality = "MR"
 	write(t, b, "mr", mr, 0)
+	// A dose report in the CT series: no ImagePositionPatient (the tag is
+	// renamed to the retired (0020,0030) in the written file).
+	dose := write(t, b, "dose", slice("1.1", 20, 0), 0)
+	db, _ := os.ReadFile(dose)
+	at := bytes.Index(db, []byte("\x20\x00\x32\x00DS"))
+	if at < 0 {
+		t.Fatal("no ImagePositionPatient written")
+	}
+	db[at+2] = 0x30
+	os.WriteFile(dose, db, 0o644)
 	os.WriteFile(filepath.Join(a, "notes.txt"), []byte("not dicom"), 0o644)
 	found, err := dicom.Format{}.Find(context.Background(), files(t, a, b))
 	if err != nil {
@@ -86,8 +96,9 @@ func TestFindGroupsAndSkips(t *testing.T) {
 		t.Errorf("series %v, want 1.1 and 1.2 with 4 files each", got)
 	}
 	reasons := fmt.Sprint(found.Skipped)
-	if !strings.Contains(reasons, "LOCALIZER") || !strings.Contains(reasons, "modality MR") || strings.Contains(reasons, "notes.txt") {
-		t.Errorf("skipped %v: want the localizer and the MR series, not the text file", found.Skipped)
+	if !strings.Contains(reasons, "LOCALIZER") || !strings.Contains(reasons, "modality MR") || strings.Contains(reasons, "notes.txt") ||
+		!strings.Contains(reasons, "dose") || !strings.Contains(reasons, "no ImagePositionPatient") {
+		t.Errorf("skipped %v: want the localizer, the MR series and the dose report, not the text file", found.Skipped)
 	}
 	for _, u := range found.Used {
 		if strings.HasSuffix(u, "notes.txt") {
@@ -103,6 +114,12 @@ func TestSeriesProblems(t *testing.T) {
 		want  string // in the error; empty: no error
 		notes string // in the notes
 	}{
+		{"the same image twice", func(t *testing.T, dir string) {
+			for k := range 6 {
+				write(t, dir, fmt.Sprint(k), slice("9.1", k, 2.5*float64(k)), int32(50*k))
+			}
+			write(t, dir, "3-copy", slice("9.1", 3, 7.5), 150)
+		}, "", "read once"},
 		{"missing slice", func(t *testing.T, dir string) {
 			for k, z := range []float64{0, 2.5, 5, 10, 12.5} {
 				write(t, dir, fmt.Sprint(k), slice("9.1", k, z), int32(100*k))
@@ -162,12 +179,17 @@ func TestSeriesProblems(t *testing.T) {
 			if !strings.Contains(strings.Join(info.Notes, " "), tc.notes) {
 				t.Errorf("notes %v, want %q", info.Notes, tc.notes)
 			}
-			// The missing slice at 7.5 mm lies halfway between 5 (200) and
-			// 10 (300) mm: 250 stored, −774 HU.
+			// Six slices of 2.5 mm: the missing one at 7.5 mm lies halfway
+			// between 5 (200) and 10 (300) mm, 250 stored, −774 HU; the
+			// copy of the slice at 7.5 mm is read once.
 			g := info.Geometry
 			plane := g.Shape[1] * g.Shape[2]
-			if g.Shape[0] != 6 || g.Spacing[2] != 2.5 || hu[3*plane] != 250-1024 || hu[5*plane] != 400-1024 {
-				t.Errorf("shape %v spacing %v, slice 3 %d, slice 5 %d; want 6 slices of 2.5 mm, −774, −624", g.Shape, g.Spacing, hu[3*plane], hu[5*plane])
+			want3, want5 := int16(250-1024), int16(400-1024)
+			if tc.name == "the same image twice" {
+				want3, want5 = 150-1024, 250-1024
+			}
+			if g.Shape[0] != 6 || g.Spacing[2] != 2.5 || hu[3*plane] != want3 || hu[5*plane] != want5 {
+				t.Errorf("shape %v spacing %v, slice 3 %d, slice 5 %d; want 6 slices of 2.5 mm, %d, %d", g.Shape, g.Spacing, hu[3*plane], hu[5*plane], want3, want5)
 			}
 		})
 	}

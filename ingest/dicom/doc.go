@@ -27,5 +27,6 @@
 // uneven spacing or a missing slice is interpolated onto an even grid on
 // the slices' true positions (ITK would assume even spacing), duplicate
 // positions, gantry tilt and mixed sizes fail the series with the files
-// named. Format adapts it to ingest's source.Format.
+// named. The same SOP instance twice is read once, and an image with no
+// position in the patient (a dose report, a screenshot) is skipped. Format adapts it to ingest's source.Format.
 package dicom

@@ -58,6 +58,10 @@ func (Format) Find(ctx context.Context, files []string) (source.Found, error) {
 			skippedSeries[uid] = "modality " + s.Modality
 			continue
 		}
+		if reason := unplaceable(s); reason != "" {
+			f.Skipped = append(f.Skipped, source.Skipped{Path: p, Reason: reason})
+			continue
+		}
 		if _, ok := series[uid]; !ok {
 			order = append(order, uid)
 		}
@@ -67,6 +71,21 @@ func (Format) Find(ctx context.Context, files []string) (source.Found, error) {
 		f.Scans = append(f.Scans, source.Scan{UID: uid, Format: "dicom", Files: series[uid]})
 	}
 	return f, nil
+}
+
+// unplaceable says why an image cannot be a slice of a volume, or "" if
+// it can: a CT series may carry a dose report or a screenshot (secondary
+// capture, often of modality CT) without a position in the patient, which
+// would otherwise fail the whole series.
+func unplaceable(s *Slice) string {
+	frames, err := s.Split()
+	if err != nil {
+		return err.Error()
+	}
+	if f := frames[0]; !f.HasPosition || !f.HasOrientation {
+		return "no ImagePositionPatient or ImageOrientationPatient: a report or screenshot (secondary capture), not a slice"
+	}
+	return ""
 }
 
 // StackOf parses a series' headers and sorts them: its geometry and its

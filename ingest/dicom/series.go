@@ -172,13 +172,29 @@ func NewStack(name string, slices []*Slice) (*Stack, error) {
 	}
 	dist := func(s *Slice) float64 { return dot(n, s.Position) }
 	sort.SliceStable(slices, func(i, j int) bool { return dist(slices[i]) < dist(slices[j]) })
+	// The same SOP instance twice (a file copied under another name, as
+	// downloads and exports sometimes hold) is read once; two different
+	// images at one position are an error.
+	kept := make([]*Slice, 0, len(slices))
+	dups := 0
+	for _, s := range slices {
+		if n := len(kept); n > 0 && dist(s)-dist(kept[n-1]) < 1e-3 {
+			if p := kept[n-1]; s.SOPUID != "" && s.SOPUID == p.SOPUID && s.Frame == p.Frame {
+				dups++
+				continue
+			}
+			return fail("duplicate slice position %.3f mm along the normal: %s and %s", dist(s), kept[n-1].Name(), s.Name())
+		}
+		kept = append(kept, s)
+	}
+	slices = kept
 	st := &Stack{Slices: slices, Even: true}
 	st.Positions = make([]float64, len(slices))
 	for i, s := range slices {
 		st.Positions[i] = dist(s) - dist(slices[0])
-		if i > 0 && st.Positions[i]-st.Positions[i-1] < 1e-3 {
-			return fail("duplicate slice position %.3f mm along the normal: %s and %s", dist(s), slices[i-1].Name(), s.Name())
-		}
+	}
+	if dups > 0 {
+		st.Notes = append(st.Notes, fmt.Sprintf("source: %d files repeat an image of the series (the same SOPInstanceUID at the same position) and were read once", dups))
 	}
 	first = slices[0]
 	last := slices[len(slices)-1]
