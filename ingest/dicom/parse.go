@@ -159,61 +159,31 @@ func (p *parser) value(length uint32) ([]byte, error) {
 }
 
 // skipSequence skips the items of a sequence of undefined length, up to
-// and past its delimiter. Nested datasets are walked element by element;
-// implicit says whether they are implicit VR (an undefined-length UN).
+// and past its delimiter. Items of undefined length are walked element by
+// element (those of a known length are skipped whole); implicit says
+// whether they are implicit VR (an undefined-length UN).
 func (p *parser) skipSequence(implicit bool, depth int) error {
 	if depth > 32 {
 		return errors.New("sequences nested more than 32 deep")
 	}
-	for {
-		tag, _, length, err := p.element()
-		if err != nil {
-			return err
-		}
-		switch tag {
-		case tagSeqDelim:
-			return nil
-		case tagItem:
-			if length != undefinedLength {
-				if _, err := p.value(length); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := p.skipItem(implicit, depth+1); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("element (%04X,%04X) inside a sequence where an item belongs", tag>>16, tag&0xffff)
-		}
-	}
-}
-
-// skipItem skips the elements of an item of undefined length.
-func (p *parser) skipItem(implicit bool, depth int) error {
 	saved := p.explicit
 	if implicit {
 		p.explicit = false
 	}
 	defer func() { p.explicit = saved }()
-	for {
-		tag, vr, length, err := p.element()
-		if err != nil {
-			return err
-		}
-		if tag == tagItemDelim {
+	return p.eachItem(undefinedLength, func(end int) error {
+		if end >= 0 {
+			p.pos = end
 			return nil
 		}
-		if length == undefinedLength {
-			if err := p.skipSequence(implicit || vr == "UN", depth); err != nil {
-				return err
+		return p.eachElement(end, func(tag uint32, vr string, n uint32) error {
+			if n == undefinedLength {
+				return p.skipSequence(implicit || vr == "UN", depth+1)
 			}
-			continue
-		}
-		if _, err := p.value(length); err != nil {
+			_, err := p.value(n)
 			return err
-		}
-	}
+		})
+	})
 }
 
 // parse reads a DICOM file's elements from b (the whole file, or a prefix
