@@ -481,7 +481,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 
 	info := store.ScanInfo{
 		UID: s.UID, Grid: grid, PadHU: o.PadHU, LabelSource: labelSource,
-		Source: store.Source{Format: s.Format, Path: abs(s.Path()), MaskPath: abs(maskPath(s)), Geometry: src, ElementType: h.ElementType, Fingerprint: fp},
+		Source: store.Source{Format: s.Format, Path: abs(s.Path()), MaskPath: abs(maskPath(s)), Geometry: src, ElementType: h.ElementType, Fingerprint: fp, Provenance: h.Provenance},
 	}
 	if len(blobs) == 0 {
 		blobs = nil

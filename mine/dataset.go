@@ -66,7 +66,10 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 		return nil, err
 	}
 	// Count the positives first: the negatives follow from them.
-	scans := st.Scans()
+	scans, err := o.chosen(st.Scans())
+	if err != nil {
+		return nil, err
+	}
 	npos, nhardScans := 0, 0
 	for _, s := range scans {
 		f := findings.Series[s.UID]

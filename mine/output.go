@@ -48,11 +48,43 @@ type Output struct {
 	// patient's left, posterior and superior, so LUNA16's mirrored scans
 	// match the rest. With "lps" the index gains a column orient.
 	Orient string
+	// UIDs, when not empty, are the only series mined (a training split,
+	// the scans of one reconstruction kernel); each must be in the store.
+	UIDs []string
 }
 
 // DefaultOutput is the notebook's: 64³ float16 in [0, 1].
 func DefaultOutput(dir string) Output {
 	return Output{Dir: dir, Size: 64, WindowLo: -1000, WindowHi: 400, DType: F16, Workers: 1}
+}
+
+// chosen returns the scans o.UIDs names, in the store's order, or all of
+// them when it names none. A uid the store does not hold is an error, so
+// that a typo or a list from another store does not pass silently.
+func (o *Output) chosen(all []store.ScanInfo) ([]store.ScanInfo, error) {
+	if len(o.UIDs) == 0 {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, u := range o.UIDs {
+		want[u] = true
+	}
+	var out []store.ScanInfo
+	for _, s := range all {
+		if want[s.UID] {
+			out = append(out, s)
+			delete(want, s.UID)
+		}
+	}
+	if len(want) > 0 {
+		missing := make([]string, 0, len(want))
+		for u := range want {
+			missing = append(missing, u)
+		}
+		sort.Strings(missing)
+		return nil, fmt.Errorf("%d of the %d series asked for are not in the store, e.g. %s", len(missing), len(o.UIDs), missing[0])
+	}
+	return out, nil
 }
 
 func (o *Output) validate() (*Window, error) {
@@ -211,8 +243,12 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	if f, err := st.Findings(); err == nil && len(f.Series) == 0 {
 		res.Warnings = append(res.Warnings, "the store holds no findings (ingest was given no annotations CSV and found no LIDC reads): negatives avoid nothing and may sit on nodules, and there are no positives")
 	}
+	chosen, err := o.chosen(st.Scans())
+	if err != nil {
+		return nil, err
+	}
 	var scans []store.ScanInfo
-	for _, s := range st.Scans() {
+	for _, s := range chosen {
 		if k.scans == nil || k.scans(s) {
 			scans = append(scans, s)
 		}

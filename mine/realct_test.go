@@ -93,13 +93,20 @@ func TestRealLIDCPositives(t *testing.T) {
 	if info.UID != "1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192" || info.Source.Format != "dicom" {
 		t.Errorf("scan %s read as %q", info.UID, info.Source.Format)
 	}
+	// Who and which reconstruction, from the DICOM headers, for splits by
+	// patient and choices of kernel.
+	want := store.Provenance{PatientID: "LIDC-IDRI-0001", StudyUID: "1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178",
+		StudyDate: "20000101", Kernel: "STANDARD"}
+	if info.Source.Provenance != want {
+		t.Errorf("provenance %+v, want %+v", info.Source.Provenance, want)
+	}
 	g := info.Grid
 	c := centre(t, rows[0])
-	want := [3]float64{-115.868, 86.343, 56.208} // z, y, x in LPS world mm
+	nodule := [3]float64{-115.868, 86.343, 56.208} // z, y, x in LPS world mm
 	for a := range 3 {
 		world := g.Origin[2-a] + float64(c[a])*g.Direction[(2-a)*3+(2-a)]
-		if math.Abs(world-want[a]) > 1 {
-			t.Errorf("axis %d: centre at %.2f mm, the nodule at %.2f", a, world, want[a])
+		if math.Abs(world-nodule[a]) > 1 {
+			t.Errorf("axis %d: centre at %.2f mm, the nodule at %.2f", a, world, nodule[a])
 		}
 	}
 	// The nodule is dense tissue: the centre voxel is well above lung.

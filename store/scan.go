@@ -31,6 +31,19 @@ type Source struct {
 	// Fingerprint identifies the source files' content and the ingest
 	// settings; an unchanged fingerprint means the stored volume is current.
 	Fingerprint string `json:"fingerprint"`
+	Provenance
+}
+
+// Provenance is who and what a scan is, as far as its source says (DICOM
+// does; MetaImage and NIfTI carry none of it). A training set split by
+// patient, not by series, keeps the scans of one patient (a screening
+// round each year, a second reconstruction) on one side.
+type Provenance struct {
+	PatientID   string `json:"patient_id,omitempty"`
+	StudyUID    string `json:"study_uid,omitempty"`
+	StudyDate   string `json:"study_date,omitempty"` // YYYYMMDD, as DICOM writes it
+	Description string `json:"series_description,omitempty"`
+	Kernel      string `json:"kernel,omitempty"` // the reconstruction kernel (ConvolutionKernel)
 }
 
 // ScanInfo is what the catalog knows of one stored scan. The same record is

@@ -72,6 +72,9 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s\n  1 mm grid (z,y,x) %v, origin %v, direction %v\n  source %s: %v voxels at %v mm\n",
 			uid, g.Shape, g.Origin, g.Direction, info.Source.Path, info.Source.Geometry.Shape, info.Source.Geometry.Spacing)
 		fmt.Fprintf(stdout, "  labels: %v (%s), lung %.2f L, HU %d…%d\n", info.HasLabels, info.LabelSource, float64(info.LungVoxels)/1e6, info.HUMin, info.HUMax)
+		if p := info.Source.Provenance; p != (store.Provenance{}) {
+			fmt.Fprintf(stdout, "  patient %q, study %s of %s, series %q, kernel %q\n", p.PatientID, p.StudyUID, p.StudyDate, p.Description, p.Kernel)
+		}
 		for _, fl := range info.Flags {
 			fmt.Fprintf(stdout, "  FLAG: %s\n", fl)
 		}
@@ -115,10 +118,14 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Nodules int      `json:"nodules"`
 		Labels  string   `json:"label_source"`
 		Flags   []string `json:"flags"`
+		store.Provenance
 	}
 	var rows []row
+	withProvenance := false
 	for _, s := range st.Scans() {
-		r := row{UID: s.UID, Subset: mine.SubsetOf(s.Source.Path), Grid: s.Grid.Shape, Litres: float64(s.LungVoxels) / 1e6, Labels: s.LabelSource, Flags: s.Flags}
+		r := row{UID: s.UID, Subset: mine.SubsetOf(s.Source.Path), Grid: s.Grid.Shape, Litres: float64(s.LungVoxels) / 1e6, Labels: s.LabelSource, Flags: s.Flags,
+			Provenance: s.Source.Provenance}
+		withProvenance = withProvenance || r.Provenance != (store.Provenance{})
 		if sf := f.Series[s.UID]; sf != nil {
 			r.Nodules = len(sf.Annotations)
 		}
@@ -161,10 +168,18 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "fix: ingest the scans again (ingest --force --src … --out %s), or drop them from the catalog (ingest --repair --out %s)\n", storeDir, storeDir)
 	}
 	if list {
-		fmt.Fprintf(stdout, "\n%-66s %-6s %-16s %7s %7s %-8s %s\n", "seriesuid", "subset", "grid z,y,x", "lung L", "nodules", "labels", "flags")
+		fmt.Fprintf(stdout, "\n%-66s %-6s %-16s %7s %7s %-8s", "seriesuid", "subset", "grid z,y,x", "lung L", "nodules", "labels")
+		if withProvenance { // DICOM sources: who and which reconstruction
+			fmt.Fprintf(stdout, " %-16s %-8s %-10s %-24s", "patient", "date", "kernel", "series")
+		}
+		fmt.Fprintln(stdout, " flags")
 		for _, r := range rows {
-			fmt.Fprintf(stdout, "%-66s %-6s %-16s %7.2f %7d %-8s %s\n", r.UID, r.Subset, fmt.Sprintf("%d,%d,%d", r.Grid[0], r.Grid[1], r.Grid[2]),
-				r.Litres, r.Nodules, r.Labels, strings.Join(r.Flags, "; "))
+			fmt.Fprintf(stdout, "%-66s %-6s %-16s %7.2f %7d %-8s", r.UID, r.Subset, fmt.Sprintf("%d,%d,%d", r.Grid[0], r.Grid[1], r.Grid[2]),
+				r.Litres, r.Nodules, r.Labels)
+			if withProvenance {
+				fmt.Fprintf(stdout, " %-16s %-8s %-10s %-24s", r.PatientID, r.StudyDate, r.Kernel, r.Description)
+			}
+			fmt.Fprintln(stdout, " "+strings.Join(r.Flags, "; "))
 		}
 	}
 	return code

@@ -298,3 +298,57 @@ func TestInfoHealthAndList(t *testing.T) {
 		t.Errorf("rebuild: %d kept, dropped %v, %v", n, dropped, err)
 	}
 }
+
+// TestUIDsChooseScans: --uids mines only the listed series (a uid a line
+// or an index CSV, header and comments ignored), in every kind, and a uid
+// the store does not hold is an error, not a silent empty run.
+func TestUIDsChooseScans(t *testing.T) {
+	st := testStore(t)
+	s, err := store.Open(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Scans()) < 2 {
+		t.Fatalf("%d scans in the test store", len(s.Scans()))
+	}
+	// the last series with an annotated nodule, so positives exist too
+	f, err := s.Findings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := ""
+	for _, sc := range s.Scans() {
+		if sf := f.Series[sc.UID]; sf != nil && len(sf.Annotations) > 0 {
+			keep = sc.UID
+		}
+	}
+	dir := t.TempDir()
+	list := filepath.Join(dir, "split.csv")
+	os.WriteFile(list, []byte("# validation split\nseriesuid,patient\n"+keep+",P1\n\n"), 0o644)
+	for _, kind := range []string{"negatives", "positives"} {
+		out := filepath.Join(dir, kind)
+		code, stdout, errs := runCmd(kind, "--store", st, "--out", out, "--size", "16", "--quiet", "--uids", list)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s%s", kind, code, stdout, errs)
+		}
+		idx, _ := filepath.Glob(filepath.Join(out, "*index.csv"))
+		if len(idx) != 1 {
+			t.Fatalf("%s: index files %v", kind, idx)
+		}
+		b, _ := os.ReadFile(idx[0])
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) < 2 {
+			t.Fatalf("%s: no rows mined from %s", kind, keep)
+		}
+		for _, l := range lines[1:] {
+			if !strings.Contains(l, ","+keep+",") {
+				t.Errorf("%s: row of another series: %s", kind, l)
+			}
+		}
+	}
+	os.WriteFile(list, []byte("1.2.3.not.here\n"), 0o644)
+	code, _, errs := runCmd("negatives", "--store", st, "--out", filepath.Join(dir, "bad"), "--quiet", "--uids", list)
+	if code == 0 || !strings.Contains(errs, "not in the store") || !strings.Contains(errs, "1.2.3.not.here") {
+		t.Errorf("unknown uid: exit %d, %s", code, errs)
+	}
+}

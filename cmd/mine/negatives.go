@@ -24,6 +24,8 @@ Examples:
   mine negatives --store store/ --out bg/ --scans annotated --lung hu --avoid annotations
   # hard negatives without a candidates file: half on nodule-like spots
   mine negatives --store store/ --out bg/ --per-scan 20 --hardness mix:0.5 --preview bg.png
+  # only the series of a training split (a uid a line, or a CSV with seriesuid first)
+  mine negatives --store store/ --out bg-train/ --uids train.csv
 `
 
 func runNegatives(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -18,6 +18,7 @@ import (
 // outputFlags are the flags every patch-writing command shares.
 type outputFlags struct {
 	store, out, window, dtype, preview, orient string
+	uids                                       string
 	size, workers                              int
 	pack, overwrite, quiet                     bool
 }
@@ -34,6 +35,39 @@ func (f *outputFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.workers, "workers", defaultWorkers(), "scans worked on at once")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "allow a non-empty --out (its patches are replaced)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress display")
+	fs.StringVar(&f.uids, "uids", "", "mine only the series listed in this file: one uid a line, or a CSV whose first column is seriesuid (mine info --scans --json lists them with patient, kernel, description)")
+}
+
+// readUIDs reads a list of series uids: the first field (comma or space
+// separated) of each line, without blank lines, # comments and a
+// "seriesuid" header, so an index CSV or a hand-made list both work.
+func readUIDs(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var uids []string
+	seen := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+		if len(fields) == 0 {
+			continue
+		}
+		uid := strings.Trim(fields[0], `"`)
+		if uid == "" || uid == "seriesuid" || seen[uid] {
+			continue
+		}
+		seen[uid] = true
+		uids = append(uids, uid)
+	}
+	if len(uids) == 0 {
+		return nil, fmt.Errorf("%s lists no series uids", path)
+	}
+	return uids, nil
 }
 
 // output checks the shared flags and opens the store.
@@ -56,11 +90,17 @@ func (f *outputFlags) output(stderr io.Writer) (mine.Output, *store.Store, error
 	if f.size <= 0 {
 		return o, nil, fmt.Errorf("--size %d is not positive", f.size)
 	}
+	var uids []string
+	if f.uids != "" {
+		if uids, err = readUIDs(f.uids); err != nil {
+			return o, nil, fmt.Errorf("--uids: %w", err)
+		}
+	}
 	st, err := store.Open(f.store)
 	if err != nil {
 		return o, nil, err
 	}
-	o = mine.Output{Orient: f.orient, CommandLine: os.Args, Dir: f.out, Size: f.size, WindowLo: lo, WindowHi: hi, DType: d, Pack: f.pack,
+	o = mine.Output{UIDs: uids, Orient: f.orient, CommandLine: os.Args, Dir: f.out, Size: f.size, WindowLo: lo, WindowHi: hi, DType: d, Pack: f.pack,
 		Preview: f.preview, Overwrite: f.overwrite, Workers: f.workers}
 	return o, st, nil
 }

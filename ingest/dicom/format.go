@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"voxmine/ingest/source"
+	"voxmine/store"
 )
 
 // Format is DICOM as a source.Format: a scan is a CT image series, keyed
@@ -124,7 +125,9 @@ func (st *Stack) info() *source.Info {
 	if f.BitsStored > 0 && f.BitsStored < f.BitsAllocated {
 		kind += fmt.Sprintf(" (%d bits stored)", f.BitsStored)
 	}
-	return &source.Info{Geometry: st.Geometry, ElementType: kind, Files: files, Notes: st.Notes}
+	prov := store.Provenance{PatientID: f.PatientID, StudyUID: f.StudyUID, StudyDate: f.StudyDate,
+		Description: f.Description, Kernel: strings.ReplaceAll(f.Kernel, `\`, " ")}
+	return &source.Info{Geometry: st.Geometry, ElementType: kind, Files: files, Notes: st.Notes, Provenance: prov}
 }
 
 // Info reads the series' headers and works out its geometry.

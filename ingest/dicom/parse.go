@@ -38,7 +38,11 @@ const (
 	tagTransferSyntax  = 0x00020010
 	tagImageType       = 0x00080008
 	tagSOPInstanceUID  = 0x00080018
+	tagStudyDate       = 0x00080020
 	tagModality        = 0x00080060
+	tagSeriesDescr     = 0x0008103E
+	tagPatientID       = 0x00100020
+	tagKernel          = 0x00181210
 	tagGantryTilt      = 0x00181120
 	tagStudyUID        = 0x0020000D
 	tagSeriesUID       = 0x0020000E
@@ -72,6 +76,8 @@ type Slice struct {
 	SeriesUID, StudyUID, SOPUID  string
 	SeriesNumber, InstanceNumber string
 	Modality                     string
+	PatientID, StudyDate         string
+	Description, Kernel          string // SeriesDescription, ConvolutionKernel
 	ImageType                    []string
 	Rows, Columns                int
 	PixelSpacing                 [2]float64 // between rows, between columns
@@ -314,6 +320,14 @@ func (s *Slice) set(tag uint32, v []byte, o binary.ByteOrder) error {
 		s.SOPUID = str(v)
 	case tagModality:
 		s.Modality = str(v)
+	case tagStudyDate:
+		s.StudyDate = str(v)
+	case tagSeriesDescr:
+		s.Description = str(v)
+	case tagPatientID:
+		s.PatientID = str(v)
+	case tagKernel:
+		s.Kernel = str(v)
 	case tagGantryTilt:
 		var f []float64
 		if f, err = decimals(v, 1); err == nil {

@@ -65,6 +65,9 @@ type Info struct {
 	// series interpolated onto even slices); ingest records them among the
 	// scan's flags.
 	Notes []string
+	// Provenance is the patient, study and series the scan belongs to,
+	// where the format says.
+	Provenance store.Provenance
 }
 
 // Skipped is a file or series a format recognised and left out.
