@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"voxmine/mine"
@@ -16,7 +17,14 @@ import (
 // sampling order, rules, windowing or file layout changes the digest and
 // shows up in review; update the constants only for a change meant to alter
 // outputs, and say so in the commit.
+//
+// The digests are amd64's: on arm64 (and ppc64, s390x) Go fuses x*y + z
+// into one rounding, so the synthetic scans and their resampling may
+// differ in the last bit, and so the patches. Other architectures skip it.
 func TestOutputDigest(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skipf("digests pinned on amd64; %s may round fused multiply-adds differently", runtime.GOARCH)
+	}
 	_, s := setup(t)
 	want := map[string]string{
 		// Pinned again for issue 13's index columns (subset, and
