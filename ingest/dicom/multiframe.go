@@ -29,28 +29,37 @@ const (
 // groupMacros are the macros whose elements a frameGroup takes.
 var groupMacros = map[uint32]bool{tagPlanePosition: true, tagPlaneOrient: true, tagPixelMeasures: true, tagValueTransform: true}
 
-// frameGroup is what one functional group item says about a frame.
+// maxFrames bounds the per-frame items read, so a damaged or crafted file
+// cannot make the parser allocate without limit (a CT series has a few
+// thousand slices at most).
+const maxFrames = 100000
+
+// frameGroup is what one functional group item says about a frame: only
+// the values voxmine reads, so a file of thousands of frames costs little.
 type frameGroup struct {
 	position, orientation, spacing, slope, intercept bool // which of the values it gives
-	s                                                Slice
+	pos                                              [3]float64
+	orient                                           [6]float64
+	pixelSpacing                                     [2]float64
+	slopeV, interV                                   float64
 }
 
 // apply copies the values g gives onto s.
 func (g *frameGroup) apply(s *Slice) {
 	if g.position {
-		s.Position, s.HasPosition = g.s.Position, true
+		s.Position, s.HasPosition = g.pos, true
 	}
 	if g.orientation {
-		s.Orientation, s.HasOrientation = g.s.Orientation, true
+		s.Orientation, s.HasOrientation = g.orient, true
 	}
 	if g.spacing {
-		s.PixelSpacing = g.s.PixelSpacing
+		s.PixelSpacing = g.pixelSpacing
 	}
 	if g.slope {
-		s.Slope = g.s.Slope
+		s.Slope = g.slopeV
 	}
 	if g.intercept {
-		s.Intercept = g.s.Intercept
+		s.Intercept = g.interV
 	}
 }
 
@@ -65,21 +74,25 @@ func (g *frameGroup) take(p *parser, tag uint32, vr string, n uint32) error {
 		return err
 	}
 	switch tag {
-	case tagPosition:
-		g.position = true
-	case tagOrientation:
-		g.orientation = true
-	case tagPixelSpacing:
-		g.spacing = true
-	case tagSlope:
-		g.slope = true
-	case tagIntercept:
-		g.intercept = true
+	case tagPosition, tagOrientation, tagPixelSpacing, tagSlope, tagIntercept:
 	default:
 		return nil
 	}
-	if err := g.s.set(tag, v, p.order); err != nil {
+	var s Slice // parsed as a top-level element would be
+	if err := s.set(tag, v, p.order); err != nil {
 		return fmt.Errorf("element (%04X,%04X) in a functional group: %w", tag>>16, tag&0xffff, err)
+	}
+	switch tag {
+	case tagPosition:
+		g.position, g.pos = true, s.Position
+	case tagOrientation:
+		g.orientation, g.orient = true, s.Orientation
+	case tagPixelSpacing:
+		g.spacing, g.pixelSpacing = true, s.PixelSpacing
+	case tagSlope:
+		g.slope, g.slopeV = true, s.Slope
+	case tagIntercept:
+		g.intercept, g.interV = true, s.Intercept
 	}
 	return nil
 }
@@ -193,6 +206,9 @@ func (p *parser) groups(vr string, length uint32) (out []frameGroup, err error) 
 					})
 				})
 			})
+			if len(out) == maxFrames {
+				return fmt.Errorf("more than %d functional group items", maxFrames)
+			}
 			out = append(out, g)
 			return err
 		})
