@@ -54,4 +54,3 @@ func WriteROI(st *store.Store, uid string, c [3]int, size int, d DType, lo, hi f
 	}
 	return f.Commit()
 }
-
