@@ -27,6 +27,7 @@ Usage:
   mine dataset    --store S --out DIR [options]   all three at a ratio, one index.csv
   mine roi        --store S --uid UID (--world X,Y,Z | --voxel Z,Y,X) --out FILE.npy
   mine info       --store S [--uid UID] [--json]
+  mine split      --store S --out DIR [--by patient]   train/val/test uid lists, a patient's scans together
 
 Run "mine COMMAND --help" (or "mine help COMMAND") for the options of a
 command; "mine --version" prints the version. Every command also
@@ -72,7 +73,7 @@ func main() {
 func runMain(args []string, stdout, stderr io.Writer) int {
 	cmds := []command{
 		{"negatives", runNegatives}, {"positives", runPositives}, {"candidates", runCandidates},
-		{"dataset", runDataset}, {"roi", runROI}, {"info", runInfo},
+		{"dataset", runDataset}, {"roi", runROI}, {"info", runInfo}, {"split", runSplit},
 	}
 	switch {
 	case len(args) == 0:

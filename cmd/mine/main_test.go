@@ -352,3 +352,57 @@ func TestUIDsChooseScans(t *testing.T) {
 		t.Errorf("unknown uid: exit %d, %s", code, errs)
 	}
 }
+
+// TestSplitCommand: mine split writes disjoint uid lists that cover the
+// store, split.csv, refuses to overwrite without --overwrite, and its
+// lists feed --uids.
+func TestSplitCommand(t *testing.T) {
+	st := testStore(t)
+	s, _ := store.Open(st)
+	out := filepath.Join(t.TempDir(), "splits")
+	code, stdout, errs := runCmd("split", "--store", st, "--out", out, "--parts", "a:0.5,b:0.5", "--seed", "2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout, errs)
+	}
+	if !strings.Contains(stdout, "no patient id") {
+		t.Errorf("phantom scans carry no patient: the output should say so:\n%s", stdout)
+	}
+	seen := map[string]string{}
+	for _, part := range []string{"a", "b"} {
+		b, err := os.ReadFile(filepath.Join(out, part+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if l == "" || strings.HasPrefix(l, "#") {
+				continue
+			}
+			if p, ok := seen[l]; ok {
+				t.Errorf("%s in %s and %s", l, p, part)
+			}
+			seen[l] = part
+		}
+	}
+	if len(seen) != len(s.Scans()) {
+		t.Errorf("the lists hold %d scans, the store %d", len(seen), len(s.Scans()))
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "split.csv")); strings.Count(string(b), "\n") != len(s.Scans())+1 {
+		t.Errorf("split.csv:\n%s", b)
+	}
+	if code, _, errs := runCmd("split", "--store", st, "--out", out); code == 0 || !strings.Contains(errs, "--overwrite") {
+		t.Errorf("second split into the same folder: exit %d, %s", code, errs)
+	}
+	for _, part := range []string{"a", "b"} {
+		used := false
+		for _, p := range seen {
+			used = used || p == part
+		}
+		if !used {
+			continue // an empty part cannot feed --uids
+		}
+		code, o, errs := runCmd("negatives", "--store", st, "--out", filepath.Join(out, "bg-"+part), "--size", "16", "--quiet", "--uids", filepath.Join(out, part+".txt"))
+		if code != 0 {
+			t.Errorf("negatives --uids %s.txt: exit %d: %s%s", part, code, o, errs)
+		}
+	}
+}
