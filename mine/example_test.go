@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"voxmine/mine"
+	"voxmine/store"
 )
 
 // The notebook's transform of one HU value: (clip(HU, −1000, 400) + 1000)
@@ -26,4 +27,17 @@ func ExampleNPYHeader() {
 	h := mine.NPYHeader(mine.F16, 64, 64, 64)
 	fmt.Println(len(h), string(h[10:70]))
 	// Output: 128 {'descr': '<f2', 'fortran_order': False, 'shape': (64, 64, 6
+}
+
+// Two screening rounds of one patient land in the same part of a split;
+// a scan with no patient id (a MetaImage file) is its own group.
+func ExampleSplit() {
+	scans := make([]store.ScanInfo, 3)
+	scans[0].UID, scans[0].Source.PatientID = "1.2.1", "NLST-100012"
+	scans[1].UID, scans[1].Source.PatientID = "1.2.2", "NLST-100012"
+	scans[2].UID = "1.3.6.1.4.1.14519.5.2.1.6279.6001.1"
+	parts, _ := mine.ParseParts("train:0.5,test:0.5")
+	a, _ := mine.Split(scans, mine.ByPatient, parts, 1)
+	fmt.Println(a[0].Part == a[1].Part, a[0].Group, a[2].Group == a[2].UID)
+	// Output: true NLST-100012 true
 }
