@@ -52,6 +52,7 @@ demo: build
 	$(BIN)/mine negatives --store $(DEMO)/store --out $(DEMO)/hardspots --per-scan 8 --seed 1 --hardness mix:0.5 \
 		--preview $(DEMO)/hardspots.png
 	$(BIN)/mine dataset --store $(DEMO)/store --out $(DEMO)/train --negatives-per-positive 3 --hard-fraction 0.5
+	$(BIN)/mine split --store $(DEMO)/store --out $(DEMO)/splits --parts train:0.75,test:0.25 --seed 1
 	@echo
 	@echo "demo outputs:"
 	@echo "  synthetic LUNA16-like dataset  $(DEMO)/luna16   (truth.json: what was drawn)"
@@ -61,6 +62,7 @@ demo: build
 	@echo "  hard negatives (candidates)    $(DEMO)/hard"
 	@echo "  hard negatives (blob spots)    $(DEMO)/hardspots  $(DEMO)/hardspots.png"
 	@echo "  training set (index.csv)       $(DEMO)/train"
+	@echo "  train/test uid lists (--uids)  $(DEMO)/splits"
 
 clean:
 	rm -rf $(BIN) $(DEMO)
