@@ -61,7 +61,11 @@ func addReads(ctx context.Context, reads []*lidc.Read, scans []Found, k int, f *
 		}
 		g := &lidc.Grid{Geometry: st.Geometry}
 		for _, s := range st.Slices {
-			g.SOPs = append(g.SOPs, s.SOPUID)
+			sop := s.SOPUID
+			if s.Frames > 1 {
+				sop = "" // the frames of one file share it: place marks by z
+			}
+			g.SOPs = append(g.SOPs, sop)
 			g.Z = append(g.Z, s.Position[2])
 		}
 		marks, err := lidc.Place(r, g)
