@@ -417,16 +417,25 @@ func (b *block) decodeBit(cx int) int {
 // significancePass codes the insignificant samples with a significant
 // neighbour (D.3.1).
 func (b *block) significancePass(p int) {
-	for y0 := 0; y0 < b.h; y0 += 4 {
-		for x := range b.w {
-			for y := y0; y < min(y0+4, b.h); y++ {
-				i := (y+1)*b.stride + x + 1
-				f := b.ctx(i, y)
+	// The block's fields in locals: the calls below could change them as
+	// far as the compiler knows, which would reload them every sample.
+	flags, stride, w, h, zc := b.flags, b.stride, b.w, b.h, b.zc
+	for y0 := 0; y0 < h; y0 += 4 {
+		y1 := min(y0+4, h)
+		for x := range w {
+			for y := y0; y < y1; y++ {
+				i := (y+1)*stride + x + 1
+				f := flags[i]
 				if f&fSig != 0 || f&neighbourBits == 0 {
 					continue
 				}
-				b.flags[i] |= fVisited
-				if b.decodeBit(int(b.zc[f&neighbourBits])) == 1 {
+				if b.causal && y&3 == 3 {
+					if f &^= belowBits; f&neighbourBits == 0 {
+						continue
+					}
+				}
+				flags[i] |= fVisited
+				if b.decodeBit(int(zc[f&neighbourBits])) == 1 {
 					b.becomeSignificant(i, x, y, p)
 				}
 			}
@@ -467,11 +476,13 @@ func (b *block) becomeSignificant(i, x, y, p int) {
 // refinementPass adds bit p to the samples significant before this
 // bit-plane (D.3.3).
 func (b *block) refinementPass(p int) {
-	for y0 := 0; y0 < b.h; y0 += 4 {
-		for x := range b.w {
-			for y := y0; y < min(y0+4, b.h); y++ {
-				i := (y+1)*b.stride + x + 1
-				f := b.flags[i]
+	flags, stride, w, h, mag, known := b.flags, b.stride, b.w, b.h, b.mag, b.known
+	for y0 := 0; y0 < h; y0 += 4 {
+		y1 := min(y0+4, h)
+		for x := range w {
+			for y := y0; y < y1; y++ {
+				i := (y+1)*stride + x + 1
+				f := flags[i]
 				if f&fSig == 0 || f&fVisited != 0 {
 					continue
 				}
@@ -482,9 +493,9 @@ func (b *block) refinementPass(p int) {
 						cx = 15
 					}
 				}
-				b.mag[y*b.w+x] |= int32(b.decodeBit(cx)) << p
-				b.known[y*b.w+x] = int8(p)
-				b.flags[i] |= fRefined
+				mag[y*w+x] |= int32(b.decodeBit(cx)) << p
+				known[y*w+x] = int8(p)
+				flags[i] |= fRefined
 			}
 		}
 	}
@@ -494,14 +505,15 @@ func (b *block) refinementPass(p int) {
 // at a time in run-length mode where a stripe column has no significant
 // neighbours, then clears the visited marks.
 func (b *block) cleanupPass(p int, segSym bool) {
-	for y0 := 0; y0 < b.h; y0 += 4 {
-		for x := range b.w {
+	stride, w, h, zc := b.stride, b.w, b.h, b.zc
+	for y0 := 0; y0 < h; y0 += 4 {
+		y1 := min(y0+4, h)
+		for x := range w {
 			y := y0
-			if y0+4 <= b.h {
+			if y0+4 <= h {
 				quiet := true
 				for k := y0; k < y0+4 && quiet; k++ {
-					i := (k+1)*b.stride + x + 1
-					quiet = b.ctx(i, k)&(fSig|fVisited|neighbourBits) == 0
+					quiet = b.ctx((k+1)*stride+x+1, k)&(fSig|fVisited|neighbourBits) == 0
 				}
 				if quiet {
 					if b.mq.decode(ctxRL) == 0 {
@@ -509,17 +521,17 @@ func (b *block) cleanupPass(p int, segSym bool) {
 					}
 					r := b.mq.decode(ctxUniform)<<1 | b.mq.decode(ctxUniform)
 					y = y0 + r
-					b.becomeSignificant((y+1)*b.stride+x+1, x, y, p)
+					b.becomeSignificant((y+1)*stride+x+1, x, y, p)
 					y++
 				}
 			}
-			for ; y < min(y0+4, b.h); y++ {
-				i := (y+1)*b.stride + x + 1
+			for ; y < y1; y++ {
+				i := (y+1)*stride + x + 1
 				f := b.ctx(i, y)
 				if f&(fSig|fVisited) != 0 {
 					continue
 				}
-				if b.mq.decode(int(b.zc[f&neighbourBits])) == 1 {
+				if b.mq.decode(int(zc[f&neighbourBits])) == 1 {
 					b.becomeSignificant(i, x, y, p)
 				}
 			}
