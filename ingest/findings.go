@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,9 +32,44 @@ func (k CSVKind) String() string {
 // ReadFindings parses a LUNA16 CSV (seriesuid, coordX, coordY, coordZ and
 // diameter_mm or class) into f, by series. Errors name file:line.
 func ReadFindings(path string, kind CSVKind, f *store.Findings) (rows int, err error) {
+	rows, _, err = readFindings(path, kind, f)
+	return rows, err
+}
+
+// columnNames are the spellings of each column that real CSVs use, after
+// norm: LUNA16's (seriesuid, coordX, diameter_mm), LUNA25's and other
+// grand-challenge sets' (SeriesInstanceUID, CoordX, "Diameter [mm]"), and
+// plain x, y, z.
+var columnNames = map[string][]string{
+	"seriesuid":   {"seriesuid", "seriesinstanceuid"},
+	"coordX":      {"coordx", "x", "worldx"},
+	"coordY":      {"coordy", "y", "worldy"},
+	"coordZ":      {"coordz", "z", "worldz"},
+	"diameter_mm": {"diametermm", "diameter"},
+	"class":       {"class"},
+}
+
+// norm lower-cases a header and keeps its letters and digits only.
+func norm(h string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return -1
+	}, h)
+}
+
+// readFindings is ReadFindings, with a note on how the file was read when
+// it is not LUNA16's layout (an annotations file without diameters: each
+// nodule then counts as store.UnknownDiameter, as LUNA16's evaluation
+// counts −1).
+func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note string, err error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer fh.Close()
 	r := csv.NewReader(fh)
@@ -40,7 +77,7 @@ func ReadFindings(path string, kind CSVKind, f *store.Findings) (rows int, err e
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
-		return 0, fmt.Errorf("%s:1: %w", path, err)
+		return 0, "", fmt.Errorf("%s:1: %w", path, err)
 	}
 	last := "diameter_mm"
 	if kind == Candidates {
@@ -49,12 +86,30 @@ func ReadFindings(path string, kind CSVKind, f *store.Findings) (rows int, err e
 	want := []string{"seriesuid", "coordX", "coordY", "coordZ", last}
 	col := map[string]int{}
 	for i, h := range header {
-		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+		n := norm(strings.TrimPrefix(h, "\ufeff"))
+		for _, w := range want {
+			if !slices.Contains(columnNames[w], n) {
+				continue
+			}
+			if j, dup := col[w]; dup {
+				return 0, "", fmt.Errorf("%s:1: columns %q and %q both give %s", path, header[j], h, w)
+			}
+			col[w] = i
+		}
 	}
+	noDiameter := false
 	for _, w := range want {
 		if _, ok := col[w]; !ok {
-			return 0, fmt.Errorf("%s:1: no %q column (header %v); a %s file needs %v", path, w, header, kind, want)
+			if w == "diameter_mm" && kind == Annotations {
+				noDiameter = true // LUNA25 lists nodules without a size
+				continue
+			}
+			return 0, "", fmt.Errorf("%s:1: no %q column (header %v); a %s file needs %v", path, w, header, kind, want)
 		}
+	}
+	if noDiameter {
+		want = want[:4]
+		note = fmt.Sprintf("%s has no diameter column: its nodules count as %g mm for the distance rules", filepath.Base(path), store.UnknownDiameter)
 	}
 	if f.Series == nil {
 		f.Series = map[string]*store.SeriesFindings{}
@@ -66,26 +121,26 @@ func ReadFindings(path string, kind CSVKind, f *store.Findings) (rows int, err e
 		}
 		line, _ := r.FieldPos(0)
 		if err != nil {
-			return rows, fmt.Errorf("%s:%d: %w", path, line, err)
+			return rows, note, fmt.Errorf("%s:%d: %w", path, line, err)
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
 		if len(rec) < len(header) {
-			return rows, fmt.Errorf("%s:%d: %d fields, the header has %d", path, line, len(rec), len(header))
+			return rows, note, fmt.Errorf("%s:%d: %d fields, the header has %d", path, line, len(rec), len(header))
 		}
-		var v [4]float64
+		v := [4]float64{3: -1} // no diameter column: unknown
 		for i, name := range want[1:] {
 			s := strings.TrimSpace(rec[col[name]])
 			x, perr := strconv.ParseFloat(s, 64)
 			if perr != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-				return rows, fmt.Errorf("%s:%d: %s %q is not a number", path, line, name, s)
+				return rows, note, fmt.Errorf("%s:%d: %s %q is not a number", path, line, name, s)
 			}
 			v[i] = x
 		}
 		uid := strings.TrimSpace(rec[col["seriesuid"]])
 		if uid == "" {
-			return rows, fmt.Errorf("%s:%d: empty seriesuid", path, line)
+			return rows, note, fmt.Errorf("%s:%d: empty seriesuid", path, line)
 		}
 		fd := store.Finding{X: v[0], Y: v[1], Z: v[2], Diameter: v[3], Class: -1}
 		sf := f.Series[uid]
@@ -95,20 +150,20 @@ func ReadFindings(path string, kind CSVKind, f *store.Findings) (rows int, err e
 		}
 		switch kind {
 		case Annotations:
-			if v[3] <= 0 {
-				return rows, fmt.Errorf("%s:%d: diameter_mm %v is not positive", path, line, v[3])
+			if v[3] <= 0 && !noDiameter {
+				return rows, note, fmt.Errorf("%s:%d: diameter_mm %v is not positive", path, line, v[3])
 			}
 			sf.Annotations = append(sf.Annotations, fd)
 		case Excluded:
 			sf.Excluded = append(sf.Excluded, fd)
 		case Candidates:
 			if v[3] != 0 && v[3] != 1 {
-				return rows, fmt.Errorf("%s:%d: class %v is not 0 or 1", path, line, v[3])
+				return rows, note, fmt.Errorf("%s:%d: class %v is not 0 or 1", path, line, v[3])
 			}
 			fd.Class, fd.Diameter = int(v[3]), 0
 			sf.Candidates = append(sf.Candidates, fd)
 		}
 		rows++
 	}
-	return rows, nil
+	return rows, note, nil
 }

@@ -136,7 +136,9 @@ type Report struct {
 	// FoundCSVs are the CSVs taken from the sources because none was named
 	// (by kind: annotations, excluded, candidates).
 	FoundCSVs map[string]string
-	Elapsed   time.Duration
+	// CSVNotes say how a CSV not in LUNA16's layout was read.
+	CSVNotes []string
+	Elapsed  time.Duration
 }
 
 // Failed returns the failed scans.
@@ -299,11 +301,14 @@ func (o Options) readCSVs(rep *Report) (*store.Findings, error) {
 		if c.path == "" {
 			continue
 		}
-		n, err := ReadFindings(c.path, c.kind, findings)
+		n, note, err := readFindings(c.path, c.kind, findings)
 		if err != nil {
 			return nil, err
 		}
 		rep.FindingRows[c.kind.String()] = n
+		if note != "" {
+			rep.CSVNotes = append(rep.CSVNotes, note)
+		}
 		abs, _ := filepath.Abs(c.path)
 		findings.Sources[c.kind.String()] = abs
 	}

@@ -165,7 +165,9 @@ func TestCSVErrors(t *testing.T) {
 		want       string
 	}{
 		{"bad number", "seriesuid,coordX,coordY,coordZ,diameter_mm\n1.2,1,2,3,4\n1.2,1,x,3,4\n", ingest.Annotations, ":3: coordY \"x\""},
-		{"missing column", "seriesuid,coordX,coordY,coordZ\n", ingest.Annotations, "diameter_mm"},
+		{"missing column", "seriesuid,coordX,coordY,diameter_mm\n", ingest.Annotations, "coordZ"},
+		{"missing class", "seriesuid,coordX,coordY,coordZ\n", ingest.Candidates, "class"},
+		{"two columns for one", "seriesuid,x,coordX,coordY,coordZ\n", ingest.Excluded, "both give coordX"},
 		{"bad class", "seriesuid,coordX,coordY,coordZ,class\n1.2,1,2,3,7\n", ingest.Candidates, ":2: class 7"},
 		{"short row", "seriesuid,coordX,coordY,coordZ,diameter_mm\n1.2,1,2\n", ingest.Annotations, ":2:"},
 		{"empty uid", "seriesuid,coordX,coordY,coordZ,diameter_mm\n,1,2,3,4\n", ingest.Annotations, "empty seriesuid"},
@@ -177,6 +179,37 @@ func TestCSVErrors(t *testing.T) {
 			_, err := ingest.ReadFindings(path, tc.kind, &store.Findings{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
 				t.Errorf("got %v, want file:line and %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCSVLayouts: the annotation tables of other datasets than LUNA16 are
+// read by their own column names: LUNA25's (SeriesInstanceUID, CoordX …,
+// no diameter: each nodule counts as 10 mm), "Diameter [mm]", plain x, y, z.
+func TestCSVLayouts(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       store.Finding
+	}{
+		{"LUNA16", "seriesuid,coordX,coordY,coordZ,diameter_mm\n1.2.3,-1.5,2,3,6.5\n", store.Finding{X: -1.5, Y: 2, Z: 3, Diameter: 6.5, Class: -1}},
+		{"LUNA25", "PatientID,SeriesInstanceUID,StudyDate,CoordX,CoordY,CoordZ,LesionID,AnnotationID,NoduleID,label\n" +
+			"100012,1.2.3,19990102,-1.5,2,3,1,100012_1_19990102,1,0\n", store.Finding{X: -1.5, Y: 2, Z: 3, Diameter: -1, Class: -1}},
+		{"Diameter [mm]", "SeriesInstanceUID,CoordX,CoordY,CoordZ,Diameter [mm]\n1.2.3,-1.5,2,3,6.5\n", store.Finding{X: -1.5, Y: 2, Z: 3, Diameter: 6.5, Class: -1}},
+		{"x, y, z", "\ufeffseriesuid,x,y,z,diameter\n1.2.3,-1.5,2,3,6.5\n", store.Finding{X: -1.5, Y: 2, Z: 3, Diameter: 6.5, Class: -1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.csv")
+			os.WriteFile(path, []byte(tc.body), 0o644)
+			f := &store.Findings{}
+			n, err := ingest.ReadFindings(path, ingest.Annotations, f)
+			if err != nil || n != 1 {
+				t.Fatalf("%d rows, %v", n, err)
+			}
+			sf := f.Series["1.2.3"]
+			if sf == nil || len(sf.Annotations) != 1 || sf.Annotations[0] != tc.want {
+				t.Errorf("read %+v, want %+v", sf, tc.want)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -450,5 +451,56 @@ func TestNPYHeader(t *testing.T) {
 	h := mine.NPYHeader(mine.F16, 64, 64, 64)
 	if len(h)%64 != 0 || h[len(h)-1] != '\n' || !bytes.Contains(h, []byte("'descr': '<f2', 'fortran_order': False, 'shape': (64, 64, 64), }")) {
 		t.Errorf("header %q", h)
+	}
+}
+
+// TestPositivesOfUnknownSize: an annotations table without diameters
+// (LUNA25's) still gives a positive on every nodule, its diameter_mm −1.
+func TestPositivesOfUnknownSize(t *testing.T) {
+	f, _ := setup(t)
+	dir := filepath.Join(t.TempDir(), "store")
+	if err := os.CopyFS(dir, os.DirFS(f.store)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := s.Findings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, n := "SeriesInstanceUID,CoordX,CoordY,CoordZ,label\n", 0
+	for uid, sf := range fd.Series {
+		for _, a := range sf.Annotations {
+			rows += fmt.Sprintf("%s,%g,%g,%g,0\n", uid, a.X, a.Y, a.Z)
+			n++
+		}
+	}
+	s.Close()
+	csvPath := filepath.Join(t.TempDir(), "luna25.csv")
+	os.WriteFile(csvPath, []byte(rows), 0o644)
+	rep, err := ingest.LoadFindings(context.Background(), ingest.Options{StoreDir: dir, Annotations: csvPath})
+	if err != nil || len(rep.CSVNotes) != 1 {
+		t.Fatalf("load: %v, notes %v", err, rep.CSVNotes)
+	}
+	if s, err = store.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	o := mine.DefaultOutput(t.TempDir())
+	o.Size = 16
+	res, err := mine.Positives(context.Background(), s, o, mine.PositiveParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readIndex(t, res.Index)
+	if len(got) != n || n == 0 {
+		t.Fatalf("%d positives for %d nodules of unknown size", len(got), n)
+	}
+	for _, r := range got {
+		if r["diameter_mm"] != "-1.000" {
+			t.Errorf("diameter_mm %q, want -1.000", r["diameter_mm"])
+		}
 	}
 }

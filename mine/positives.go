@@ -117,8 +117,8 @@ func samplePositives(info store.ScanInfo, f *store.SeriesFindings, p PositivePar
 	var out []Sample
 	outside := 0
 	for n, a := range f.Annotations {
-		if a.Diameter < p.MinDiameter {
-			continue
+		if p.MinDiameter > 0 && a.Diameter < p.MinDiameter {
+			continue // a nodule of unknown size (−1, LUNA25) passes no minimum
 		}
 		read := f.Read(n)
 		if !p.readPasses(read) {

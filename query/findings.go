@@ -7,8 +7,8 @@ import (
 )
 
 // UnknownDiameter is the diameter given to findings listed with −1, as the
-// official LUNA16 evaluator does.
-const UnknownDiameter = 10.0
+// official LUNA16 evaluator does (store.UnknownDiameter).
+const UnknownDiameter = store.UnknownDiameter
 
 // Sphere is a finding as a ball in world millimetres.
 type Sphere struct {

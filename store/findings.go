@@ -20,6 +20,11 @@ type Finding struct {
 	Class    int
 }
 
+// UnknownDiameter is the size a finding listed without one (diameter −1,
+// or a CSV with no diameter column) counts as in distance rules: 10 mm,
+// as the official LUNA16 evaluation counts it.
+const UnknownDiameter = 10.0
+
 // MarshalJSON writes a finding as a compact [x, y, z, diameter, class].
 func (f Finding) MarshalJSON() ([]byte, error) {
 	return json.Marshal([5]float64{f.X, f.Y, f.Z, f.Diameter, float64(f.Class)})

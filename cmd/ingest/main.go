@@ -252,6 +252,9 @@ func loadFindings(ctx context.Context, o options, stdout, stderr io.Writer) int 
 			fmt.Fprintln(stdout)
 		}
 	}
+	for _, n := range rep.CSVNotes {
+		fmt.Fprintf(stdout, "note: %s\n", n)
+	}
 	fmt.Fprintf(stdout, "findings loaded into %s; no scan read (each CSV replaces its kind of findings)\n", o.out)
 	return cli.ExitOK
 }
@@ -303,6 +306,9 @@ func printFound(w io.Writer, rep *ingest.Report, o options) {
 			}
 			fmt.Fprintln(w)
 		}
+	}
+	for _, n := range rep.CSVNotes {
+		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	const most = 20
 	if n := len(rep.Skipped); n > 0 {
