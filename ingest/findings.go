@@ -85,8 +85,12 @@ func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note 
 	}
 	want := []string{"seriesuid", "coordX", "coordY", "coordZ", last}
 	col := map[string]int{}
+	patientCol := -1 // LUNA25 names each series' patient
 	for i, h := range header {
 		n := norm(strings.TrimPrefix(h, "\ufeff"))
+		if n == "patientid" {
+			patientCol = i
+		}
 		for _, w := range want {
 			if !slices.Contains(columnNames[w], n) {
 				continue
@@ -147,6 +151,9 @@ func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note 
 		if sf == nil {
 			sf = &store.SeriesFindings{}
 			f.Series[uid] = sf
+		}
+		if patientCol >= 0 && sf.PatientID == "" {
+			sf.PatientID = strings.TrimSpace(rec[patientCol])
 		}
 		switch kind {
 		case Annotations:

@@ -48,6 +48,9 @@ type SeriesFindings struct {
 	// Reads, when the findings came from LIDC-IDRI's XML reads, say what
 	// the radiologists made of each annotation and excluded finding.
 	Reads []ReadNodule `json:"lidc_reads,omitempty"`
+	// PatientID is the patient the table names for the series (LUNA25's
+	// PatientID column), for splits of scans that carry none themselves.
+	PatientID string `json:"patient_id,omitempty"`
 }
 
 // ReadNodule is what LIDC-IDRI's radiologists said of one physical nodule
@@ -90,6 +93,7 @@ func (s *SeriesFindings) UnmarshalJSON(b []byte) error {
 	var raw struct {
 		Annotations, Excluded, Candidates [][5]float64
 		Reads                             []ReadNodule `json:"lidc_reads"`
+		PatientID                         string       `json:"patient_id"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
@@ -104,7 +108,8 @@ func (s *SeriesFindings) UnmarshalJSON(b []byte) error {
 		}
 		return out
 	}
-	*s = SeriesFindings{Annotations: conv(raw.Annotations), Excluded: conv(raw.Excluded), Candidates: conv(raw.Candidates), Reads: raw.Reads}
+	*s = SeriesFindings{Annotations: conv(raw.Annotations), Excluded: conv(raw.Excluded), Candidates: conv(raw.Candidates), Reads: raw.Reads,
+		PatientID: raw.PatientID}
 	return nil
 }
 
@@ -222,6 +227,9 @@ func (w *Writer) SetFindings(f *Findings, owns func(uid string) bool) error {
 			if len(sf.Reads) > 0 {
 				old.Reads = sf.Reads
 			}
+			if sf.PatientID != "" {
+				old.PatientID = sf.PatientID
+			}
 		}
 		if cur.Sources == nil {
 			cur.Sources = map[string]string{}
@@ -240,7 +248,7 @@ func (w *Writer) SetFindings(f *Findings, owns func(uid string) bool) error {
 		cands := map[string][]Finding{}
 		for uid, sf := range cur.Series {
 			if len(sf.Annotations)+len(sf.Excluded) > 0 {
-				small.Series[uid] = &SeriesFindings{Annotations: sf.Annotations, Excluded: sf.Excluded, Reads: sf.Reads}
+				small.Series[uid] = &SeriesFindings{Annotations: sf.Annotations, Excluded: sf.Excluded, Reads: sf.Reads, PatientID: sf.PatientID}
 			}
 			if len(sf.Candidates) > 0 {
 				cands[uid] = sf.Candidates

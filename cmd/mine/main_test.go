@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -404,5 +405,48 @@ func TestSplitCommand(t *testing.T) {
 		if code != 0 {
 			t.Errorf("negatives --uids %s.txt: exit %d: %s%s", part, code, o, errs)
 		}
+	}
+}
+
+// TestSplitByTablePatient: scans without a patient in their headers take
+// the one their annotations table names (LUNA25's PatientID), and a
+// patient's scans land in one part.
+func TestSplitByTablePatient(t *testing.T) {
+	src := testStore(t)
+	st := filepath.Join(t.TempDir(), "store")
+	if err := os.CopyFS(st, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := store.Open(st)
+	var rows strings.Builder
+	rows.WriteString("PatientID,SeriesInstanceUID,CoordX,CoordY,CoordZ,label\n")
+	for i, sc := range s.Scans() {
+		c := sc.Grid.Origin // any point will do
+		fmt.Fprintf(&rows, "P%d,%s,%g,%g,%g,0\n", i/2, sc.UID, c[0], c[1], c[2])
+	}
+	s.Close()
+	table := filepath.Join(t.TempDir(), "luna25.csv")
+	os.WriteFile(table, []byte(rows.String()), 0o644)
+	if err := func() error {
+		_, err := ingest.LoadFindings(context.Background(), ingest.Options{StoreDir: st, Annotations: table})
+		return err
+	}(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "splits")
+	if code, o, errs := runCmd("split", "--store", st, "--out", out, "--parts", "a:0.5,b:0.5"); code != 0 || strings.Contains(o, "no patient id") {
+		t.Fatalf("exit %d: %s%s", code, o, errs)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "split.csv"))
+	part := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		f := strings.Split(l, ",")
+		if !strings.HasPrefix(f[1], "P") {
+			t.Errorf("group %q is not the table's patient", f[1])
+		}
+		if p, ok := part[f[1]]; ok && p != f[2] {
+			t.Errorf("patient %s in %s and %s", f[1], p, f[2])
+		}
+		part[f[1]] = f[2]
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"voxmine/internal/atomicfile"
 	"voxmine/internal/cli"
@@ -21,7 +22,9 @@ of --seed and its group: the patient (DICOM PatientID), the study, or the
 series alone. A group's part depends on nothing else, so scans ingested
 later never move a group already assigned. Writes one uid list per part,
 for --uids of the mining commands, and split.csv (seriesuid, group, part).
-MetaImage and NIfTI scans carry no patient: each is its own group.
+MetaImage and NIfTI scans carry no patient: they take the one their
+annotations table names (LUNA25's PatientID column), else each is its own
+group.
 
 Examples:
   mine split --store store/ --out splits/
@@ -58,7 +61,16 @@ func runSplit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(cli.ExitUsage, err)
 	}
-	scans := st.Scans()
+	scans := slices.Clone(st.Scans()) // the catalog's own stays as it is
+	// Scans without a patient in their headers (MetaImage, NIfTI) take
+	// the one their annotations table names (LUNA25's PatientID).
+	if f, err := st.Findings(); err == nil {
+		for i, s := range scans {
+			if sf := f.Series[s.UID]; sf != nil && s.Source.PatientID == "" {
+				scans[i].Source.PatientID = sf.PatientID
+			}
+		}
+	}
 	assigned, err := mine.Split(scans, mine.SplitBy(by), parts, seed)
 	if err != nil {
 		return fail(cli.ExitUsage, err)
