@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -290,85 +289,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, ctx.Err()
 }
 
-// readCSVs reads the annotation, excluded and candidate CSVs the options
-// name into one Findings, counting their rows in rep.
-func (o Options) readCSVs(rep *Report) (*store.Findings, error) {
-	findings := &store.Findings{Series: map[string]*store.SeriesFindings{}, Sources: map[string]string{}}
-	for _, c := range []struct {
-		path string
-		kind CSVKind
-	}{{o.Annotations, Annotations}, {o.Excluded, Excluded}, {o.Candidates, Candidates}} {
-		if c.path == "" {
-			continue
-		}
-		n, note, err := readFindings(c.path, c.kind, findings)
-		if err != nil {
-			return nil, err
-		}
-		rep.FindingRows[c.kind.String()] = n
-		if note != "" {
-			rep.CSVNotes = append(rep.CSVNotes, note)
-		}
-		abs, _ := filepath.Abs(c.path)
-		findings.Sources[c.kind.String()] = abs
-	}
-	return findings, nil
-}
-
-// match counts, per kind, the series of the findings and how many of them
-// (and which rows not) belong to a known scan.
-func (rep *Report) match(findings *store.Findings, known map[string]bool) {
-	for uid, sf := range findings.Series {
-		for kind, n := range map[string]int{"annotations": len(sf.Annotations), "excluded": len(sf.Excluded), "candidates": len(sf.Candidates)} {
-			if n == 0 {
-				continue
-			}
-			rep.Series[kind]++
-			if known[uid] {
-				rep.SeriesMatched[kind]++
-			} else {
-				rep.Unmatched[kind] += n
-			}
-		}
-	}
-}
-
-// LoadFindings puts the CSVs o names (Annotations, Excluded, Candidates)
-// into the existing store at o.StoreDir without reading a scan: the way to
-// add candidates later or load a corrected annotations.csv. Each named kind
-// replaces that kind's findings in every series (SetFindings); the report
-// counts the rows and how many series match a stored scan (Found is the
-// number of stored scans).
-func LoadFindings(ctx context.Context, o Options) (*Report, error) {
-	if o.Annotations == "" && o.Excluded == "" && o.Candidates == "" {
-		return nil, errors.New("no CSV to load: name --annotations, --annotations-excluded or --candidates")
-	}
-	st, err := store.Open(o.StoreDir)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	rep := &Report{FindingRows: map[string]int{}, Unmatched: map[string]int{}, Series: map[string]int{}, SeriesMatched: map[string]int{}}
-	findings, err := o.readCSVs(rep)
-	if err != nil {
-		return nil, err
-	}
-	known := map[string]bool{}
-	for _, s := range st.Scans() {
-		known[s.UID] = true
-	}
-	rep.Found = len(known)
-	rep.match(findings, known)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	w, err := store.NewWriter(o.StoreDir, o.writeOptions())
-	if err != nil {
-		return nil, err
-	}
-	return rep, w.SetFindings(findings, nil)
-}
-
 // writeOptions returns the store write options with the compression
 // workers shared out among the scans in flight.
 func (o Options) writeOptions() store.WriteOptions {
@@ -593,38 +513,4 @@ func sameGeometry(a, b store.Geometry) error {
 		}
 	}
 	return nil
-}
-
-// findCSVs fills in, from the source folders, the LUNA16 CSVs not named
-// (LUNA16's download keeps them beside the subsets), when FindCSVs is set,
-// and returns what it took.
-func (o *Options) findCSVs() map[string]string {
-	took := map[string]string{}
-	if !o.FindCSVs {
-		return took
-	}
-	for _, c := range []struct {
-		kind  string
-		dst   *string
-		names []string
-	}{
-		{"annotations", &o.Annotations, []string{"annotations.csv"}},
-		{"excluded", &o.Excluded, []string{"annotations_excluded.csv", filepath.Join("evaluationScript", "annotations_excluded.csv")}},
-		{"candidates", &o.Candidates, []string{"candidates_V2.csv", filepath.Join("candidates_V2", "candidates_V2.csv"), "candidates.csv"}},
-	} {
-		if *c.dst != "" {
-			continue
-		}
-	search:
-		for _, src := range o.Sources {
-			for _, n := range c.names {
-				if st, err := os.Stat(filepath.Join(src, n)); err == nil && st.Mode().IsRegular() {
-					*c.dst = filepath.Join(src, n)
-					took[c.kind] = *c.dst
-					break search
-				}
-			}
-		}
-	}
-	return took
 }

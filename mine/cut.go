@@ -1,0 +1,147 @@
+package mine
+
+// Cutting: the cubes of one scan, cut while its chunks are hot, and the
+// files they go to.
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+
+	"voxmine/internal/atomicfile"
+	"voxmine/query"
+	"voxmine/store"
+)
+
+// cutScan cuts and writes one scan's patches. It visits them in the
+// Z-order of their centres' chunks, not in index order, so that cubes that
+// share chunks follow each other and find them in the chunk cache (each
+// patch is its own file, so the order changes no output byte).
+func cutScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window) error {
+	hu := make([]int16, o.Size*o.Size*o.Size)
+	buf := make([]byte, 0, len(hu)*o.DType.Size())
+	order := make([]int, len(samples))
+	keys := make([]uint64, len(samples))
+	for i, s := range samples {
+		order[i] = i
+		keys[i] = mortonKey(s.Center[0]/store.ChunkSize, s.Center[1]/store.ChunkSize, s.Center[2]/store.ChunkSize)
+	}
+	sort.SliceStable(order, func(a, b int) bool { return keys[order[a]] < keys[order[b]] })
+	for _, i := range order {
+		s := samples[i]
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := cutCube(v, s.Center, o, hu); err != nil {
+			return err
+		}
+		buf = win.Encode(buf[:0], hu)
+		if err := writePatch(filepath.Join(o.Dir, s.File), o, buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cutCube reads the cube around c into hu, its axes turned to LPS when
+// o.Orient is "lps": an axis whose direction is −1 is read one voxel
+// further along (so that the centre stays at index size/2 once flipped)
+// and flipped.
+func cutCube(v *store.Volume, c [3]int, o Output, hu []int16) error {
+	if o.Orient != "lps" {
+		return query.ROI(v, c, o.Size, v.Info().PadHU, hu)
+	}
+	d := v.Info().Grid.Direction
+	flip := [3]bool{d[8] < 0, d[4] < 0, d[0] < 0} // z, y, x
+	b := query.CubeBox(c, o.Size)
+	start := [3]int{b.Z, b.Y, b.X}
+	for a := range 3 {
+		if flip[a] {
+			start[a] = c[a] - (o.Size - 1 - o.Size/2)
+		}
+	}
+	if err := v.ReadHU(store.Cube(start[0], start[1], start[2], o.Size), v.Info().PadHU, hu); err != nil {
+		return err
+	}
+	flipCube(hu, o.Size, flip)
+	return nil
+}
+
+// flipCube reverses a size³ cube (z, y, x order) along the axes flagged.
+func flipCube(v []int16, n int, flip [3]bool) {
+	if flip[2] {
+		for r := 0; r < n*n; r++ {
+			slices.Reverse(v[r*n : (r+1)*n])
+		}
+	}
+	if flip[1] {
+		for z := range n {
+			for y := range n / 2 {
+				a, b := v[(z*n+y)*n:][:n], v[(z*n+n-1-y)*n:][:n]
+				for x := range n {
+					a[x], b[x] = b[x], a[x]
+				}
+			}
+		}
+	}
+	if flip[0] {
+		for z := range n / 2 {
+			a, b := v[z*n*n:][:n*n], v[(n-1-z)*n*n:][:n*n]
+			for i := range a {
+				a[i], b[i] = b[i], a[i]
+			}
+		}
+	}
+}
+
+// mortonKey interleaves the bits of three chunk coordinates (z, y, x):
+// sorting by it keeps chunks that are near in space near in the order.
+func mortonKey(z, y, x int) uint64 {
+	var k uint64
+	for b := range 21 {
+		k |= uint64(x>>b&1)<<(3*b) | uint64(y>>b&1)<<(3*b+1) | uint64(z>>b&1)<<(3*b+2)
+	}
+	return k
+}
+
+// writePack writes patches.npy, shaped (N, size, size, size), by copying
+// the data of each patch file in index order: the files are in the page
+// cache, and a scan that failed leaves no hole.
+func writePack(path string, o Output, samples []Sample) error {
+	hdr := int64(len(NPYHeader(o.DType, o.Size, o.Size, o.Size)))
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if _, err := w.Write(NPYHeader(o.DType, len(samples), o.Size, o.Size, o.Size)); err != nil {
+			return err
+		}
+		for _, s := range samples {
+			f, err := os.Open(filepath.Join(o.Dir, s.File))
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(w, io.NewSectionReader(f, hdr, 1<<62))
+			f.Close()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writePatch writes one .npy under a temporary name and renames it: a
+// crash leaves no file that looks like a whole patch. (It is not fsynced
+// one by one; the folder is synced at the end of the run.)
+func writePatch(path string, o Output, data []byte) error {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := writeNPY(f, o.DType, data, o.Size, o.Size, o.Size); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.CommitNoSync()
+}
