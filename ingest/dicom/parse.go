@@ -312,35 +312,19 @@ func (s *Slice) set(tag uint32, v []byte, o binary.ByteOrder) error {
 		}
 		return int(o.Uint16(v)), nil
 	}
+	if p := s.text(tag); p != nil {
+		*p = str(v)
+		return nil
+	}
 	var err error
 	switch tag {
 	case tagImageType:
 		s.ImageType = strings.Split(str(v), `\`)
-	case tagSOPInstanceUID:
-		s.SOPUID = str(v)
-	case tagModality:
-		s.Modality = str(v)
-	case tagStudyDate:
-		s.StudyDate = str(v)
-	case tagSeriesDescr:
-		s.Description = str(v)
-	case tagPatientID:
-		s.PatientID = str(v)
-	case tagKernel:
-		s.Kernel = str(v)
 	case tagGantryTilt:
 		var f []float64
 		if f, err = decimals(v, 1); err == nil {
 			s.GantryTilt = f[0]
 		}
-	case tagStudyUID:
-		s.StudyUID = str(v)
-	case tagSeriesUID:
-		s.SeriesUID = str(v)
-	case tagSeriesNumber:
-		s.SeriesNumber = str(v)
-	case tagInstanceNumber:
-		s.InstanceNumber = str(v)
 	case tagPosition:
 		var f []float64
 		if f, err = decimals(v, 3); err == nil {
@@ -396,6 +380,33 @@ func (s *Slice) set(tag uint32, v []byte, o binary.ByteOrder) error {
 		}
 	}
 	return err
+}
+
+// text returns the string field that element tag fills, or nil.
+func (s *Slice) text(tag uint32) *string {
+	switch tag {
+	case tagSOPInstanceUID:
+		return &s.SOPUID
+	case tagModality:
+		return &s.Modality
+	case tagStudyDate:
+		return &s.StudyDate
+	case tagSeriesDescr:
+		return &s.Description
+	case tagPatientID:
+		return &s.PatientID
+	case tagKernel:
+		return &s.Kernel
+	case tagStudyUID:
+		return &s.StudyUID
+	case tagSeriesUID:
+		return &s.SeriesUID
+	case tagSeriesNumber:
+		return &s.SeriesNumber
+	case tagInstanceNumber:
+		return &s.InstanceNumber
+	}
+	return nil
 }
 
 // str is a string value without its padding (trailing spaces or NUL).
