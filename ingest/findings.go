@@ -80,6 +80,7 @@ func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note 
 	if err != nil {
 		return 0, "", fmt.Errorf("%s:1: %w", path, err)
 	}
+	header = slices.Clone(header) // ReuseRecord: the next Read overwrites it
 	last := "diameter_mm"
 	if kind == Candidates {
 		last = "class"
@@ -87,10 +88,14 @@ func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note 
 	want := []string{"seriesuid", "coordX", "coordY", "coordZ", last}
 	col := map[string]int{}
 	patientCol := -1 // LUNA25 names each series' patient
+	labelCol := -1   // and each nodule's label (malignant 1, benign 0)
 	for i, h := range header {
 		n := norm(strings.TrimPrefix(h, "\ufeff"))
-		if n == "patientid" {
+		switch {
+		case n == "patientid":
 			patientCol = i
+		case (n == "label" || n == "malignancy") && kind == Annotations:
+			labelCol = i
 		}
 		for _, w := range want {
 			if !slices.Contains(columnNames[w], n) {
@@ -160,6 +165,14 @@ func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note 
 		case Annotations:
 			if v[3] <= 0 && !noDiameter {
 				return rows, note, fmt.Errorf("%s:%d: diameter_mm %v is not positive", path, line, v[3])
+			}
+			if labelCol >= 0 {
+				t := strings.TrimSpace(rec[labelCol])
+				l, err := strconv.Atoi(t)
+				if err != nil || l < 0 {
+					return rows, note, fmt.Errorf("%s:%d: %s %q is not a whole number ≥ 0", path, line, header[labelCol], t)
+				}
+				fd.Class = l
 			}
 			sf.Annotations = append(sf.Annotations, fd)
 		case Excluded:

@@ -170,6 +170,7 @@ func TestCSVErrors(t *testing.T) {
 		{"two columns for one", "seriesuid,x,coordX,coordY,coordZ\n", ingest.Excluded, "both give coordX"},
 		{"bad class", "seriesuid,coordX,coordY,coordZ,class\n1.2,1,2,3,7\n", ingest.Candidates, ":2: class 7"},
 		{"short row", "seriesuid,coordX,coordY,coordZ,diameter_mm\n1.2,1,2\n", ingest.Annotations, ":2:"},
+		{"bad label", "SeriesInstanceUID,CoordX,CoordY,CoordZ,label\n1.2,1,2,3,maybe\n", ingest.Annotations, ":2: label \"maybe\""},
 		{"empty uid", "seriesuid,coordX,coordY,coordZ,diameter_mm\n,1,2,3,4\n", ingest.Annotations, "empty seriesuid"},
 	}
 	for _, tc := range tests {
@@ -186,7 +187,8 @@ func TestCSVErrors(t *testing.T) {
 
 // TestCSVLayouts: the annotation tables of other datasets than LUNA16 are
 // read by their own column names: LUNA25's (SeriesInstanceUID, CoordX …,
-// no diameter: each nodule counts as 10 mm), "Diameter [mm]", plain x, y, z.
+// no diameter: each nodule counts as 10 mm; its malignancy label kept as
+// the annotation's class), "Diameter [mm]", plain x, y, z.
 func TestCSVLayouts(t *testing.T) {
 	tests := []struct {
 		name, body string
@@ -194,7 +196,7 @@ func TestCSVLayouts(t *testing.T) {
 	}{
 		{"LUNA16", "seriesuid,coordX,coordY,coordZ,diameter_mm\n1.2.3,-1.5,2,3,6.5\n", store.Finding{X: -1.5, Y: 2, Z: 3, Diameter: 6.5, Class: -1}},
 		{"LUNA25", "PatientID,SeriesInstanceUID,StudyDate,CoordX,CoordY,CoordZ,LesionID,AnnotationID,NoduleID,label\n" +
-			"100012,1.2.3,19990102,-1.5,2,3,1,100012_1_19990102,1,0\n", store.Finding{X: -1.5, Y: 2, Z: 3, Diameter: -1, Class: -1}},
+			"100012,1.2.3,19990102,-1.5,2,3,1,100012_1_19990102,1,1\n", store.Finding{X: -1.5, Y: 2, Z: 3, Diameter: -1, Class: 1}},
 		{"Diameter [mm]", "SeriesInstanceUID,CoordX,CoordY,CoordZ,Diameter [mm]\n1.2.3,-1.5,2,3,6.5\n", store.Finding{X: -1.5, Y: 2, Z: 3, Diameter: 6.5, Class: -1}},
 		{"x, y, z", "\ufeffseriesuid,x,y,z,diameter\n1.2.3,-1.5,2,3,6.5\n", store.Finding{X: -1.5, Y: 2, Z: 3, Diameter: 6.5, Class: -1}},
 	}

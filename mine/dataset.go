@@ -73,7 +73,7 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 	npos, nhardScans := 0, 0
 	for _, s := range scans {
 		f := findings.Series[s.UID]
-		if pos, _ := samplePositives(s, f, p.Positives, false); pos != nil {
+		if pos, _ := samplePositives(s, f, p.Positives, false, false); pos != nil {
 			npos += len(pos)
 		}
 		if f != nil && len(f.Candidates) > 0 {
@@ -101,8 +101,8 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 			hardOrder[s.UID] = len(hardOrder)
 		}
 	}
-	withReads := hasReads(findings)
-	posCols, negCols := positiveColumns(withReads), negativeColumns(p.Negatives.Hardness)
+	withReads, withLabels := hasReads(findings), hasLabels(findings)
+	posCols, negCols := positiveColumns(withReads, withLabels), negativeColumns(p.Negatives.Hardness)
 	columns := datasetColumns(posCols, negCols)
 	at := map[string]int{}
 	for i, c := range columns {
@@ -124,7 +124,7 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 				out = append(out, Sample{UID: x.UID, Center: x.Center, File: x.File, Row: row, Kind: kindName})
 			}
 		}
-		pos, _ := samplePositives(info, f, p.Positives, withReads)
+		pos, _ := samplePositives(info, f, p.Positives, withReads, withLabels)
 		add("positive", "1", posCols, pos)
 		if n := share(randTotal, len(scans), order[info.UID]); n > 0 {
 			np := p.Negatives

@@ -455,7 +455,8 @@ func TestNPYHeader(t *testing.T) {
 }
 
 // TestPositivesOfUnknownSize: an annotations table without diameters
-// (LUNA25's) still gives a positive on every nodule, its diameter_mm −1.
+// (LUNA25's) still gives a positive on every nodule, its diameter_mm −1,
+// and its label column becomes the index's nodule_label.
 func TestPositivesOfUnknownSize(t *testing.T) {
 	f, _ := setup(t)
 	dir := filepath.Join(t.TempDir(), "store")
@@ -473,7 +474,7 @@ func TestPositivesOfUnknownSize(t *testing.T) {
 	rows, n := "SeriesInstanceUID,CoordX,CoordY,CoordZ,label\n", 0
 	for uid, sf := range fd.Series {
 		for _, a := range sf.Annotations {
-			rows += fmt.Sprintf("%s,%g,%g,%g,0\n", uid, a.X, a.Y, a.Z)
+			rows += fmt.Sprintf("%s,%g,%g,%g,%d\n", uid, a.X, a.Y, a.Z, n%2)
 			n++
 		}
 	}
@@ -498,9 +499,15 @@ func TestPositivesOfUnknownSize(t *testing.T) {
 	if len(got) != n || n == 0 {
 		t.Fatalf("%d positives for %d nodules of unknown size", len(got), n)
 	}
+	labels := map[string]int{}
 	for _, r := range got {
 		if r["diameter_mm"] != "-1.000" {
 			t.Errorf("diameter_mm %q, want -1.000", r["diameter_mm"])
 		}
+		labels[r["nodule_label"]]++
+	}
+	// The table's labels (alternating 0 and 1 here) come along.
+	if labels["0"]+labels["1"] != n || (n > 1 && (labels["0"] == 0 || labels["1"] == 0)) {
+		t.Errorf("nodule_label counts %v for %d nodules", labels, n)
 	}
 }

@@ -67,13 +67,14 @@ func Positives(ctx context.Context, st *store.Store, o Output, p PositiveParams)
 	if !withReads && (p.MinReaders > 0 || len(p.Malignancy) > 0) {
 		return nil, fmt.Errorf("--min-readers and --malignancy need findings from LIDC-IDRI's XML reads (ingest a LIDC-IDRI download without --annotations)")
 	}
-	k := kind{name: "positives", index: "pos_index.csv", columns: positiveColumns(withReads)}
+	withLabels := hasLabels(findings)
+	k := kind{name: "positives", index: "pos_index.csv", columns: positiveColumns(withReads, withLabels)}
 	k.scans = func(info store.ScanInfo) bool {
 		f := findings.Series[info.UID]
 		return f != nil && len(f.Annotations) > 0
 	}
 	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
-		s, reason := samplePositives(info, findings.Series[info.UID], p, withReads)
+		s, reason := samplePositives(info, findings.Series[info.UID], p, withReads, withLabels)
 		return s, reason, nil
 	}
 	return run(ctx, st, o, k, p)
@@ -90,12 +91,29 @@ func ballOffset(r *rand.Rand, radius float64) [3]float64 {
 }
 
 // positiveColumns are pos_index.csv's columns, with ReadColumns when the
-// findings came from LIDC-IDRI's reads.
-func positiveColumns(withReads bool) []string {
-	if !withReads {
-		return PositiveColumns
+// findings came from LIDC-IDRI's reads and nodule_label when the
+// annotations table labelled its nodules (LUNA25's malignancy label).
+func positiveColumns(withReads, withLabels bool) []string {
+	cols := slices.Clone(PositiveColumns)
+	if withReads {
+		cols = append(cols, ReadColumns...)
 	}
-	return append(append([]string(nil), PositiveColumns...), ReadColumns...)
+	if withLabels {
+		cols = append(cols, "nodule_label")
+	}
+	return cols
+}
+
+// hasLabels tells whether any annotation carries its table's label.
+func hasLabels(f *store.Findings) bool {
+	for _, sf := range f.Series {
+		for _, a := range sf.Annotations {
+			if a.Class >= 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hasReads tells whether any series' findings came from LIDC-IDRI's reads,
@@ -109,7 +127,7 @@ func hasReads(f *store.Findings) bool {
 	return false
 }
 
-func samplePositives(info store.ScanInfo, f *store.SeriesFindings, p PositiveParams, withReads bool) ([]Sample, string) {
+func samplePositives(info store.ScanInfo, f *store.SeriesFindings, p PositiveParams, withReads, withLabels bool) ([]Sample, string) {
 	if f == nil {
 		return nil, "no annotated nodule"
 	}
@@ -142,6 +160,13 @@ func samplePositives(info store.ScanInfo, f *store.SeriesFindings, p PositivePar
 				strconv.FormatUint(p.Seed, 10)}
 			if withReads {
 				row = append(row, readRow(read)...)
+			}
+			if withLabels {
+				label := ""
+				if a.Class >= 0 {
+					label = itoa(a.Class)
+				}
+				row = append(row, label)
 			}
 			out = append(out, Sample{UID: info.UID, Center: cc, File: fmt.Sprintf("%s_pos%d.npy", info.UID, i), Row: row})
 		}

@@ -13,7 +13,9 @@ import (
 
 // Finding is one row of a LUNA16-style CSV in world millimetres.
 // Diameter is in mm (−1 when unknown, as in annotations_excluded.csv);
-// Class is the candidates.csv class (0 or 1) and −1 for annotations.
+// Class is the candidates.csv class (0 or 1); for annotations it is the
+// table's own label where it has one (LUNA25's: malignant 1, benign 0),
+// else −1.
 type Finding struct {
 	X, Y, Z  float64
 	Diameter float64
