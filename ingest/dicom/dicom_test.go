@@ -125,6 +125,11 @@ func TestSeriesProblems(t *testing.T) {
 				write(t, dir, fmt.Sprint(k), slice("9.1", k, z), int32(100*k))
 			}
 		}, "", "uneven slice spacing"},
+		{"slices missing", func(t *testing.T, dir string) {
+			for k, z := range []float64{0, 2.5, 5, 15, 17.5} { // 10 mm: three slices lost
+				write(t, dir, fmt.Sprint(k), slice("9.1", k, z), 0)
+			}
+		}, "about 3 slices are missing", ""},
 		{"duplicate position", func(t *testing.T, dir string) {
 			for k, z := range []float64{0, 2.5, 2.5, 5} {
 				write(t, dir, fmt.Sprint(k), slice("9.1", k, z), 0)

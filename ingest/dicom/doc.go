@@ -25,7 +25,8 @@
 //
 // Where real archives depart from a regular stack, the package says so:
 // uneven spacing or a missing slice is interpolated onto an even grid on
-// the slices' true positions (ITK would assume even spacing), duplicate
+// the slices' true positions (ITK would assume even spacing), more than
+// two missing slices in a row fail the series, duplicate
 // positions, gantry tilt and mixed sizes fail the series with the files
 // named. The same SOP instance twice is read once, and an image with no
 // position in the patient (a dose report, a screenshot) is skipped. Format adapts it to ingest's source.Format.

@@ -225,6 +225,17 @@ func NewStack(name string, slices []*Slice) (*Stack, error) {
 		sort.Float64s(sorted)
 		med := sorted[len(sorted)/2]
 		lo, hi := sorted[0], sorted[len(sorted)-1]
+		// A gap of more than two missing slices (and 5 mm) is part of the
+		// scan lost, not a slice: interpolating it would invent anatomy
+		// that negatives could be cut from. LUNA16 left such scans out.
+		if hi > 3*med && hi > 5 {
+			k := 0
+			for gaps[k] != hi {
+				k++
+			}
+			return fail("%.1f mm without a slice between %s and %s (the slices are %.3g mm apart elsewhere): about %d slices are missing; export the series again",
+				hi, slices[k].Name(), slices[k+1].Name(), med, int(math.Round(hi/med))-1)
+		}
 		if hi-lo > 0.01*med+1e-3 {
 			st.Even = false
 			count := int(math.Round(st.Positions[len(slices)-1]/med)) + 1
