@@ -142,7 +142,8 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if problems == nil {
 			problems = []store.Problem{}
 		}
-		doc := map[string]any{"root": st.Root(), "scans": len(st.Scans()), "annotations": ann,
+		patients, _ := countPatients(st.Scans(), f)
+		doc := map[string]any{"root": st.Root(), "scans": len(st.Scans()), "patients": len(patients), "annotations": ann,
 			"scans_with_nodules": withNodules, "scans_with_labels": withLabels, "computed_masks": computed,
 			"flags": flags, "stored_bytes": u.StoredBytes, "raw_bytes": u.RawBytes, "problems": problems}
 		if list {
@@ -156,6 +157,9 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "store %s (uuid %s, format %s, created %s by %s)\n", storeDir, r.UUID, r.Format, r.Created.Format("2006-01-02 15:04"), r.Tool)
 	fmt.Fprintf(stdout, "scans %d: %d with nodules (%d annotations), %d with lung labels (%d computed), %d flagged\n",
 		len(st.Scans()), withNodules, ann, withLabels, computed, flagged)
+	if patients, without := countPatients(st.Scans(), f); len(patients) > 0 {
+		fmt.Fprintf(stdout, "patients %d (%d scans without a patient id; mine split keeps a patient's scans together)\n", len(patients), without)
+	}
 	fmt.Fprintf(stdout, "disk %s for %s raw (%.1f×)\n", cli.Bytes(u.StoredBytes), cli.Bytes(u.RawBytes), u.Ratio())
 	for _, fl := range flags {
 		fmt.Fprintf(stdout, "  FLAG %s\n", fl)
@@ -193,4 +197,23 @@ func writePicture(st *store.Store, uid, path string) error {
 	}
 	defer v.Close()
 	return atomicfile.Write(path, func(w io.Writer) error { return mine.LungPicture(v, w) })
+}
+
+// countPatients returns the distinct patients of the scans (from their
+// headers, else from their annotations table) and how many scans have none.
+func countPatients(scans []store.ScanInfo, f *store.Findings) (map[string]bool, int) {
+	patients := map[string]bool{}
+	without := 0
+	for _, s := range scans {
+		p := s.Source.PatientID
+		if sf := f.Series[s.UID]; p == "" && sf != nil {
+			p = sf.PatientID
+		}
+		if p == "" {
+			without++
+			continue
+		}
+		patients[p] = true
+	}
+	return patients, without
 }

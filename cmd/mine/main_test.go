@@ -437,6 +437,9 @@ func TestSplitByTablePatient(t *testing.T) {
 	if code, o, errs := runCmd("split", "--store", st, "--out", out, "--parts", "a:0.5,b:0.5"); code != 0 || strings.Contains(o, "no patient id") {
 		t.Fatalf("exit %d: %s%s", code, o, errs)
 	}
+	if _, o, _ := runCmd("info", "--store", st); !strings.Contains(o, "patients ") {
+		t.Errorf("mine info does not count the patients:\n%s", o)
+	}
 	b, _ := os.ReadFile(filepath.Join(out, "split.csv"))
 	part := map[string]string{}
 	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
