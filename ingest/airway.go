@@ -18,9 +18,10 @@ func growAirway(seg []uint8, hu []int16, shape [3]int) (airway []int32) {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
 	// A lumen pixel is darker than lumenHU, or is at the middle of a 3 × 3
-	// patch that is on average: noise of a low-dose scan or a sharp kernel
-	// (σ 100 HU and more) brightens a third of the trachea's pixels past
-	// the threshold, and the mean of nine brings σ down threefold.
+	// patch darker on average than lumenMeanHU: noise of a low-dose scan or
+	// a sharp kernel (σ 100 HU and more) brightens a third of the trachea's
+	// pixels past the threshold, and the mean of nine brings σ down
+	// threefold.
 	lumen := func(i int) bool {
 		if seg[i] != segAir {
 			return false
@@ -37,7 +38,7 @@ func growAirway(seg []uint8, hu []int16, shape [3]int) (airway []int32) {
 		for _, r := range [3]int{i - nx, i, i + nx} {
 			sum += int(hu[r-1]) + int(hu[r]) + int(hu[r+1])
 		}
-		return sum < 9*lumenHU
+		return sum < 9*lumenMeanHU
 	}
 	insideAir := func(i int) bool { return seg[i] == segAir }
 	mark := make([]uint32, plane) // mark[p] == stamp: seen in this slice

@@ -62,6 +62,10 @@ const (
 	airHU = -320
 	// lumenHU separates the airway lumen (≈ −1000) from parenchyma (≈ −850).
 	lumenHU = -950
+	// lumenMeanHU is the same test on a 3 × 3 mean, which noise moves a
+	// third as far: looser, because air stored unsigned is clipped at
+	// −1024, which lifts a noisy lumen's mean (≈ −963 HU at σ 120).
+	lumenMeanHU = -920
 	// closeRadius is the radius of the ball that closes the lung masks: it
 	// must exceed the radius of the largest juxtapleural nodule (LUNA16's
 	// largest is 32 mm across) for such nodules to end up inside the lung.
