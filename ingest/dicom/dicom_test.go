@@ -83,6 +83,13 @@ func TestFindGroupsAndSkips(t *testing.T) {
 	}
 	db[at+2] = 0x30
 	os.WriteFile(dose, db, 0o644)
+	// A series of nothing but such images is left out as a whole, said once.
+	for k := range 2 {
+		p := write(t, b, fmt.Sprintf("shot%d", k), slice("1.4", k, 0), 0)
+		pb, _ := os.ReadFile(p)
+		pb[bytes.Index(pb, []byte("\x20\x00\x32\x00DS"))+2] = 0x30
+		os.WriteFile(p, pb, 0o644)
+	}
 	os.WriteFile(filepath.Join(a, "notes.txt"), []byte("not dicom"), 0o644)
 	found, err := dicom.Format{}.Find(context.Background(), files(t, a, b))
 	if err != nil {
@@ -91,6 +98,9 @@ func TestFindGroupsAndSkips(t *testing.T) {
 	got := map[string]int{}
 	for _, s := range found.Scans {
 		got[s.UID] = len(s.Files)
+	}
+	if !strings.Contains(fmt.Sprint(found.Skipped), "series 1.4: none of its 2 images can be placed") {
+		t.Errorf("skipped %v: want series 1.4 said once as a whole", found.Skipped)
 	}
 	if len(got) != 2 || got["1.1"] != 4 || got["1.2"] != 4 {
 		t.Errorf("series %v, want 1.1 and 1.2 with 4 files each", got)

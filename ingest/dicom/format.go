@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"voxmine/ingest/source"
@@ -30,6 +31,7 @@ func (Format) Find(ctx context.Context, files []string) (source.Found, error) {
 	series := map[string][]string{}
 	var order []string
 	skippedSeries := map[string]string{}
+	aside := map[string][]source.Skipped{} // images without a place in the patient, by series
 	for i, p := range files {
 		if i%64 == 0 && ctx.Err() != nil {
 			return f, ctx.Err()
@@ -60,7 +62,7 @@ func (Format) Find(ctx context.Context, files []string) (source.Found, error) {
 			continue
 		}
 		if reason := unplaceable(s); reason != "" {
-			f.Skipped = append(f.Skipped, source.Skipped{Path: p, Reason: reason})
+			aside[uid] = append(aside[uid], source.Skipped{Path: p, Reason: reason})
 			continue
 		}
 		if _, ok := series[uid]; !ok {
@@ -71,6 +73,18 @@ func (Format) Find(ctx context.Context, files []string) (source.Found, error) {
 	for _, uid := range order {
 		f.Scans = append(f.Scans, source.Scan{UID: uid, Format: "dicom", Files: series[uid]})
 	}
+	// Images that cannot be placed are left out of a series that has
+	// slices; a series of nothing else (screenshots, or files from before
+	// DICOM 3 without a position) is left out as a whole, said once.
+	for uid, sk := range aside {
+		if _, ok := series[uid]; ok {
+			f.Skipped = append(f.Skipped, sk...)
+			continue
+		}
+		f.Skipped = append(f.Skipped, source.Skipped{Path: sk[0].Path,
+			Reason: fmt.Sprintf("series %s: none of its %d images can be placed in a volume (%s)", uid, len(sk), sk[0].Reason)})
+	}
+	sort.Slice(f.Skipped, func(i, j int) bool { return f.Skipped[i].Path < f.Skipped[j].Path })
 	return f, nil
 }
 
@@ -84,7 +98,7 @@ func unplaceable(s *Slice) string {
 		return err.Error()
 	}
 	if f := frames[0]; !f.HasPosition || !f.HasOrientation {
-		return "no ImagePositionPatient or ImageOrientationPatient: a report or screenshot (secondary capture), not a slice"
+		return "no ImagePositionPatient or ImageOrientationPatient: a dose report or screenshot, or a file from before DICOM 3, not a slice"
 	}
 	return ""
 }
