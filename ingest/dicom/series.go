@@ -31,17 +31,22 @@ func ParseFile(path string) (*Slice, error) {
 		return nil, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
 	var buf []byte
-	for size := headerPrefix; ; size *= 16 {
+	for size := int64(headerPrefix); ; size *= 16 {
+		size = min(size, max(fi.Size(), 1)) // never more than the file
 		have := len(buf)
-		buf = append(buf, make([]byte, size-have)...)
+		buf = append(buf, make([]byte, int(size)-have)...)
 		n, err := io.ReadFull(f, buf[have:])
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 			return nil, err
 		}
 		buf = buf[:have+n]
 		s, err := parse(buf, path)
-		if errors.Is(err, errShort) && len(buf) == size {
+		if errors.Is(err, errShort) && int64(len(buf)) == size && size < fi.Size() {
 			continue // the header goes on past what was read
 		}
 		if s != nil {
