@@ -31,7 +31,9 @@ func (k CSVKind) String() string {
 }
 
 // ReadFindings parses a LUNA16 CSV (seriesuid, coordX, coordY, coordZ and
-// diameter_mm or class) into f, by series. Errors name file:line.
+// diameter_mm or class) into f, by series; other datasets' tables with
+// these columns under their own names (columnNames) too. Errors name
+// file:line.
 func ReadFindings(path string, kind CSVKind, f *store.Findings) (rows int, err error) {
 	rows, _, err = readFindings(path, kind, f)
 	return rows, err
