@@ -234,16 +234,16 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	if err != nil {
 		return nil, err
 	}
+	chosen, err := o.chosen(st.Scans()) // before the folder is made: a wrong list leaves nothing
+	if err != nil {
+		return nil, err
+	}
 	if err := prepareDir(o.Dir, o.Overwrite); err != nil {
 		return nil, err
 	}
 	res := &Result{RunUUID: uuid.NewString()}
 	if f, err := st.Findings(); err == nil && len(f.Series) == 0 {
 		res.Warnings = append(res.Warnings, "the store holds no findings (ingest was given no annotations CSV and found no LIDC reads): negatives avoid nothing and may sit on nodules, and there are no positives")
-	}
-	chosen, err := o.chosen(st.Scans())
-	if err != nil {
-		return nil, err
 	}
 	var scans []store.ScanInfo
 	for _, s := range chosen {

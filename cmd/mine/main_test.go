@@ -352,6 +352,9 @@ func TestUIDsChooseScans(t *testing.T) {
 	if code == 0 || !strings.Contains(errs, "not in the store") || !strings.Contains(errs, "1.2.3.not.here") {
 		t.Errorf("unknown uid: exit %d, %s", code, errs)
 	}
+	if _, err := os.Stat(filepath.Join(dir, "bad")); err == nil {
+		t.Error("a wrong uid list left an output folder behind")
+	}
 }
 
 // TestSplitCommand: mine split writes disjoint uid lists that cover the
