@@ -430,7 +430,7 @@ func writeRunJSON(path string, st *store.Store, kind string, o Output, params an
 		"created":      time.Now().UTC(),
 		"output": map[string]any{
 			"dir": o.Dir, "size": o.Size, "window": []float64{o.WindowLo, o.WindowHi}, "dtype": o.DType, "orient": orientName(o.Orient),
-			"pack": o.Pack, "preview": o.Preview, "workers": o.Workers,
+			"pack": o.Pack, "preview": o.Preview, "workers": o.Workers, "uids": o.UIDs,
 		},
 		"params":  params,
 		"counts":  map[string]int{"patches": r.Patches, "scans_used": r.Scans, "scans_skipped": len(r.Skipped), "scans_failed": len(r.Failed)},
