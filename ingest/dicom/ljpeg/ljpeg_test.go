@@ -3,32 +3,16 @@ package ljpeg
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"voxmine/ingest/dicom/internal/fixture"
 )
 
-// streams returns the JPEG streams (SOI to EOI) of the lossless JPEG
-// DICOM fixtures in ../testdata/compressed (their decoded values are
-// checked against the source slices by the dicom package's tests).
+// streams returns the JPEG streams of the DICOM fixtures (their decoded
+// values are checked against the source slices by the dicom package's
+// tests).
 func streams(tb testing.TB) map[string][]byte {
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "compressed", "*-jpegll-*.dcm"))
-	if len(files) == 0 {
-		tb.Fatal("no lossless JPEG fixtures")
-	}
-	out := map[string][]byte{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		i, j := bytes.Index(b, []byte{0xFF, 0xD8, 0xFF}), bytes.LastIndex(b, []byte{0xFF, 0xD9})
-		if i < 0 || j < i {
-			tb.Fatalf("%s: no JPEG stream", f)
-		}
-		out[filepath.Base(f)] = b[i : j+2]
-	}
-	return out
+	return fixture.JPEGStreams(tb, "..", "*-jpegll-*.dcm")
 }
 
 func TestDecodeErrors(t *testing.T) {
