@@ -14,6 +14,7 @@ import (
 	"voxmine/ingest/metaimage"
 	"voxmine/ingest/nifti"
 	"voxmine/ingest/source"
+	"voxmine/ingest/totalseg"
 )
 
 // DefaultFormats are the formats ingest reads when Options.Formats is
@@ -86,11 +87,15 @@ func Discover(ctx context.Context, srcs []string, maskDir string, formats []sour
 			return nil, err
 		}
 	}
+	masks, files := totalseg.Masks(files)
+	for _, p := range masks {
+		d.Skipped = append(d.Skipped, source.Skipped{Path: p, Reason: "a TotalSegmentator mask, not a CT (give its folder, named by the scan's uid, to --masks)"})
+	}
 	scans, skipped, rest, err := find(ctx, files, formats)
 	if err != nil {
 		return nil, err
 	}
-	d.Skipped = skipped
+	d.Skipped = append(d.Skipped, skipped...)
 	reads, bad := findReads(rest)
 	d.Reads, d.Skipped = reads, append(d.Skipped, bad...)
 	byUID := map[string]*Found{}
@@ -115,7 +120,8 @@ func Discover(ctx context.Context, srcs []string, maskDir string, formats []sour
 		if err != nil {
 			return nil, err
 		}
-		masks, _, _, err := find(ctx, maskFiles, formats)
+		// TotalSegmentator's folders first: their lobe files are NIfTI too.
+		masks, _, _, err := find(ctx, maskFiles, append([]source.Format{totalseg.Format{}}, formats...))
 		if err != nil {
 			return nil, err
 		}

@@ -106,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SortFlags = false
 	fs.StringArrayVar(&o.src, "src", nil, "folder searched recursively for .mhd/.mha scans (repeatable)")
 	fs.StringVar(&o.out, "out", "", "the store to create or add to")
-	fs.StringVar(&o.masks, "masks", "", "folder of seg-lungs-LUNA16 style masks (<seriesuid>.mhd)")
+	fs.StringVar(&o.masks, "masks", "", "folder of lung masks: seg-lungs-LUNA16 style (<seriesuid>.mhd, .nii.gz), or TotalSegmentator's output (<seriesuid>/lung_*_lobe_*.nii.gz)")
 	fs.StringVar(&o.annotations, "annotations", "", "annotations.csv (seriesuid,coordX,coordY,coordZ,diameter_mm)")
 	fs.StringVar(&o.excluded, "annotations-excluded", "", "annotations_excluded.csv")
 	fs.StringVar(&o.candidates, "candidates", "", "candidates.csv or candidates_V2.csv (…,class)")
