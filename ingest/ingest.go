@@ -70,7 +70,10 @@ type Options struct {
 	Lung          LungSource
 	// Shard, of Shards, picks this process's share of the scans.
 	Shard, Shards int
-	Force         bool
+	// UIDs, when not empty, are the only series ingested (those of an
+	// annotations table, of a split); the rest are found but left alone.
+	UIDs  []string
+	Force bool
 	// CompareMasks reports Dice between computed masks and mask files.
 	CompareMasks bool
 	// Progress is called after each scan with the running counts.
@@ -137,6 +140,8 @@ type Report struct {
 	FoundCSVs map[string]string
 	// CSVNotes say how a CSV not in LUNA16's layout was read.
 	CSVNotes []string
+	// NotFound are the series Options.UIDs asked for that no source holds.
+	NotFound []string
 	Elapsed  time.Duration
 }
 
@@ -252,12 +257,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
+	only := map[string]bool{}
+	for _, u := range o.UIDs {
+		only[u] = true
+	}
 	var todo []Found
 	for _, s := range disc.Scans {
-		if ShardOf(s.UID, o.Shards) == o.Shard {
+		if ShardOf(s.UID, o.Shards) == o.Shard && (len(only) == 0 || only[s.UID]) {
 			todo = append(todo, s)
 		}
+		delete(only, s.UID)
 	}
+	for u := range only {
+		rep.NotFound = append(rep.NotFound, u)
+	}
+	sort.Strings(rep.NotFound)
 	rep.Selected = len(todo)
 	if o.Found != nil {
 		o.Found(rep)

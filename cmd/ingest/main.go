@@ -52,6 +52,9 @@ Examples:
   # one of four processes of a Slurm array writing into one store
   ingest --src luna16 --out store/ --shard $SLURM_ARRAY_TASK_ID/4
 
+  # only the series an annotations table names (LUNA25's .mha, or a big archive)
+  ingest --src luna25_images/ --uids luna25.csv --annotations luna25.csv --out store/
+
 Re-running skips scans already stored from unchanged files (--force redoes
 them); an interrupted run resumes where it stopped. Exit status: 0 all well,
 1 some scans failed (listed at the end), 2 usage or setup error, 130
@@ -70,7 +73,7 @@ type options struct {
 	findCSVs                          bool
 	workers                           int
 	pad                               int16
-	shard, lung                       string
+	shard, lung, uids                 string
 	force, quiet, compare, repair     bool
 	synthetic                         int
 	seed                              uint64
@@ -115,6 +118,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.workers, "workers", max(1, runtime.NumCPU()/2), "scans ingested at once (memory: about 3× a scan's raw size each)")
 	fs.Int16Var(&o.pad, "pad-hu", -1000, "HU given to 1 mm voxels outside the scan (SimpleITK would use 0)")
 	fs.StringVar(&o.shard, "shard", "0/1", "I/N: ingest only shard I of N (a deterministic split by series uid)")
+	fs.StringVar(&o.uids, "uids", "", "ingest only the series listed in this file: one uid a line, or a CSV with a seriesuid or SeriesInstanceUID column (an annotations table: only the annotated series)")
 	fs.StringVar(&o.lung, "lung", "auto", "lung labels: auto (mask file, else computed), masks, compute or none")
 	fs.BoolVar(&o.compare, "compare-masks", false, "report the Dice of computed masks against mask files")
 	fs.BoolVar(&o.force, "force", false, "re-ingest scans already stored")
@@ -179,6 +183,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ingest: --src and --out are required (see --help)")
 		return cli.ExitUsage
 	}
+	var uids []string
+	if o.uids != "" {
+		var err error
+		if uids, err = cli.ReadUIDs(o.uids); err != nil {
+			fmt.Fprintf(stderr, "ingest: --uids: %v\n", err)
+			return cli.ExitUsage
+		}
+	}
 	shard, shards, err := parseShard(o.shard)
 	if err != nil {
 		fmt.Fprintf(stderr, "ingest: --shard: %v\n", err)
@@ -189,7 +201,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Sources: o.src, StoreDir: o.out, MaskDir: o.masks,
 		Annotations: o.annotations, Excluded: o.excluded, Candidates: o.candidates, LIDCConsensus: lidcK(o.lidcConsensus), FindCSVs: o.findCSVs,
 		Found:   func(r *ingest.Report) { printFound(stdout, r, o) },
-		Workers: o.workers, PadHU: o.pad, Lung: ingest.LungSource(o.lung), Shard: shard, Shards: shards,
+		Workers: o.workers, PadHU: o.pad, Lung: ingest.LungSource(o.lung), Shard: shard, Shards: shards, UIDs: uids,
 		Force: o.force, CompareMasks: o.compare,
 		Write: store.WriteOptions{NoShuffle: o.noShuffle, HC: o.hc},
 		Progress: func(p ingest.Progress) {
@@ -287,7 +299,13 @@ func printFound(w io.Writer, rep *ingest.Report, o options) {
 	if rep.MaskDir != "" && rep.MaskDir != o.masks {
 		fmt.Fprintf(w, "masks from %s (found in the source folder)\n", rep.MaskDir)
 	}
-	if rep.Selected != rep.Found {
+	if o.uids != "" {
+		fmt.Fprintf(w, "--uids %s: %d of them", o.uids, rep.Selected)
+		if n := len(rep.NotFound); n > 0 {
+			fmt.Fprintf(w, "; %d listed series not found below the sources (e.g. %s)", n, rep.NotFound[0])
+		}
+		fmt.Fprintln(w)
+	} else if rep.Selected != rep.Found {
 		fmt.Fprintf(w, "shard %s: %d of them\n", o.shard, rep.Selected)
 	}
 	for _, k := range []string{"annotations", "excluded", "candidates"} {

@@ -135,3 +135,31 @@ func openStore(t *testing.T, dir string) *store.Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// TestUIDsSelectScans: --uids ingests only the listed series (here from a
+// LUNA16-style table) and says which listed ones were not found.
+func TestUIDsSelectScans(t *testing.T) {
+	dir := t.TempDir()
+	src, st := filepath.Join(dir, "src"), filepath.Join(dir, "store")
+	if code, out := runCmd("--synthetic", "2", "--small", "--seed", "5", "--src", src, "--quiet"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	s0 := filepath.Join(dir, "all")
+	if code, out := runCmd("--src", src, "--out", s0, "--quiet", "--lung", "none"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	all := openStore(t, s0).Scans()
+	if len(all) != 2 {
+		t.Fatalf("%d scans", len(all))
+	}
+	list := filepath.Join(dir, "table.csv")
+	os.WriteFile(list, []byte("seriesuid,coordX,coordY,coordZ,diameter_mm\n"+all[1].UID+",1,2,3,4\n1.2.3.missing,1,2,3,4\n"), 0o644)
+	code, out := runCmd("--src", src, "--out", st, "--quiet", "--lung", "none", "--uids", list)
+	if code != 0 || !strings.Contains(out, "1 of them; 1 listed series not found") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	got := openStore(t, st).Scans()
+	if len(got) != 1 || got[0].UID != all[1].UID {
+		t.Errorf("stored %v, want only %s", got, all[1].UID)
+	}
+}

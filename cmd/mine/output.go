@@ -35,39 +35,7 @@ func (f *outputFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.workers, "workers", defaultWorkers(), "scans worked on at once")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "allow a non-empty --out (its patches are replaced)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress display")
-	fs.StringVar(&f.uids, "uids", "", "mine only the series listed in this file: one uid a line, or a CSV whose first column is seriesuid (mine info --scans --json lists them with patient, kernel, description)")
-}
-
-// readUIDs reads a list of series uids: the first field (comma or space
-// separated) of each line, without blank lines, # comments and a
-// "seriesuid" header, so an index CSV or a hand-made list both work.
-func readUIDs(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var uids []string
-	seen := map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fields := strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
-		if len(fields) == 0 {
-			continue
-		}
-		uid := strings.Trim(fields[0], `"`)
-		if uid == "" || uid == "seriesuid" || seen[uid] {
-			continue
-		}
-		seen[uid] = true
-		uids = append(uids, uid)
-	}
-	if len(uids) == 0 {
-		return nil, fmt.Errorf("%s lists no series uids", path)
-	}
-	return uids, nil
+	fs.StringVar(&f.uids, "uids", "", "mine only the series listed in this file: one uid a line (mine split writes them), or a CSV with a seriesuid or SeriesInstanceUID column")
 }
 
 // output checks the shared flags and opens the store.
@@ -92,7 +60,7 @@ func (f *outputFlags) output(stderr io.Writer) (mine.Output, *store.Store, error
 	}
 	var uids []string
 	if f.uids != "" {
-		if uids, err = readUIDs(f.uids); err != nil {
+		if uids, err = cli.ReadUIDs(f.uids); err != nil {
 			return o, nil, fmt.Errorf("--uids: %w", err)
 		}
 	}
