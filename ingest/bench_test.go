@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"voxmine/ingest/resample"
 
 	"voxmine/ingest"
 	"voxmine/ingest/dicom"
@@ -77,7 +78,7 @@ func BenchmarkResample(b *testing.B) {
 			g := h.Geometry()
 			b.SetBytes(int64(len(hu) * 2))
 			for b.Loop() {
-				if _, err := ingest.ResampleLinear(context.Background(), hu, g, ingest.Grid1mm(g), -1000, workers); err != nil {
+				if _, err := resample.Linear(context.Background(), hu, g, resample.Grid1mm(g), -1000, workers); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -89,8 +90,8 @@ func BenchmarkResample(b *testing.B) {
 func loadFull1mm(b *testing.B) ([]int16, store.Geometry) {
 	h, hu, _ := loadFull(b)
 	g := h.Geometry()
-	grid := ingest.Grid1mm(g)
-	vol, err := ingest.ResampleLinear(context.Background(), hu, g, grid, -1000, 2)
+	grid := resample.Grid1mm(g)
+	vol, err := resample.Linear(context.Background(), hu, g, grid, -1000, 2)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -132,8 +133,8 @@ func loadLIDC1mm(b *testing.B) ([]int16, store.Geometry) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	grid := ingest.Grid1mm(info.Geometry)
-	vol, err := ingest.ResampleLinear(context.Background(), hu, info.Geometry, grid, -1000, 2)
+	grid := resample.Grid1mm(info.Geometry)
+	vol, err := resample.Linear(context.Background(), hu, info.Geometry, grid, -1000, 2)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,20 +9,6 @@ import (
 	"voxmine/store"
 )
 
-// The 1 mm grid of a typical LUNA16 scan: round(size × spacing) voxels per
-// axis, halves to even, as the notebook's SimpleITK call gives.
-func ExampleGrid1mm() {
-	scan := store.Geometry{
-		Shape:     [3]int{121, 512, 512}, // z, y, x
-		Spacing:   [3]float64{0.7617189884185791, 0.7617189884185791, 2.5},
-		Origin:    [3]float64{-198.100006, -195, -335.209991},
-		Direction: store.Identity,
-	}
-	g := ingest.Grid1mm(scan)
-	fmt.Println(g.Shape, g.Spacing, g.Origin == scan.Origin)
-	// Output: [302 390 390] [1 1 1] true
-}
-
 // LUNA25's table names its columns its own way and gives no diameter:
 // ReadFindings takes it as it is, each nodule of unknown size (−1, which
 // the distance rules count as 10 mm) and labelled as the table says.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"voxmine/ingest/resample"
 
 	"voxmine/ingest/source"
 	"voxmine/internal/workpool"
@@ -380,10 +381,10 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 	}
 	res.RawSize = int64(len(hu)) * 2
 	src := h.Geometry
-	grid := Grid1mm(src)
+	grid := resample.Grid1mm(src)
 	t1 := time.Now()
 	res.Timing.Read = t1.Sub(t0)
-	vol, err := ResampleLinear(ctx, hu, src, grid, o.PadHU, workers)
+	vol, err := resample.Linear(ctx, hu, src, grid, o.PadHU, workers)
 	if err != nil {
 		res.Err = fmt.Errorf("%s: %w", s.Path(), err)
 		return res
@@ -420,7 +421,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 
 	info := store.ScanInfo{
 		UID: s.UID, Grid: grid, PadHU: o.PadHU, LabelSource: labelSource,
-		Source: store.Source{Format: s.Format, Path: abs(s.Path()), MaskPath: abs(maskPath(s)), Geometry: src, ElementType: h.ElementType, Fingerprint: fp, Provenance: h.Provenance},
+		Source: store.Source{Format: s.Format, Path: abs(s.Path()), MaskPath: abs(maskPath(s)), Geometry: src, ElementType: h.ElementType, Fingerprint: fp, Provenance: store.Provenance(h.Provenance)},
 	}
 	if len(blobs) == 0 {
 		blobs = nil
@@ -476,7 +477,7 @@ func lungLabels(ctx context.Context, s Found, o Options, src, grid store.Geometr
 		if err := sameGeometry(src, mh.Geometry); err != nil {
 			return scanLabels{}, fmt.Errorf("mask %s does not fit scan %s: %w", s.Mask.Path(), s.Path(), err)
 		}
-		if fromFile, err = ResampleNearest(ctx, m, src, grid, workers); err != nil {
+		if fromFile, err = resample.Nearest(ctx, m, src, grid, workers); err != nil {
 			return scanLabels{}, fmt.Errorf("mask %s: %w", s.Mask.Path(), err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"voxmine/ingest/resample"
 
 	"voxmine/ingest"
 	"voxmine/ingest/synth"
@@ -99,7 +100,7 @@ func TestIngestVariantsAndFailures(t *testing.T) {
 			continue
 		}
 		info, _ := s.ScanInfo(sc.UID)
-		g := ingest.Grid1mm(info.Source.Geometry)
+		g := resample.Grid1mm(info.Source.Geometry)
 		if info.Grid != g || !info.HasLabels || info.LabelSource != "file" {
 			t.Errorf("%s: grid %+v (want %+v), labels %v from %q", sc.UID, info.Grid, g, info.HasLabels, info.LabelSource)
 		}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"voxmine/ingest/resample"
 
 	"voxmine/ingest"
 	"voxmine/ingest/metaimage"
@@ -50,13 +51,13 @@ func segmentPhantoms(t *testing.T, o synth.Options, minDice float64) {
 			t.Fatal(err)
 		}
 		src := h.Geometry()
-		grid := ingest.Grid1mm(src)
-		vol, _ := ingest.ResampleLinear(context.Background(), hu, src, grid, -1000, 2)
+		grid := resample.Grid1mm(src)
+		vol, _ := resample.Linear(context.Background(), hu, src, grid, -1000, 2)
 		_, m, err := metaimage.ReadLabels(filepath.Join(dir, sc.MaskPath))
 		if err != nil {
 			t.Fatal(err)
 		}
-		truth, _ := ingest.ResampleNearest(context.Background(), m, src, grid, 2)
+		truth, _ := resample.Nearest(context.Background(), m, src, grid, 2)
 		lungs, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"voxmine/ingest/resample"
 
 	"voxmine/ingest"
 	"voxmine/ingest/metaimage"
@@ -41,10 +42,10 @@ func TestMaskPicture(t *testing.T) {
 		}
 		h, hu, _ := metaimage.ReadCT(filepath.Join(dir, sc.Path))
 		src := h.Geometry()
-		grid := ingest.Grid1mm(src)
-		vol, _ := ingest.ResampleLinear(context.Background(), hu, src, grid, -1000, 2)
+		grid := resample.Grid1mm(src)
+		vol, _ := resample.Linear(context.Background(), hu, src, grid, -1000, 2)
 		_, m, _ := metaimage.ReadLabels(filepath.Join(dir, sc.MaskPath))
-		truth, _ := ingest.ResampleNearest(context.Background(), m, src, grid, 2)
+		truth, _ := resample.Nearest(context.Background(), m, src, grid, 2)
 		lungs, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
 		if err != nil {
 			t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"voxmine/ingest/resample"
 
 	"voxmine/ingest"
 	"voxmine/ingest/dicom"
@@ -18,8 +19,8 @@ import (
 // realLungs reads a real scan, resamples it to 1 mm and segments its lungs.
 func realLungs(t *testing.T, hu []int16, g store.Geometry) ([]int16, *ingest.Lungs, store.Geometry) {
 	t.Helper()
-	grid := ingest.Grid1mm(g)
-	vol, err := ingest.ResampleLinear(context.Background(), hu, g, grid, -1000, runtime.GOMAXPROCS(0))
+	grid := resample.Grid1mm(g)
+	vol, err := resample.Linear(context.Background(), hu, g, grid, -1000, runtime.GOMAXPROCS(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestRealLungsAbdomen(t *testing.T) {
 			}
 		}
 	}
-	ref1, err := ingest.ResampleNearest(context.Background(), ref, g, grid, 2)
+	ref1, err := resample.Nearest(context.Background(), ref, g, grid, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"voxmine/ingest/resample"
 
-	"voxmine/ingest"
 	"voxmine/ingest/metaimage"
 	"voxmine/mine"
 	"voxmine/query"
@@ -114,8 +114,8 @@ func BenchmarkNotebookWay(b *testing.B) {
 				b.Fatal(err)
 			}
 			g := h.Geometry()
-			grid := ingest.Grid1mm(g)
-			vol, err := ingest.ResampleLinear(context.Background(), hu, g, grid, 0, 1)
+			grid := resample.Grid1mm(g)
+			vol, err := resample.Linear(context.Background(), hu, g, grid, 0, 1)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"voxmine/ingest/resample"
 
 	"voxmine/ingest"
 	"voxmine/ingest/metaimage"
@@ -64,8 +65,8 @@ func TestLungAutoOnComputedMasks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := ingest.Grid1mm(h.Geometry())
-		gt[sc.UID], _ = ingest.ResampleNearest(context.Background(), m, h.Geometry(), g, 2)
+		g := resample.Grid1mm(h.Geometry())
+		gt[sc.UID], _ = resample.Nearest(context.Background(), m, h.Geometry(), g, 2)
 		shapes[sc.UID] = g.Shape
 	}
 	rows := readIndex(t, res.Index)

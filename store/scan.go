@@ -1,23 +1,17 @@
 package store
 
-import "time"
+import (
+	"time"
 
-// Geometry places a voxel grid in the world, the way ITK and MetaImage do.
-// Shape is in array order (z, y, x); Origin, Spacing and the axes of
-// Direction are in ITK order (x, y, z). Direction is row-major: column i is
-// the world direction of image axis i, so world = Origin + D·diag(Spacing)·(i, j, k).
-type Geometry struct {
-	Shape     [3]int     `json:"shape_zyx"`
-	Origin    [3]float64 `json:"origin_xyz"`
-	Spacing   [3]float64 `json:"spacing_xyz"`
-	Direction [9]float64 `json:"direction"`
-}
+	"voxmine/store/grid"
+)
+
+// Geometry, Identity and the label values live in package grid, which the
+// format readers import without the rest of the store.
+type Geometry = grid.Geometry
 
 // Identity is the direction of an unrotated scan.
-var Identity = [9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1}
-
-// Voxels returns the number of voxels of the grid.
-func (g Geometry) Voxels() int { return g.Shape[0] * g.Shape[1] * g.Shape[2] }
+var Identity = grid.Identity
 
 // Source describes the scan a volume was made from.
 type Source struct {
@@ -72,12 +66,12 @@ type ScanInfo struct {
 	Tool     string    `json:"tool_version"`
 }
 
-// Lung labels, as in the seg-lungs-LUNA16 masks.
+// Lung labels, as in the seg-lungs-LUNA16 masks (see grid).
 const (
-	LabelLungA  = 3
-	LabelLungB  = 4
-	LabelAirway = 5
+	LabelLungA  = grid.LabelLungA
+	LabelLungB  = grid.LabelLungB
+	LabelAirway = grid.LabelAirway
 )
 
 // IsLung reports whether a label value marks lung parenchyma.
-func IsLung(label uint8) bool { return label == LabelLungA || label == LabelLungB }
+func IsLung(label uint8) bool { return grid.IsLung(label) }

@@ -9,20 +9,15 @@ import (
 	"path/filepath"
 	"sync"
 	"unsafe"
+
+	"voxmine/store/grid"
 )
 
-// Box is an axis-aligned block of voxels: its first voxel (Z, Y, X) and
-// its size (D, H, W) in array order. A box may stick out of the volume.
-type Box struct {
-	Z, Y, X int
-	D, H, W int
-}
-
-// Len returns the number of voxels of the box.
-func (b Box) Len() int { return b.D * b.H * b.W }
+// Box is an axis-aligned block of voxels (see grid.Box).
+type Box = grid.Box
 
 // Cube returns the size³ box that starts at (z, y, x).
-func Cube(z, y, x, size int) Box { return Box{z, y, x, size, size, size} }
+func Cube(z, y, x, size int) Box { return grid.Cube(z, y, x, size) }
 
 // Volume is one opened scan: its shards mapped read-only and its chunk
 // index in memory. It is safe for concurrent use, Close included: Close

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"voxmine/ingest/source"
-	"voxmine/store"
 )
 
 // Format is DICOM as a source.Format: a scan is a CT image series, keyed
@@ -139,7 +138,7 @@ func (st *Stack) info() *source.Info {
 	if f.BitsStored > 0 && f.BitsStored < f.BitsAllocated {
 		kind += fmt.Sprintf(" (%d bits stored)", f.BitsStored)
 	}
-	prov := store.Provenance{PatientID: f.PatientID, StudyUID: f.StudyUID, StudyDate: f.StudyDate,
+	prov := source.Provenance{PatientID: f.PatientID, StudyUID: f.StudyUID, StudyDate: f.StudyDate,
 		Description: f.Description, Kernel: strings.ReplaceAll(f.Kernel, `\`, " ")}
 	return &source.Info{Geometry: st.Geometry, ElementType: kind, Files: files, Notes: st.Notes, Provenance: prov}
 }

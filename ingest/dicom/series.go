@@ -15,7 +15,7 @@ import (
 
 	"voxmine/ingest/source"
 	"voxmine/internal/workpool"
-	"voxmine/store"
+	"voxmine/store/grid"
 )
 
 // headerPrefix is how much of a file is read first to find its header.
@@ -110,7 +110,7 @@ func seriesUID(s *Slice) string {
 // Stack is a sorted series ready to read.
 type Stack struct {
 	Slices   []*Slice // sorted along the normal
-	Geometry store.Geometry
+	Geometry grid.Geometry
 	// Positions are the slices' distances along the normal from the first.
 	Positions []float64
 	// Even is false when the slices are not evenly spaced (or one is
@@ -203,7 +203,7 @@ func NewStack(name string, slices []*Slice) (*Stack, error) {
 	}
 	first = slices[0]
 	last := slices[len(slices)-1]
-	g := store.Geometry{Shape: [3]int{len(slices), first.Rows, first.Columns}, Origin: first.Position}
+	g := grid.Geometry{Shape: [3]int{len(slices), first.Rows, first.Columns}, Origin: first.Position}
 	g.Spacing = [3]float64{first.PixelSpacing[1], first.PixelSpacing[0], 1}
 	for r := range 3 {
 		g.Direction[r*3+0] = orient[r]

@@ -4,7 +4,7 @@ import (
 	"math"
 	"sort"
 
-	"voxmine/store"
+	"voxmine/store/grid"
 )
 
 // Cluster is one physical nodule (or non-nodule) as several readers marked it.
@@ -40,7 +40,7 @@ const (
 // smallest distance between two marks' contour voxels, at a tolerance that
 // starts at 3 mm and shrinks while any cluster holds two marks of the same
 // reader. k is the consensus level (LUNA16's is 3).
-func Clusters(marks []Marked, g store.Geometry, k int) []Cluster {
+func Clusters(marks []Marked, g grid.Geometry, k int) []Cluster {
 	tol := clusterTol
 	var groups [][]int
 	for {
@@ -104,7 +104,7 @@ func Clusters(marks []Marked, g store.Geometry, k int) []Cluster {
 }
 
 // link returns the connected groups of marks within tol of each other.
-func link(marks []Marked, g store.Geometry, tol float64) [][]int {
+func link(marks []Marked, g grid.Geometry, tol float64) [][]int {
 	parent := make([]int, len(marks))
 	for i := range parent {
 		parent[i] = i
@@ -141,7 +141,7 @@ func link(marks []Marked, g store.Geometry, tol float64) [][]int {
 }
 
 // near reports whether two marks' contours come within tol mm.
-func near(a, b Marked, g store.Geometry, tol float64) bool {
+func near(a, b Marked, g grid.Geometry, tol float64) bool {
 	// Centres farther apart than both marks' extents and tol cannot meet.
 	reach := (a.MaxDiam+b.MaxDiam)/2 + tol + 2*g.Spacing[2] + 2
 	if dist(a.Centre, b.Centre) > reach {
@@ -208,18 +208,4 @@ func bounds(ms []Marked) (lo, hi Voxel) {
 		}
 	}
 	return lo, hi
-}
-
-// Findings turns clusters into a series' findings: consensus clusters are
-// annotations, the rest excluded findings.
-func Findings(cs []Cluster) (annotations, excluded []store.Finding) {
-	for _, c := range cs {
-		f := store.Finding{X: c.Centre[0], Y: c.Centre[1], Z: c.Centre[2], Diameter: c.Diameter, Class: -1}
-		if c.Consensus {
-			annotations = append(annotations, f)
-		} else {
-			excluded = append(excluded, f)
-		}
-	}
-	return annotations, excluded
 }

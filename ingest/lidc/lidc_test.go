@@ -58,7 +58,15 @@ func TestConsensusMatchesLUNA16(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs := lidc.Clusters(marks, g.Geometry, 3)
-	ann, exc := lidc.Findings(cs)
+	var ann, exc []store.Finding
+	for _, c := range cs {
+		f := store.Finding{X: c.Centre[0], Y: c.Centre[1], Z: c.Centre[2], Diameter: c.Diameter, Class: -1}
+		if c.Consensus {
+			ann = append(ann, f)
+		} else {
+			exc = append(exc, f)
+		}
+	}
 	for _, c := range cs {
 		t.Logf("cluster: %d marks, %d readers, consensus %v, centre %.2f, diameter %.2f", len(c.Marks), c.Readers, c.Consensus, c.Centre, c.Diameter)
 		for _, m := range c.Marks {

@@ -5,13 +5,13 @@ import (
 	"math"
 	"sort"
 
-	"voxmine/store"
+	"voxmine/store/grid"
 )
 
 // Grid is what the reads need of the series they annotate.
 type Grid struct {
 	// Geometry is the series' source grid (z: slices sorted along the normal).
-	Geometry store.Geometry
+	Geometry grid.Geometry
 	// SOPs and Z are each slice's SOP instance uid and position along the
 	// normal (LIDC's imageZposition is ImagePositionPatient's z).
 	SOPs []string
@@ -112,7 +112,7 @@ func Place(r *Read, g *Grid) ([]Marked, error) {
 }
 
 // world maps a voxel of the source grid to LPS millimetres.
-func world(g store.Geometry, v Voxel) [3]float64 {
+func world(g grid.Geometry, v Voxel) [3]float64 {
 	idx := [3]float64{float64(v.X), float64(v.Y), float64(v.K)}
 	var w [3]float64
 	for r := range 3 {

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"voxmine/ingest/source"
-	"voxmine/store"
+	"voxmine/store/grid"
 )
 
 // Header is a parsed MetaImage (.mhd/.mha) header for a 3-D, one-channel
@@ -296,9 +296,9 @@ func parseBool(key, val string) (bool, error) {
 	return false, fmt.Errorf("%s: %q is not True or False", key, val)
 }
 
-// Geometry returns the header's grid as a store.Geometry.
-func (h *Header) Geometry() store.Geometry {
-	return store.Geometry{
+// Geometry returns the header's grid as a grid.Geometry.
+func (h *Header) Geometry() grid.Geometry {
+	return grid.Geometry{
 		Shape:  [3]int{h.DimSize[2], h.DimSize[1], h.DimSize[0]},
 		Origin: h.Origin, Spacing: h.Spacing, Direction: h.Direction,
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"voxmine/store"
+	"voxmine/store/grid"
 )
 
 // affine returns the grid's spacing, origin and direction in ITK's LPS
@@ -43,7 +43,7 @@ func (h *Header) affine() (spacing, origin [3]float64, dir [9]float64, err error
 	case sformOK:
 		m, off = h.sformRotation(spacing)
 	case h.SformCode == 0 && h.QformCode == 0:
-		return spacing, origin, store.Identity, nil
+		return spacing, origin, grid.Identity, nil
 	default:
 		return spacing, origin, dir, fmt.Errorf("sform (code %d) is not a rotation times pixdim %v, and there is no qform: no orthonormal transform", h.SformCode, h.Pixdim[1:])
 	}

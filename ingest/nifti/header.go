@@ -13,7 +13,7 @@ import (
 	gzip "github.com/klauspost/pgzip"
 
 	"voxmine/ingest/source"
-	"voxmine/store"
+	"voxmine/store/grid"
 )
 
 // Header sizes and magic strings of the two versions (nifti1.h, nifti2.h).
@@ -278,8 +278,8 @@ func (h *Header) finish(dim [8]int64, pix [8]float64) error {
 
 // Geometry places the grid in ITK's LPS world. It fails, as ITK does,
 // when neither transform is usable.
-func (h *Header) Geometry() (store.Geometry, error) {
-	g := store.Geometry{Shape: [3]int{h.Dim[2], h.Dim[1], h.Dim[0]}}
+func (h *Header) Geometry() (grid.Geometry, error) {
+	g := grid.Geometry{Shape: [3]int{h.Dim[2], h.Dim[1], h.Dim[0]}}
 	var err error
 	g.Spacing, g.Origin, g.Direction, err = h.affine()
 	if err != nil {

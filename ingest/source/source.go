@@ -12,7 +12,7 @@ import (
 	"errors"
 	"fmt"
 
-	"voxmine/store"
+	"voxmine/store/grid"
 )
 
 // A Format reads one kind of scan file.
@@ -54,7 +54,7 @@ func (s Scan) Path() string {
 
 // Info is what a format tells of a scan before reading its voxels.
 type Info struct {
-	Geometry store.Geometry
+	Geometry grid.Geometry
 	// ElementType is the stored type in the format's own terms
 	// ("MET_SHORT", "int16", …), recorded in the catalog.
 	ElementType string
@@ -67,7 +67,7 @@ type Info struct {
 	Notes []string
 	// Provenance is the patient, study and series the scan belongs to,
 	// where the format says.
-	Provenance store.Provenance
+	Provenance Provenance
 }
 
 // Skipped is a file or series a format recognised and left out.
@@ -119,4 +119,16 @@ func (e *UnsupportedError) Is(target error) bool { return target == ErrUnsupport
 // Formatf returns a *FormatError for path.
 func Formatf(path, format string, a ...any) error {
 	return &FormatError{Path: path, Err: fmt.Errorf(format, a...)}
+}
+
+// Provenance is who and what a scan is, as far as its source says (DICOM
+// does; MetaImage and NIfTI carry none of it). It has the fields of
+// store.Provenance, which the pipeline converts it to: the readers describe
+// a scan without importing the store.
+type Provenance struct {
+	PatientID   string
+	StudyUID    string
+	StudyDate   string // YYYYMMDD, as DICOM writes it
+	Description string
+	Kernel      string // the reconstruction kernel (ConvolutionKernel)
 }

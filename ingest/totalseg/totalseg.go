@@ -15,17 +15,17 @@ import (
 
 	"voxmine/ingest/nifti"
 	"voxmine/ingest/source"
-	"voxmine/store"
+	"voxmine/store/grid"
 )
 
 // structures are the files read and the label each gives.
 var structures = map[string]uint8{
-	"lung_upper_lobe_right":  store.LabelLungA,
-	"lung_middle_lobe_right": store.LabelLungA,
-	"lung_lower_lobe_right":  store.LabelLungA,
-	"lung_upper_lobe_left":   store.LabelLungB,
-	"lung_lower_lobe_left":   store.LabelLungB,
-	"trachea":                store.LabelAirway,
+	"lung_upper_lobe_right":  grid.LabelLungA,
+	"lung_middle_lobe_right": grid.LabelLungA,
+	"lung_lower_lobe_right":  grid.LabelLungA,
+	"lung_upper_lobe_left":   grid.LabelLungB,
+	"lung_lower_lobe_left":   grid.LabelLungB,
+	"trachea":                grid.LabelAirway,
 }
 
 // structure returns the structure a file holds, or "".

@@ -14,8 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"voxmine/ingest/resample"
 
-	"voxmine/ingest"
 	"voxmine/store"
 )
 
@@ -146,11 +146,11 @@ func Check(t *testing.T, e *Expect, g store.Geometry, hu []int16) {
 		t.Logf("direction %v is oblique: voxmine does not resample it; geometry and voxels match ITK", g.Direction)
 		return
 	}
-	grid := ingest.Grid1mm(g)
+	grid := resample.Grid1mm(g)
 	if grid.Shape != e.GridShape {
 		t.Fatalf("1 mm grid %v, ITK's %v", grid.Shape, e.GridShape)
 	}
-	vol, err := ingest.ResampleLinear(context.Background(), hu, g, grid, 0, runtime.GOMAXPROCS(0))
+	vol, err := resample.Linear(context.Background(), hu, g, grid, 0, runtime.GOMAXPROCS(0))
 	if err != nil {
 		t.Fatal(err)
 	}

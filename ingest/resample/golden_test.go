@@ -1,4 +1,4 @@
-package ingest
+package resample
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // testdata/itkresample (make_golden.sh regenerates them). With ITK's default
 // value (0) for outside points, every voxel must be equal.
 func TestResampleMatchesITK(t *testing.T) {
-	dir := filepath.Join("..", "testdata", "itkresample")
+	dir := filepath.Join("..", "..", "testdata", "itkresample")
 	for _, name := range []string{"aniso", "flipped", "odd", "luna", "mask"} {
 		t.Run(name, func(t *testing.T) {
 			in := filepath.Join(dir, "inputs", name+".mhd")
@@ -31,7 +31,7 @@ func TestResampleMatchesITK(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				out, err := ResampleNearest(context.Background(), lab, hIn.Geometry(), Grid1mm(hIn.Geometry()), 2)
+				out, err := Nearest(context.Background(), lab, hIn.Geometry(), Grid1mm(hIn.Geometry()), 2)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -44,7 +44,7 @@ func TestResampleMatchesITK(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err = ResampleLinear(context.Background(), src, hIn.Geometry(), Grid1mm(hIn.Geometry()), 0, 2)
+				got, err = Linear(context.Background(), src, hIn.Geometry(), Grid1mm(hIn.Geometry()), 0, 2)
 				if err != nil {
 					t.Fatal(err)
 				}

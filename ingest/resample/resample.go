@@ -1,4 +1,4 @@
-package ingest
+package resample
 
 import (
 	"context"
@@ -6,13 +6,13 @@ import (
 	"math"
 
 	"voxmine/internal/workpool"
-	"voxmine/store"
+	"voxmine/store/grid"
 )
 
 // Grid1mm returns the 1 mm grid the Kaggle notebook resamples to with
 // SimpleITK: the same origin and direction, spacing 1 mm and, per axis,
 // round(size × spacing) voxels with Python's round (halves to even).
-func Grid1mm(in store.Geometry) store.Geometry {
+func Grid1mm(in grid.Geometry) grid.Geometry {
 	out := in
 	out.Spacing = [3]float64{1, 1, 1}
 	for a := range 3 { // a indexes x, y, z; Shape is z, y, x
@@ -26,7 +26,7 @@ func Grid1mm(in store.Geometry) store.Geometry {
 // (LUNA16 has the identity and the x-y mirror) and returns the diagonal.
 // Such grids map each output axis onto one input axis, which is what makes
 // the separable resampling below possible.
-func axisSigns(g store.Geometry) ([3]float64, error) {
+func axisSigns(g grid.Geometry) ([3]float64, error) {
 	var d [3]float64
 	for r := range 3 {
 		for c := range 3 {
@@ -121,11 +121,11 @@ func castInt16(v float64) int16 {
 
 // resampler holds the per-axis maps of one resampling.
 type resampler struct {
-	in, out store.Geometry
+	in, out grid.Geometry
 	ax      [3]axisMap // x, y, z
 }
 
-func newResampler(in, out store.Geometry) (*resampler, error) {
+func newResampler(in, out grid.Geometry) (*resampler, error) {
 	sIn, err := axisSigns(in)
 	if err != nil {
 		return nil, err
@@ -144,13 +144,13 @@ func newResampler(in, out store.Geometry) (*resampler, error) {
 	return r, nil
 }
 
-// ResampleLinear resamples a CT volume (z, y, x order) from geometry in to
+// Linear resamples a CT volume (z, y, x order) from geometry in to
 // the 1 mm grid out exactly as SimpleITK's linear ResampleImageFilter does,
 // except that points outside the scan get pad instead of 0. The work is
 // three 1-D passes (x, y, then z, ITK's order of operations), done one
 // output slice at a time so memory stays near the input plus the output,
 // with output slices split among workers.
-func ResampleLinear(ctx context.Context, src []int16, in, out store.Geometry, pad int16, workers int) ([]int16, error) {
+func Linear(ctx context.Context, src []int16, in, out grid.Geometry, pad int16, workers int) ([]int16, error) {
 	r, err := newResampler(in, out)
 	if err != nil {
 		return nil, err
@@ -257,10 +257,10 @@ func (r *resampler) linearSlab(ctx context.Context, src, dst []int16, pad int16,
 	return nil
 }
 
-// ResampleNearest puts a label mask onto the 1 mm grid by nearest
+// Nearest puts a label mask onto the 1 mm grid by nearest
 // neighbour, as ITK's NearestNeighborInterpolateImageFunction does; voxels
 // outside the source get 0.
-func ResampleNearest(ctx context.Context, src []uint8, in, out store.Geometry, workers int) ([]uint8, error) {
+func Nearest(ctx context.Context, src []uint8, in, out grid.Geometry, workers int) ([]uint8, error) {
 	r, err := newResampler(in, out)
 	if err != nil {
 		return nil, err
