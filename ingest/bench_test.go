@@ -7,9 +7,10 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"voxmine/ingest/lungseg"
 	"voxmine/ingest/resample"
+	"voxmine/store/spots"
 
-	"voxmine/ingest"
 	"voxmine/ingest/dicom"
 	"voxmine/ingest/metaimage"
 	"voxmine/ingest/synth"
@@ -115,7 +116,7 @@ func BenchmarkSegmentLungs(b *testing.B) {
 func benchLungs(b *testing.B, vol []int16, grid store.Geometry) {
 	b.SetBytes(int64(len(vol) * 2))
 	for b.Loop() {
-		if _, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0)); err != nil {
+		if _, err := lungseg.Segment(context.Background(), vol, grid, runtime.GOMAXPROCS(0)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -145,13 +146,13 @@ func loadLIDC1mm(b *testing.B) ([]int16, store.Geometry) {
 // negatives, on a full-size phantom's 1 mm grid and computed lungs.
 func BenchmarkFindBlobs(b *testing.B) {
 	vol, grid := loadFull1mm(b)
-	lungs, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
+	lungs, err := lungseg.Segment(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
 	if err != nil {
 		b.Fatal(err)
 	}
 	n := 0
 	for b.Loop() {
-		bl, err := ingest.FindBlobs(context.Background(), vol, lungs.Labels, grid.Shape, runtime.GOMAXPROCS(0))
+		bl, err := spots.Find(context.Background(), vol, lungs.Labels, grid.Shape, runtime.GOMAXPROCS(0))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -16,7 +16,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"voxmine/ingest/lungseg"
 	"voxmine/ingest/resample"
+	"voxmine/store/spots"
 
 	"voxmine/ingest/source"
 	"voxmine/internal/workpool"
@@ -411,7 +413,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 	var blobs []store.Blob
 	if labels != nil {
 		// the nodule-like spots hard negatives are drawn from
-		if blobs, err = FindBlobs(ctx, vol, labels, grid.Shape, workers); err != nil {
+		if blobs, err = spots.Find(ctx, vol, labels, grid.Shape, workers); err != nil {
 			res.Err = err
 			return res
 		}
@@ -432,7 +434,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 		case lab.source == "computed":
 			flags = append(flags, lab.flags...)
 		case i.HasLabels:
-			flags = append(flags, plausibility(i.LabelCounts[strconv.Itoa(store.LabelLungA)], i.LabelCounts[strconv.Itoa(store.LabelLungB)])...)
+			flags = append(flags, lungseg.Plausibility(i.LabelCounts[strconv.Itoa(store.LabelLungA)], i.LabelCounts[strconv.Itoa(store.LabelLungB)])...)
 		}
 		return flags
 	}})
@@ -489,20 +491,20 @@ func lungLabels(ctx context.Context, s Found, o Options, src, grid store.Geometr
 			return scanLabels{}, nil
 		}
 		if o.CompareMasks {
-			computed, err := SegmentLungs(ctx, vol, grid, workers)
+			computed, err := lungseg.Segment(ctx, vol, grid, workers)
 			if err != nil {
 				return scanLabels{}, err
 			}
-			res.Dice = Dice(computed.Labels, fromFile)
+			res.Dice = lungseg.Dice(computed.Labels, fromFile)
 		}
 		return scanLabels{labels: fromFile, source: "file"}, nil
 	default:
-		computed, err := SegmentLungs(ctx, vol, grid, workers)
+		computed, err := lungseg.Segment(ctx, vol, grid, workers)
 		if err != nil {
 			return scanLabels{}, err
 		}
 		if fromFile != nil && o.CompareMasks {
-			res.Dice = Dice(computed.Labels, fromFile)
+			res.Dice = lungseg.Dice(computed.Labels, fromFile)
 		}
 		return scanLabels{labels: computed.Labels, source: "computed", flags: computed.Flags}, nil
 	}

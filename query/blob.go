@@ -1,9 +1,12 @@
 package query
 
-import "voxmine/store"
+import (
+	"voxmine/store"
+	"voxmine/store/spots"
+)
 
 // BlobResponse is the nodule-likeness of voxel c, as ingest computes it for
-// its nodule-like spots (ingest.FindBlobs): on 2 mm blocks centred on c,
+// its nodule-like spots (spots.Find): on 2 mm blocks centred on c,
 // the largest over three scales of the mean HU of the cube of half-side s
 // blocks less the mean of the shell out to half-side 2s (s = 1, 2, 3).
 // It reads the 26 mm cube around c; voxels outside the volume count as pad.
@@ -36,11 +39,5 @@ func BlobResponse(v *store.Volume, c [3]int, pad int16) (float64, error) {
 		}
 		return s, k
 	}
-	best := 0.0
-	for s := 1; s <= 3; s++ {
-		in, nin := cube(s)
-		out, nout := cube(2 * s)
-		best = max(best, in/float64(nin)-(out-in)/float64(nout-nin))
-	}
-	return best, nil
+	return spots.Score(cube), nil
 }

@@ -105,13 +105,13 @@ func TestRoundTripBoxes(t *testing.T) {
 	}
 	defer v.Close()
 	boxes := []Box{
-		{0, 0, 0, 45, 70, 66},       // whole volume
-		{10, 20, 30, 16, 16, 16},    // inside
-		{-5, -7, -9, 20, 20, 20},    // sticks out low
-		{40, 60, 60, 20, 20, 20},    // sticks out high
-		{-10, -10, -10, 80, 90, 90}, // covers everything
-		{100, 0, 0, 4, 4, 4},        // wholly outside
-		{31, 31, 31, 2, 2, 2},       // across chunk corners
+		{Z: 0, Y: 0, X: 0, D: 45, H: 70, W: 66},       // whole volume
+		{Z: 10, Y: 20, X: 30, D: 16, H: 16, W: 16},    // inside
+		{Z: -5, Y: -7, X: -9, D: 20, H: 20, W: 20},    // sticks out low
+		{Z: 40, Y: 60, X: 60, D: 20, H: 20, W: 20},    // sticks out high
+		{Z: -10, Y: -10, X: -10, D: 80, H: 90, W: 90}, // covers everything
+		{Z: 100, Y: 0, X: 0, D: 4, H: 4, W: 4},        // wholly outside
+		{Z: 31, Y: 31, X: 31, D: 2, H: 2, W: 2},       // across chunk corners
 	}
 	for _, b := range boxes {
 		t.Run(fmt.Sprint(b), func(t *testing.T) {
@@ -173,7 +173,7 @@ func TestChunkStats(t *testing.T) {
 	}
 	for ci := range st.Len() {
 		cz, cy, cx := st.Coords(ci)
-		b := Box{cz * 32, cy * 32, cx * 32, min(32, shape[0]-cz*32), 32, 32}
+		b := Box{Z: cz * 32, Y: cy * 32, X: cx * 32, D: min(32, shape[0]-cz*32), H: 32, W: 32}
 		vals := refBox(sc.HU, shape, b, 0)
 		labs := refBox(sc.Labels, shape, b, 0)
 		lo, hi, lung := vals[0], vals[0], 0
@@ -372,7 +372,7 @@ func TestRewriteIsAtomicUnderLiveMapping(t *testing.T) {
 	}
 	// The old mapping still reads the old data.
 	got := make([]int16, shape[0]*shape[1]*shape[2])
-	if err := v.ReadHU(Box{0, 0, 0, 33, 33, 33}, 0, got); err != nil || !equal(got, a.HU) {
+	if err := v.ReadHU(Box{Z: 0, Y: 0, X: 0, D: 33, H: 33, W: 33}, 0, got); err != nil || !equal(got, a.HU) {
 		t.Fatalf("old mapping broke after rewrite: %v", err)
 	}
 	s2, _ := Open(dir)
@@ -381,7 +381,7 @@ func TestRewriteIsAtomicUnderLiveMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v2.Close()
-	if err := v2.ReadHU(Box{0, 0, 0, 33, 33, 33}, 0, got); err != nil || !equal(got, b.HU) {
+	if err := v2.ReadHU(Box{Z: 0, Y: 0, X: 0, D: 33, H: 33, W: 33}, 0, got); err != nil || !equal(got, b.HU) {
 		t.Fatalf("new store does not read the new data: %v", err)
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "scans"))

@@ -1,4 +1,4 @@
-package ingest
+package spots
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"voxmine/store"
 )
 
-// Nodule-likeness (issue 11). The response of a spot at scale s is how much
+// Nodule-likeness. The response of a spot at scale s is how much
 // brighter the cube of side 2s+1 around it is than the shell out to side
 // 4s+1, in HU, on a 2 mm grid (the mean of each 2×2×2 block), for s = 1,
 // 2, 3 (cubes of 6, 10 and 14 mm: blobs of about 3 to 12 mm); a spot's
@@ -24,12 +24,12 @@ const (
 	blobSpacing   = 3 // cells (6 mm): a kept spot suppresses weaker ones this close
 )
 
-// FindBlobs returns the strongest local maxima of the blob response inside
+// Find returns the strongest local maxima of the blob response inside
 // the lungs (labels 3 and 4) of a volume on the 1 mm grid, strongest
 // first, at most maxBlobs of them, at least 6 mm apart.
 //
 // The responses are computed by up to workers goroutines.
-func FindBlobs(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers int) ([]store.Blob, error) {
+func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers int) ([]store.Blob, error) {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	// The lungs' box, on the coarse grid with a margin for the shells.
 	lo, hi := [3]int{nz, ny, nx}, [3]int{-1, -1, -1}
@@ -154,15 +154,7 @@ func FindBlobs(ctx context.Context, hu []int16, labels []uint8, shape [3]int, wo
 					for _, h := range [5]int{1, 2, 3, 4, 6} {
 						sums[h], cnts[h] = box(cz, cy, cx, h)
 					}
-					best := float32(0)
-					for s := 1; s <= 3; s++ {
-						in, nin, out, nout := sums[s], cnts[s], sums[2*s], cnts[2*s]
-						if nout <= nin {
-							continue
-						}
-						best = max(best, float32(in/float64(nin)-(out-in)/float64(nout-nin)))
-					}
-					resp[c] = best
+					resp[c] = float32(Score(func(h int) (float64, int) { return sums[h], cnts[h] }))
 				}
 			}
 		}
@@ -233,4 +225,24 @@ func FindBlobs(ctx context.Context, hu []int16, labels []uint8, shape [3]int, wo
 		out = append(out, store.Blob{Z: z, Y: y, X: x, Response: cd.r})
 	}
 	return out, nil
+}
+
+// Score is the blob response of one spot, the one definition both Find and
+// a mined centre's hardness (query.BlobResponse) use: the largest, over
+// the scales s = 1, 2, 3, of the mean of the cube of half-side s cells less
+// the mean of the shell between it and the cube of half-side 2s. cube(h)
+// returns the sum of the cell means in the cube of half-side h and their
+// number (fewer where the cube is clipped); a scale whose shell is empty
+// does not count. The result is never below 0.
+func Score(cube func(h int) (sum float64, n int)) float64 {
+	best := 0.0
+	for s := 1; s <= 3; s++ {
+		in, nin := cube(s)
+		out, nout := cube(2 * s)
+		if nout <= nin {
+			continue
+		}
+		best = max(best, in/float64(nin)-(out-in)/float64(nout-nin))
+	}
+	return best
 }

@@ -1,4 +1,4 @@
-package ingest_test
+package lungseg_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"voxmine/ingest/resample"
 
-	"voxmine/ingest"
+	"voxmine/ingest/lungseg"
 	"voxmine/ingest/metaimage"
 	"voxmine/ingest/synth"
 	"voxmine/store"
@@ -46,7 +46,7 @@ func TestMaskPicture(t *testing.T) {
 		vol, _ := resample.Linear(context.Background(), hu, src, grid, -1000, 2)
 		_, m, _ := metaimage.ReadLabels(filepath.Join(dir, sc.MaskPath))
 		truth, _ := resample.Nearest(context.Background(), m, src, grid, 2)
-		lungs, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
+		lungs, err := lungseg.Segment(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestMaskPicture(t *testing.T) {
 		}
 		png.Encode(f, img)
 		f.Close()
-		t.Logf("slice z=%d of %s, nodule %.1f mm, Dice %.4f", z, sc.UID, nod.Diameter, ingest.Dice(got, truth))
+		t.Logf("slice z=%d of %s, nodule %.1f mm, Dice %.4f", z, sc.UID, nod.Diameter, lungseg.Dice(got, truth))
 		return
 	}
 	t.Fatal("no pleural nodule to show")

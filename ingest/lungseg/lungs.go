@@ -1,4 +1,4 @@
-package ingest
+package lungseg
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"sort"
 
 	"voxmine/internal/workpool"
-	"voxmine/store"
+	"voxmine/store/grid"
 )
 
 // gasLike reports whether a component of inside air is gas rather than
@@ -107,10 +107,10 @@ const (
 	segAir     = 1 // inside-body air not yet assigned
 	segOutside = 2 // air connected to the outside of the body, or padding
 	segSeen    = 7
-	segAirway  = store.LabelAirway
+	segAirway  = grid.LabelAirway
 )
 
-// SegmentLungs computes a seg-lungs style mask of a CT on the 1 mm grid:
+// Segment computes a seg-lungs style mask of a CT on the 1 mm grid:
 // 3 and 4 for the lungs, 5 for the trachea and main bronchi, 0 elsewhere.
 //
 //  1. Threshold at −320 HU: air and lung.
@@ -133,8 +133,8 @@ const (
 //
 // Work is spread over up to workers goroutines; the segmentation stops
 // with ctx's error when ctx is done.
-func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers int) (*Lungs, error) {
-	shape := grid.Shape
+func Segment(ctx context.Context, hu []int16, g grid.Geometry, workers int) (*Lungs, error) {
+	shape := g.Shape
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	plane := ny * nx
 	seg := make([]uint8, len(hu))
@@ -175,7 +175,7 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 	}
 	out := make([]uint8, len(hu))
 	for _, i := range airway {
-		out[i] = store.LabelAirway
+		out[i] = grid.LabelAirway
 	}
 	// Gas that is not lung (stomach, bowel, colon) is pure air inside; lung
 	// parenchyma, even emphysematous, holds vessels and septa.
@@ -199,7 +199,7 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 	// the smaller world x (LPS: x grows to the patient's left), whatever
 	// the direction of the grid's x axis.
 	sign := 1
-	if grid.Direction[0] < 0 {
+	if g.Direction[0] < 0 {
 		sign = -1
 	}
 	sort.Slice(lungs, func(i, j int) bool {
@@ -208,7 +208,7 @@ func SegmentLungs(ctx context.Context, hu []int16, grid store.Geometry, workers 
 	st := lungStats(lungs, hu, shape)
 	labels := make([]uint8, len(lungs))
 	for k, c := range lungs {
-		labels[k] = uint8(store.LabelLungA + k)
+		labels[k] = uint8(grid.LabelLungA + k)
 		c.fill(out, nx, labels[k])
 	}
 	// Close the lungs side by side, then add what the closings add where
@@ -390,7 +390,7 @@ func (st airStats) flags(a, b int64) []string {
 func Dice(a, b []uint8) float64 {
 	var inter, na, nb int
 	for i := range a {
-		la, lb := store.IsLung(a[i]), store.IsLung(b[i])
+		la, lb := grid.IsLung(a[i]), grid.IsLung(b[i])
 		if la {
 			na++
 		}
@@ -411,9 +411,9 @@ func Dice(a, b []uint8) float64 {
 func countLungs(labels []uint8) (a, b int64) {
 	for _, l := range labels {
 		switch l {
-		case store.LabelLungA:
+		case grid.LabelLungA:
 			a++
-		case store.LabelLungB:
+		case grid.LabelLungB:
 			b++
 		}
 	}
@@ -423,11 +423,11 @@ func countLungs(labels []uint8) (a, b int64) {
 // PlausibilityFlags reports a lung mask that cannot be right: a total lung
 // volume under 0.5 L or over 10 L, or a lung missing (1 mm³ voxels).
 func PlausibilityFlags(labels []uint8) []string {
-	return plausibility(countLungs(labels))
+	return Plausibility(countLungs(labels))
 }
 
-// plausibility flags the lung voxel counts a and b of the two lungs.
-func plausibility(a, b int64) []string {
+// Plausibility flags the lung voxel counts a and b of the two lungs.
+func Plausibility(a, b int64) []string {
 	var flags []string
 	litres := float64(a+b) / 1e6
 	switch {

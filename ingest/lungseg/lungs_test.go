@@ -1,4 +1,4 @@
-package ingest_test
+package lungseg_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"voxmine/ingest/resample"
 
-	"voxmine/ingest"
+	"voxmine/ingest/lungseg"
 	"voxmine/ingest/metaimage"
 	"voxmine/ingest/synth"
 	"voxmine/internal/testenv"
@@ -58,12 +58,12 @@ func segmentPhantoms(t *testing.T, o synth.Options, minDice float64) {
 			t.Fatal(err)
 		}
 		truth, _ := resample.Nearest(context.Background(), m, src, grid, 2)
-		lungs, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
+		lungs, err := lungseg.Segment(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := lungs.Labels
-		d := ingest.Dice(got, truth)
+		d := lungseg.Dice(got, truth)
 		gas := 0
 		for i, l := range got {
 			if store.IsLung(l) && truth[i] == 0 && vol[i] < -900 {
@@ -135,16 +135,16 @@ func TestPlausibilityFlags(t *testing.T) {
 	for i := range 700_000 {
 		m[i] = 3
 	}
-	if f := ingest.PlausibilityFlags(m); len(f) != 1 {
+	if f := lungseg.PlausibilityFlags(m); len(f) != 1 {
 		t.Errorf("one lung: %v", f)
 	}
 	for i := 700_000; i < 1_300_000; i++ {
 		m[i] = 4
 	}
-	if f := ingest.PlausibilityFlags(m); len(f) != 0 {
+	if f := lungseg.PlausibilityFlags(m); len(f) != 0 {
 		t.Errorf("1.3 L in two lungs: %v", f)
 	}
-	if f := ingest.PlausibilityFlags(m[:400_000]); len(f) != 2 {
+	if f := lungseg.PlausibilityFlags(m[:400_000]); len(f) != 2 {
 		t.Errorf("0.4 L, one lung: %v", f)
 	}
 }

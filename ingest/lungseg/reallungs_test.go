@@ -1,4 +1,4 @@
-package ingest_test
+package lungseg_test
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"testing"
 	"voxmine/ingest/resample"
 
-	"voxmine/ingest"
 	"voxmine/ingest/dicom"
+	"voxmine/ingest/lungseg"
 	"voxmine/ingest/nifti"
 	"voxmine/ingest/source"
 	"voxmine/internal/itkgolden"
@@ -17,14 +17,14 @@ import (
 )
 
 // realLungs reads a real scan, resamples it to 1 mm and segments its lungs.
-func realLungs(t *testing.T, hu []int16, g store.Geometry) ([]int16, *ingest.Lungs, store.Geometry) {
+func realLungs(t *testing.T, hu []int16, g store.Geometry) ([]int16, *lungseg.Lungs, store.Geometry) {
 	t.Helper()
 	grid := resample.Grid1mm(g)
 	vol, err := resample.Linear(context.Background(), hu, g, grid, -1000, runtime.GOMAXPROCS(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lungs, err := ingest.SegmentLungs(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
+	lungs, err := lungseg.Segment(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestRealLungsAbdomen(t *testing.T) {
 		}
 	}
 	refN := count(ref1, func(l uint8) bool { return l != 0 })
-	d := ingest.Dice(got, ref1)
+	d := lungseg.Dice(got, ref1)
 	t.Logf("lungs %.3f L (reference %.3f L), Dice %.3f, gas outside the reference labelled lung %.3f L (%.1f %%), flags %v",
 		float64(count(lab, store.IsLung))/1e6, float64(refN)/1e6, d, float64(gas)/1e6, 100*float64(gas)/float64(refN), lungs.Flags)
 	if len(lungs.Flags) > 0 {

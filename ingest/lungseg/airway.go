@@ -1,4 +1,4 @@
-package ingest
+package lungseg
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 )
 
 // The airway: the trachea found near the top of the scan and followed
-// down to the main bronchi, label 5, never lung (SegmentLungs, step 3).
+// down to the main bronchi, label 5, never lung (Segment, step 3).
 
 // growAirway finds the trachea in the top slice with inside air and
 // follows the airway down, slice by slice, marking it segAirway and

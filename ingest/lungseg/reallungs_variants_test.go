@@ -1,4 +1,4 @@
-package ingest_test
+package lungseg_test
 
 import (
 	"context"
