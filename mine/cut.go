@@ -4,6 +4,7 @@ package mine
 // files they go to.
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"os"
@@ -23,14 +24,7 @@ import (
 func cutScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window) error {
 	hu := make([]int16, o.Size*o.Size*o.Size)
 	buf := make([]byte, 0, len(hu)*o.DType.Size())
-	order := make([]int, len(samples))
-	keys := make([]uint64, len(samples))
-	for i, s := range samples {
-		order[i] = i
-		keys[i] = mortonKey(s.Center[0]/store.ChunkSize, s.Center[1]/store.ChunkSize, s.Center[2]/store.ChunkSize)
-	}
-	sort.SliceStable(order, func(a, b int) bool { return keys[order[a]] < keys[order[b]] })
-	for _, i := range order {
+	for _, i := range chunkOrder(samples) {
 		s := samples[i]
 		if err := ctx.Err(); err != nil {
 			return err
@@ -46,32 +40,53 @@ func cutScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, w
 	return nil
 }
 
-// cutCube reads the cube around c into hu, its axes turned to LPS when
-// o.Orient is "lps": an axis whose direction is −1 is read one voxel
-// further along (so that the centre stays at index size/2 once flipped)
-// and flipped.
-func cutCube(v *store.Volume, c [3]int, o Output, hu []int16) error {
+// cubeBox is the box a cube around c is read from, and the axes to flip
+// once read: with o.Orient "lps" an axis whose direction is −1 is read one
+// voxel further along (so that the centre stays at index size/2 once
+// flipped) and flipped.
+func cubeBox(v *store.Volume, c [3]int, o Output) (store.Box, [3]bool) {
+	b := query.CubeBox(c, o.Size)
 	if o.Orient != "lps" {
-		return query.ROI(v, c, o.Size, v.Info().PadHU, hu)
+		return b, [3]bool{}
 	}
 	d := v.Info().Grid.Direction
 	flip := [3]bool{d[8] < 0, d[4] < 0, d[0] < 0} // z, y, x
-	b := query.CubeBox(c, o.Size)
 	start := [3]int{b.Z, b.Y, b.X}
 	for a := range 3 {
 		if flip[a] {
 			start[a] = c[a] - (o.Size - 1 - o.Size/2)
 		}
 	}
-	if err := v.ReadHU(store.Cube(start[0], start[1], start[2], o.Size), v.Info().PadHU, hu); err != nil {
+	return store.Cube(start[0], start[1], start[2], o.Size), flip
+}
+
+// cutCube reads the cube around c into hu, its axes turned to LPS when
+// o.Orient is "lps".
+func cutCube(v *store.Volume, c [3]int, o Output, hu []int16) error {
+	if o.Orient != "lps" {
+		return query.ROI(v, c, o.Size, v.Info().PadHU, hu)
+	}
+	b, flip := cubeBox(v, c, o)
+	if err := v.ReadHU(b, v.Info().PadHU, hu); err != nil {
 		return err
 	}
 	flipCube(hu, o.Size, flip)
 	return nil
 }
 
+// cutLabels reads the labels of the cube cutCube reads (0 outside the
+// scan).
+func cutLabels(v *store.Volume, c [3]int, o Output, lab []uint8) error {
+	b, flip := cubeBox(v, c, o)
+	if err := v.ReadLabels(b, 0, lab); err != nil {
+		return err
+	}
+	flipCube(lab, o.Size, flip)
+	return nil
+}
+
 // flipCube reverses a size³ cube (z, y, x order) along the axes flagged.
-func flipCube(v []int16, n int, flip [3]bool) {
+func flipCube[T any](v []T, n int, flip [3]bool) {
 	if flip[2] {
 		for r := 0; r < n*n; r++ {
 			slices.Reverse(v[r*n : (r+1)*n])
@@ -95,6 +110,59 @@ func flipCube(v []int16, n int, flip [3]bool) {
 			}
 		}
 	}
+}
+
+// chunkOrder is the order to cut samples in: the Z-order of their
+// centres' chunks, so that cubes that share chunks follow each other and
+// find them in the chunk cache.
+func chunkOrder(samples []Sample) []int {
+	order := make([]int, len(samples))
+	keys := make([]uint64, len(samples))
+	for i, s := range samples {
+		order[i] = i
+		keys[i] = mortonKey(s.Center[0]/store.ChunkSize, s.Center[1]/store.ChunkSize, s.Center[2]/store.ChunkSize)
+	}
+	sort.SliceStable(order, func(a, b int) bool { return keys[order[a]] < keys[order[b]] })
+	return order
+}
+
+// cutToMemory cuts one scan's samples for a stream: each cube as the
+// bytes of its .npy file (and its labels', with o.Labels), in the samples'
+// order, cut in chunk order.
+func cutToMemory(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window) (cubes, labels [][]byte, err error) {
+	hu := make([]int16, o.Size*o.Size*o.Size)
+	var lab []uint8
+	if o.Labels {
+		lab = make([]uint8, len(hu))
+		labels = make([][]byte, len(samples))
+	}
+	buf := make([]byte, 0, len(hu)*o.DType.Size())
+	cubes = make([][]byte, len(samples))
+	for _, i := range chunkOrder(samples) {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		if err := cutCube(v, samples[i].Center, o, hu); err != nil {
+			return nil, nil, err
+		}
+		buf = win.Encode(buf[:0], hu)
+		var b bytes.Buffer
+		if err := writeNPY(&b, o.DType, buf, o.Size, o.Size, o.Size); err != nil {
+			return nil, nil, err
+		}
+		cubes[i] = b.Bytes()
+		if o.Labels {
+			if err := cutLabels(v, samples[i].Center, o, lab); err != nil {
+				return nil, nil, err
+			}
+			var lb bytes.Buffer
+			if err := writeNPY(&lb, U8, lab, o.Size, o.Size, o.Size); err != nil {
+				return nil, nil, err
+			}
+			labels[i] = lb.Bytes()
+		}
+	}
+	return cubes, labels, nil
 }
 
 // mortonKey interleaves the bits of three chunk coordinates (z, y, x):

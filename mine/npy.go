@@ -17,6 +17,8 @@ const (
 	F16 DType = "f16"
 	F32 DType = "f32"
 	I16 DType = "i16"
+	// U8 is the type of label cubes written beside patches (not a patch type).
+	U8 DType = "u8"
 )
 
 // Size returns the bytes per voxel.
@@ -24,6 +26,8 @@ func (d DType) Size() int {
 	switch d {
 	case F32:
 		return 4
+	case U8:
+		return 1
 	default:
 		return 2
 	}
@@ -31,7 +35,7 @@ func (d DType) Size() int {
 
 // descr is NumPy's type string.
 func (d DType) descr() string {
-	return map[DType]string{F16: "<f2", F32: "<f4", I16: "<i2"}[d]
+	return map[DType]string{F16: "<f2", F32: "<f4", I16: "<i2", U8: "|u1"}[d]
 }
 
 // ParseDType reads f16, f32 or i16.

@@ -49,6 +49,23 @@ type Output struct {
 	// UIDs, when not empty, are the only series mined (a training split,
 	// the scans of one reconstruction kernel); each must be in the store.
 	UIDs []string
+
+	// Stream, when set, receives the patches as a tar stream (stream.go)
+	// instead of files: nothing is written to Dir, which may be empty, and
+	// Pack and Preview are refused.
+	Stream io.Writer
+	// Labels also streams each cube's lung labels (KEY.labels.npy, uint8).
+	Labels bool
+	// Share is the one share of the run's scans this run cuts (zero: all).
+	Share Share
+	// Shuffle visits the scans in an order drawn from ShuffleSeed rather
+	// than the store's (for a stream's epoch; a file run's bytes do not
+	// depend on the order).
+	Shuffle     bool
+	ShuffleSeed uint64
+	// Epoch is recorded in each streamed row; the samplers' seed is the
+	// epoch's seed (EpochSeed), which the caller sets.
+	Epoch int
 }
 
 // DefaultOutput is the notebook's: 64³ float16 in [0, 1].
@@ -102,6 +119,17 @@ func (o *Output) validate() (*Window, error) {
 	}
 	if o.DType == "" {
 		o.DType = F16
+	}
+	if o.DType == U8 {
+		return nil, fmt.Errorf("dtype %q is for labels, not patches", o.DType)
+	}
+	if o.Stream != nil && (o.Pack || o.Preview != "") {
+		return nil, fmt.Errorf("a stream writes no files: --pack and --preview go with an output folder")
+	}
+	if o.Share.N > 0 {
+		if _, err := ParseShare(fmt.Sprintf("%d/%d", o.Share.I, o.Share.N)); err != nil {
+			return nil, err
+		}
 	}
 	return NewWindow(o.WindowLo, o.WindowHi, o.DType)
 }
@@ -175,6 +203,8 @@ type Result struct {
 	// Warnings say what makes the run's patches doubtful though nothing
 	// failed (a store without findings: negatives that avoid nothing).
 	Warnings []string
+	// Streamed counts the bytes of the members written to a stream.
+	Streamed int64
 	// used are the catalog entries of the scans that gave patches.
 	used []store.ScanInfo
 }
@@ -238,8 +268,10 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	if err != nil {
 		return nil, err
 	}
-	if err := prepareDir(o.Dir, o.Overwrite); err != nil {
-		return nil, err
+	if o.Stream == nil {
+		if err := prepareDir(o.Dir, o.Overwrite); err != nil {
+			return nil, err
+		}
 	}
 	res := &Result{RunUUID: uuid.NewString()}
 	if f, err := st.Findings(); err == nil && len(f.Series) == 0 {
@@ -251,6 +283,36 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 			scans = append(scans, s)
 		}
 	}
+	if o.Shuffle {
+		shuffleScans(scans, o.ShuffleSeed)
+	}
+	if !o.Share.whole() {
+		var part []store.ScanInfo
+		for i, s := range scans {
+			if i%o.Share.N == o.Share.I {
+				part = append(part, s)
+			}
+		}
+		scans = part
+	}
+	// Every index ends in subset: LUNA16's official fold, from the subsetN
+	// folder the scan came from (empty elsewhere).
+	k.columns = append(append([]string(nil), k.columns...), "subset")
+	if o.Orient == "lps" {
+		k.columns = append(k.columns, "orient")
+	}
+	finishRow := func(s *Sample, info store.ScanInfo) {
+		s.Row = append(s.Row, SubsetOf(info.Source.Path))
+		if o.Orient == "lps" {
+			s.Row = append(s.Row, "lps")
+		}
+	}
+	var stream *orderedStream
+	if o.Stream != nil {
+		stream = newOrderedStream(o.Stream, 2*o.Workers)
+		defer context.AfterFunc(ctx, stream.wake)()
+	}
+	rowColumns := append([]string{"patch_file"}, k.columns...)
 
 	// Each worker takes whole scans: it maps the scan once, draws its
 	// samples, and cuts them while its chunks are hot in the cache.
@@ -261,23 +323,38 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	done := 0
 	err = workpool.Run(ctx, len(scans), o.Workers, func(i int) error {
 		t0 := time.Now()
+		var batch []streamed
 		v, err := st.OpenVolume(scans[i].UID)
 		if err != nil {
-			failures[i] = err
-			return nil // a scan that cannot be opened fails alone
+			failures[i] = err // a scan that cannot be opened fails alone
+		} else {
+			defer v.Close()
+			perScan[i], reasons[i], failures[i] = k.sample(ctx, v, scans[i])
+			for j := range perScan[i] {
+				finishRow(&perScan[i][j], scans[i])
+			}
 		}
-		defer v.Close()
-		perScan[i], reasons[i], failures[i] = k.sample(ctx, v, scans[i])
 		t1 := time.Now()
 		if failures[i] == nil {
-			failures[i] = cutScan(ctx, v, perScan[i], o, win)
+			if stream == nil {
+				failures[i] = cutScan(ctx, v, perScan[i], o, win)
+			} else {
+				batch, failures[i] = streamBatch(ctx, v, perScan[i], o, win, rowColumns)
+			}
 		}
 		if failures[i] != nil {
 			// A scan whose data cannot be read loses its patches, not the run.
-			for _, s := range perScan[i] {
-				os.Remove(filepath.Join(o.Dir, s.File))
+			if stream == nil {
+				for _, s := range perScan[i] {
+					os.Remove(filepath.Join(o.Dir, s.File))
+				}
 			}
-			perScan[i] = nil
+			perScan[i], batch = nil, nil
+		}
+		if stream != nil {
+			if err := stream.put(ctx, i, batch); err != nil {
+				return err
+			}
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -306,23 +383,14 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		}
 	}
 	res.Patches = len(all)
-	// Every index ends in subset: LUNA16's official fold, from the subsetN
-	// folder the scan came from (empty elsewhere).
-	k.columns = append(append([]string(nil), k.columns...), "subset")
-	if o.Orient == "lps" {
-		k.columns = append(k.columns, "orient")
-	}
-	subsets := map[string]string{}
-	for _, s := range scans {
-		subsets[s.UID] = SubsetOf(s.Source.Path)
-	}
-	for i := range all {
-		all[i].Row = append(all[i].Row, subsets[all[i].UID])
-		if o.Orient == "lps" {
-			all[i].Row = append(all[i].Row, "lps")
+	if stream != nil {
+		if err := stream.close(); err != nil {
+			return nil, err
 		}
+		res.Elapsed = time.Since(start)
+		res.Streamed = stream.bytes
+		return res, nil
 	}
-
 	res.Index = filepath.Join(o.Dir, k.index)
 	if err := writeIndex(res.Index, k.columns, all); err != nil {
 		return nil, err

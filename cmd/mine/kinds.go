@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -35,7 +36,7 @@ func runPositives(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&p.MinReaders, "min-readers", 0, "LIDC reads: only nodules marked by at least this many radiologists")
 	fs.IntSliceVar(&p.Malignancy, "malignancy", nil, "LIDC reads: only nodules whose median malignancy rating is one of these (e.g. 4,5)")
 	fs.Uint64Var(&p.Seed, "seed", 0, "random seed of the jitter")
-	return runKind(fs, args, &of, "positive", stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
+	return runKind(fs, args, &of, "positive", &p.Seed, stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
 		return mine.Positives(ctx, st, o, p)
 	})
 }
@@ -43,7 +44,10 @@ func runPositives(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // runKind parses a patch command's flags (unless the command already did,
 // to check its own), opens the store, runs mine with a progress display
 // and reports: the part every patch command shares.
-func runKind(fs *cmdFlags, args []string, of *outputFlags, what string, stdout, stderr io.Writer,
+//
+// seed is the command's seed: a stream's epoch replaces it with the
+// epoch's own (mine.EpochSeed) before the run.
+func runKind(fs *cmdFlags, args []string, of *outputFlags, what string, seed *uint64, stdout, stderr io.Writer,
 	run func(st *store.Store, o mine.Output) (*mine.Result, error)) int {
 	if !fs.Parsed() {
 		if code, ok := fs.parse(args); !ok {
@@ -55,9 +59,19 @@ func runKind(fs *cmdFlags, args []string, of *outputFlags, what string, stdout, 
 		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		return cli.ExitUsage
 	}
-	stop := withProgress(&o, stderr, of.quiet)
+	var flush func() error
+	if of.streaming() {
+		*seed = mine.EpochSeed(*seed, of.epoch)
+		o.ShuffleSeed = *seed
+		bw := bufio.NewWriterSize(stdout, 1<<20)
+		o.Stream, flush = bw, bw.Flush
+	}
+	stop := withProgress(&o, stderr, of.quiet || of.streaming())
 	res, err := run(st, o)
 	stop()
+	if err == nil && flush != nil {
+		err = flush()
+	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "%s: interrupted; the patches written so far are whole, but no index was written (run the same command again with --overwrite)\n", fs.Name())
 		return cli.ExitInterrupted
@@ -65,6 +79,9 @@ func runKind(fs *cmdFlags, args []string, of *outputFlags, what string, stdout, 
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		return cli.ExitUsage
+	}
+	if of.streaming() {
+		return reportStream(stderr, what, res)
 	}
 	return report(stdout, stderr, what, res)
 }
@@ -94,7 +111,7 @@ func runCandidates(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "mine candidates: --per-scan %d: want at least 1 (leave the flag out to keep every candidate)\n", p.PerScan)
 		return cli.ExitUsage
 	}
-	return runKind(fs, args, &of, "candidate", stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
+	return runKind(fs, args, &of, "candidate", &p.Seed, stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
 		return mine.Candidates(ctx, st, o, p)
 	})
 }
@@ -117,7 +134,7 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.Float64Var(&p.Negatives.MinDist, "min-dist", 15, "random and hard negatives keep this far (mm) from findings")
 	fs.StringVar(&p.Negatives.Hardness, "hardness", "uniform", "where the random negatives come from: uniform, hard (nodule-like spots) or mix:F")
 	fs.Uint64Var(&p.Seed, "seed", 0, "random seed")
-	return runKind(fs, args, &of, "dataset", stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
+	return runKind(fs, args, &of, "dataset", &p.Seed, stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
 		return mine.Dataset(ctx, st, o, p)
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -28,6 +29,7 @@ Usage:
   mine roi        --store S --uid UID (--world X,Y,Z | --voxel Z,Y,X) --out FILE.npy
   mine info       --store S [--uid UID] [--json]
   mine split      --store S --out DIR [--by patient]   train/val/test uid lists, a patient's scans together
+  mine stream KIND --store S [options]             KIND's patches as a tar on standard output (no files)
 
 Run "mine COMMAND --help" (or "mine help COMMAND") for the options of a
 command; "mine --version" prints the version. Every command also
@@ -39,6 +41,30 @@ Examples:
 
   # voxmine's defaults: all scans, lung mask, 15 mm from any finding
   mine negatives --store store/ --out bg/ --per-scan 4 --seed 7 --preview bg.png --pack
+`
+
+const streamHelp = `mine stream KIND — patches straight into a training loop, never through the disk.
+
+KIND is negatives, positives, candidates or dataset, with all of that
+command's options; "mine stream KIND" is "mine KIND --out -". Standard output
+is a POSIX tar in WebDataset's layout: for each patch KEY.npy (the bytes a
+file run writes), KEY.json (its index row, every column, numbers as
+numbers) and, with --labels, KEY.labels.npy (uint8 lung labels). KEY is the
+patch's file name with its dots made underscores; the row keeps the uid.
+What the run skipped or could not read is said on standard error.
+
+Stream options (with any KIND):
+  --epoch E     draw epoch E's samples: new centres, copies and jitter,
+                reproducibly from (seed, epoch); epoch 0 is a file run's
+  --part I/N    only part I of N: disjoint, and together the whole stream
+                (one per DataLoader worker and DDP rank)
+  --shuffle     visit the scans in an order drawn from (seed, epoch)
+  --labels      also stream each cube's lung labels
+
+Examples:
+  mine stream negatives --store store/ --per-scan 4 --seed 1 --epoch 3 | tar tvf -
+  mine stream dataset --store store/ --negatives-per-positive 3 --copies 2 --jitter 3 --part 0/4
+  # in Python: voxmine.stream(store, "negatives", per_scan=4) or voxmine.torch.PatchStream
 `
 
 type command struct {
@@ -87,6 +113,16 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		return cli.ExitOK
 	case args[0] == "help":
 		args = []string{args[1], "--help"} // mine help CMD
+	case args[0] == "stream":
+		// mine stream KIND [flags] is mine KIND --out - [flags].
+		if len(args) < 2 || strings.HasPrefix(args[1], "-") {
+			fmt.Fprint(stderr, streamHelp)
+			if len(args) > 1 && (args[1] == "-h" || args[1] == "--help") {
+				return cli.ExitOK
+			}
+			return cli.ExitUsage
+		}
+		args = append([]string{args[1], "--out", "-"}, args[2:]...)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

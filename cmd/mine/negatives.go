@@ -70,7 +70,7 @@ func runNegatives(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fail(err)
 	}
 	p.Lung = mine.LungMode(lung)
-	return runKind(fs, nil, &of, "bg", stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
+	return runKind(fs, nil, &of, "bg", &p.Seed, stdout, stderr, func(st *store.Store, o mine.Output) (*mine.Result, error) {
 		return mine.Negatives(ctx, st, o, p)
 	})
 }

@@ -21,11 +21,19 @@ type outputFlags struct {
 	uids                                       string
 	size, workers                              int
 	pack, overwrite, quiet                     bool
+	// The stream's (--out -): an epoch, a share, shuffled scans, labels.
+	epoch          int
+	part           string
+	shuffle, label bool
 }
+
+// streaming reports whether the patches go to standard output as a tar
+// stream rather than into a folder.
+func (f *outputFlags) streaming() bool { return f.out == "-" }
 
 func (f *outputFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.store, "store", "", "the voxmine store (required)")
-	fs.StringVar(&f.out, "out", "", "output folder, empty or new (required)")
+	fs.StringVar(&f.out, "out", "", "output folder, empty or new (required); - streams the patches to standard output as a tar (WebDataset layout: KEY.npy, KEY.json)")
 	fs.IntVar(&f.size, "size", 64, "cube edge in voxels (1 mm)")
 	fs.StringVar(&f.dtype, "dtype", "f16", "f16 (the notebook's), f32, or i16 (raw HU)")
 	fs.StringVar(&f.orient, "orient", "native", "native (axes as the scan stores them, as SimpleITK) or lps (axes to the patient's left, posterior, superior: mirrored scans match the rest)")
@@ -35,6 +43,10 @@ func (f *outputFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.workers, "workers", defaultWorkers(), "scans worked on at once")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "allow a non-empty --out (its patches are replaced)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress display")
+	fs.IntVar(&f.epoch, "epoch", 0, "with --out -: draw this epoch's samples, reproducibly from (seed, epoch); 0 draws what a file run draws")
+	fs.StringVar(&f.part, "part", "", "with --out -: cut only part I/N of the scans (0 ≤ I < N); the N parts together are the whole run")
+	fs.BoolVar(&f.shuffle, "shuffle", false, "with --out -: visit the scans in an order drawn from (seed, epoch)")
+	fs.BoolVar(&f.label, "labels", false, "with --out -: also stream each cube's lung labels (KEY.labels.npy, uint8)")
 	fs.StringVar(&f.uids, "uids", "", "mine only the series listed in this file: one uid a line (mine split writes them), or a CSV with a seriesuid or SeriesInstanceUID column")
 }
 
@@ -70,6 +82,18 @@ func (f *outputFlags) output(stderr io.Writer) (mine.Output, *store.Store, error
 	}
 	o = mine.Output{UIDs: uids, Orient: f.orient, CommandLine: os.Args, Dir: f.out, Size: f.size, WindowLo: lo, WindowHi: hi, DType: d, Pack: f.pack,
 		Preview: f.preview, Overwrite: f.overwrite, Workers: f.workers}
+	if f.streaming() {
+		o.Dir, o.Epoch, o.Shuffle, o.Labels = "", f.epoch, f.shuffle, f.label
+		if f.part != "" {
+			if o.Share, err = mine.ParseShare(f.part); err != nil {
+				st.Close()
+				return o, nil, fmt.Errorf("--part: %w", err)
+			}
+		}
+	} else if f.epoch != 0 || f.part != "" || f.shuffle || f.label {
+		st.Close()
+		return o, nil, fmt.Errorf("--epoch, --part, --shuffle and --labels go with a stream (--out -)")
+	}
 	return o, st, nil
 }
 
@@ -113,6 +137,27 @@ func parseTriple(s string) ([3]float64, error) {
 		v[i] = f
 	}
 	return v, nil
+}
+
+// reportStream says on stderr what a stream held (stdout is the stream):
+// the counts, every skipped and failed scan, and the warnings. It returns
+// 1 when scans could not be read.
+func reportStream(stderr io.Writer, what string, r *mine.Result) int {
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(stderr, "WARNING: %s\n", warn)
+	}
+	fmt.Fprintf(stderr, "streamed %d %s patches (%.1f MB) from %d scans in %s | skipped scans: %d, failed: %d\n", r.Patches, what,
+		float64(r.Streamed)/1e6, r.Scans, r.Elapsed.Round(time.Millisecond), len(r.Skipped), len(r.Failed))
+	for _, s := range r.Skipped {
+		fmt.Fprintf(stderr, "  skipped %s: %s\n", s.UID, s.Reason)
+	}
+	for _, s := range r.Failed {
+		fmt.Fprintf(stderr, "  FAILED %s: %s\n", s.UID, s.Reason)
+	}
+	if len(r.Failed) > 0 {
+		return cli.ExitData
+	}
+	return cli.ExitOK
 }
 
 // report prints the notebook's closing line and where things are, and
