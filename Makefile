@@ -12,7 +12,7 @@ RACE_PKGS := ./store/... ./ingest ./ingest/dicom ./ingest/synth ./internal/workp
 # Fixture generators live under testdata/, which ./... leaves out: vet them by name.
 FIXTURE_TOOLS := ./testdata/itkresample/gen ./testdata/itkresample/gendicom ./testdata/itkresample/gennifti ./ingest/dicom/testdata/gencompressed
 
-.PHONY: test demo build fmt bench clean cross
+.PHONY: test demo build fmt bench clean cross pytest
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -22,10 +22,18 @@ test:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./... $(FIXTURE_TOOLS)
 	$(GO) build -o $(BIN)/testsummary ./internal/tools/testsummary
+	$(MAKE) --no-print-directory pytest
 	@# Two passes (internal/testenv): the concurrent packages' tests under the
 	@# race detector, except the compute-heavy ones, then every test at full speed.
 	set -o pipefail; $(GO) test -race -json -timeout 10m $(RACE_PKGS) | $(BIN)/testsummary -title race
 	set -o pipefail; $(GO) test -json -timeout 10m ./... | $(BIN)/testsummary -title full-speed
+
+# The Python package (python/) against the real commands, with Debian's
+# Python, numpy and torch (.ci/run installs them). In CI a missing torch
+# fails rather than skips.
+PYTHON ?= /usr/bin/python3
+pytest: build
+	VOXMINE_BIN=$(CURDIR)/$(BIN) VOXMINE_REQUIRE_TORCH=$${CI:+1} $(PYTHON) -m unittest discover -s python/tests
 
 # Build and vet for the systems researchers use besides Linux. The platform
 # files differ by OS only (lock_windows.go, os_other.go), so one target per OS

@@ -211,6 +211,8 @@ func rowJSON(columns, values []string, extra map[string]any) []byte {
 			v = values[i]
 		}
 		switch f, err := strconv.ParseFloat(v, 64); {
+		case v == "" && textColumns[c]:
+			field(c, "")
 		case v == "":
 			field(c, nil)
 		case !textColumns[c] && err == nil && !strings.ContainsAny(v, "xXpP_") && !isSpecial(f):

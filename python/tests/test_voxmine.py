@@ -1,0 +1,311 @@
+"""Tests of the voxmine Python package against a real `mine` and a small store.
+
+Run from the repository root (make test does):
+    VOXMINE_BIN=bin /usr/bin/python3 -m unittest discover -s python/tests -t python
+It needs bin/ingest and bin/mine (make build) and numpy; torch tests are
+skipped when torch is missing, unless VOXMINE_REQUIRE_TORCH is set.
+"""
+
+import csv
+import glob
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import unittest
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+
+import voxmine  # noqa: E402
+
+BIN = os.path.abspath(os.environ.get("VOXMINE_BIN", os.path.join(ROOT, "bin")))
+MINE = os.path.join(BIN, "mine")
+INGEST = os.path.join(BIN, "ingest")
+os.environ["VOXMINE_MINE"] = MINE
+
+try:
+    import torch  # noqa: F401
+    HAVE_TORCH = True
+except ImportError:
+    HAVE_TORCH = False
+    if os.environ.get("VOXMINE_REQUIRE_TORCH"):
+        raise
+
+TMP = None
+STORE = None
+
+
+def setUpModule():
+    global TMP, STORE
+    for b in (MINE, INGEST):
+        if not os.path.exists(b):
+            raise unittest.SkipTest(f"{b} is missing: run make build") if not os.environ.get("CI") else \
+                FileNotFoundError(b)
+    TMP = tempfile.mkdtemp(prefix="voxmine-py-")
+    STORE = os.path.join(TMP, "store")
+    subprocess.run([INGEST, "--synthetic", "3", "--small", "--seed", "1", "--src", os.path.join(TMP, "src"),
+                    "--out", STORE, "--workers", "2", "--quiet"], check=True, capture_output=True)
+
+
+def tearDownModule():
+    if TMP:
+        subprocess.run(["rm", "-rf", TMP])
+
+
+def mine_procs():
+    """Pids of `mine` processes working on this module's store."""
+    pids = []
+    for d in glob.glob("/proc/[0-9]*"):
+        try:
+            with open(os.path.join(d, "cmdline"), "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"mine") and STORE.encode() in argv:
+            try:
+                with open(os.path.join(d, "stat")) as f:
+                    if f.read().split(") ")[1].startswith("Z"):
+                        continue  # a zombie has exited
+            except OSError:
+                continue
+            pids.append(int(os.path.basename(d)))
+    return pids
+
+
+def wait_no_mine(test, timeout=5.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if not mine_procs():
+            return
+        time.sleep(0.05)
+    test.fail(f"mine processes left behind: {mine_procs()}")
+
+
+def raw_stream(*args):
+    return subprocess.run([MINE, "stream", *args, "--store", STORE], check=True, capture_output=True).stdout
+
+
+SMALL = dict(size=16, per_scan=5, seed=3)
+
+
+class StreamTest(unittest.TestCase):
+    def test_same_bytes_as_file_mode(self):
+        out = os.path.join(TMP, "files-neg")
+        subprocess.run([MINE, "negatives", "--store", STORE, "--out", out, "--size", "16", "--per-scan", "5",
+                        "--seed", "3", "--quiet"], check=True, capture_output=True)
+        with open(os.path.join(out, "bg_index.csv"), newline="") as f:
+            rows = list(csv.DictReader(f))
+        got = list(voxmine.stream(STORE, "negatives", **SMALL))
+        self.assertEqual(len(got), len(rows))
+        self.assertGreater(len(rows), 0)
+        # The raw members are the files' bytes.
+        members = {}
+        with tarfile.open(fileobj=io.BytesIO(raw_stream("negatives", "--size", "16", "--per-scan", "5", "--seed", "3")),
+                          mode="r:") as tf:
+            for m in tf:
+                members[m.name] = tf.extractfile(m).read()
+        for row, (arr, srow) in zip(rows, got):
+            with open(os.path.join(out, row["patch_file"]), "rb") as f:
+                data = f.read()
+            key = row["patch_file"][:-4].replace(".", "_")
+            self.assertEqual(members[key + ".npy"], data)
+            np.testing.assert_array_equal(arr, np.load(os.path.join(out, row["patch_file"])))
+            self.assertEqual(srow["seriesuid"], row["seriesuid"])
+            self.assertEqual(srow["key"], key)
+            for col in ("center_z", "center_y", "center_x"):
+                self.assertEqual(srow[col], int(row[col]))
+            self.assertEqual(set(srow) - {"epoch", "key"}, set(row))
+
+    def test_reproducible_and_fresh_per_epoch(self):
+        a = raw_stream("negatives", "--size", "16", "--per-scan", "5", "--seed", "3", "--epoch", "2")
+        b = raw_stream("negatives", "--size", "16", "--per-scan", "5", "--seed", "3", "--epoch", "2")
+        self.assertEqual(a, b)
+        centres = {}
+        for e in (0, 1, 2):
+            centres[e] = {(r["seriesuid"], r["center_z"], r["center_y"], r["center_x"])
+                          for _, r in voxmine.stream(STORE, "negatives", epoch=e, **SMALL)}
+            self.assertTrue(all(r["epoch"] == e for _, r in voxmine.stream(STORE, "negatives", epoch=e, **SMALL)))
+        self.assertFalse(centres[0] & centres[1])
+        self.assertFalse(centres[1] & centres[2])
+
+    def test_parts_are_disjoint_and_whole(self):
+        for kind, opts in (("negatives", SMALL), ("dataset", dict(size=16, negatives_per_positive=3, copies=2, jitter=2, seed=1))):
+            whole = {r["key"]: a.tobytes() for a, r in voxmine.stream(STORE, kind, epoch=1, **opts)}
+            parts = [{r["key"]: a.tobytes() for a, r in voxmine.stream(STORE, kind, epoch=1, part=(i, 3), **opts)}
+                     for i in range(3)]
+            seen = {}
+            for p in parts:
+                self.assertFalse(set(p) & set(seen), kind)
+                seen.update(p)
+            self.assertEqual(seen, whole, kind)
+            self.assertGreater(len(whole), 3, kind)
+
+    def test_tarfile_reads_it_alone(self):
+        # No voxmine code: tarfile and numpy on mine's stdout.
+        proc = subprocess.Popen([MINE, "stream", "positives", "--store", STORE, "--size", "16", "--copies", "1",
+                                 "--jitter", "2", "--labels"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        names = []
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
+            for m in tf:
+                data = tf.extractfile(m).read()
+                names.append(m.name)
+                self.assertEqual(m.name.split(".")[0].count("_") > 0, True)
+                if m.name.endswith(".labels.npy"):
+                    self.assertEqual(np.load(io.BytesIO(data)).dtype, np.uint8)
+                elif m.name.endswith(".npy"):
+                    self.assertEqual(np.load(io.BytesIO(data)).shape, (16, 16, 16))
+                else:
+                    self.assertEqual(json.loads(data)["label"], 1)
+        self.assertEqual(proc.wait(), 0)
+        proc.stdout.close()
+        proc.stderr.close()
+        self.assertTrue(names)
+        self.assertEqual(len(names) % 3, 0)
+        for n in names:
+            self.assertNotIn(".", n.split(".")[0])
+
+    def test_go_error_surfaces(self):
+        with self.assertRaises(voxmine.StreamError) as cm:
+            list(voxmine.stream(os.path.join(TMP, "no-such-store"), "negatives"))
+        self.assertNotEqual(cm.exception.returncode, 0)
+        self.assertIn("no-such-store", cm.exception.stderr)
+        with self.assertRaises(voxmine.StreamError) as cm:
+            list(voxmine.stream(STORE, "negatives", per_scan=0))
+        self.assertIn("per-scan", cm.exception.stderr)
+
+    def test_no_process_left_behind(self):
+        big = dict(size=32, per_scan=400, seed=1)
+        g = voxmine.stream(STORE, "negatives", **big)
+        for i, _ in enumerate(g):
+            if i == 2:
+                break
+        g.close()
+        wait_no_mine(self)
+
+        def fails():
+            for i, _ in enumerate(voxmine.stream(STORE, "negatives", **big)):
+                if i == 1:
+                    raise KeyError("in the training loop")
+        with self.assertRaises(KeyError):
+            fails()
+        wait_no_mine(self)
+
+        # A Python process killed outright (as a DataLoader worker can be)
+        # takes its mine with it.
+        code = ("import os, sys, voxmine\n"
+                "g = voxmine.stream(sys.argv[1], 'negatives', size=32, per_scan=400)\n"
+                "next(g); print('started', flush=True); os.kill(os.getpid(), 9)\n")
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+        p = subprocess.run([sys.executable, "-c", code, STORE], capture_output=True, env=env, timeout=60)
+        self.assertEqual(p.returncode, -signal.SIGKILL, p.stderr)
+        self.assertIn(b"started", p.stdout)
+        wait_no_mine(self)
+
+
+class FolderTest(unittest.TestCase):
+    def test_folder_pack_and_shards(self):
+        out = os.path.join(TMP, "files-pos")
+        subprocess.run([MINE, "positives", "--store", STORE, "--out", out, "--size", "16", "--copies", "2",
+                        "--jitter", "2", "--seed", "1", "--pack", "--quiet"], check=True, capture_output=True)
+        files = voxmine.PatchFolder(out, prefer_pack=False)
+        packed = voxmine.PatchFolder(out)
+        self.assertEqual(len(files), len(packed))
+        self.assertGreater(len(files), 0)
+        shard_dir = os.path.join(TMP, "shards")
+        os.makedirs(shard_dir, exist_ok=True)
+        with open(os.path.join(shard_dir, "shard-000000.tar"), "wb") as f:
+            f.write(raw_stream("positives", "--size", "16", "--copies", "2", "--jitter", "2", "--seed", "1"))
+        shards = voxmine.PatchFolder(shard_dir)
+        self.assertEqual(len(shards), len(files))
+        for i in range(len(files)):
+            a, r = files[i]
+            b, _ = packed[i]
+            c, rc = shards[i]
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(a, c)
+            self.assertEqual(r["seriesuid"], rc["seriesuid"])
+            self.assertEqual(r["center_z"], rc["center_z"])
+            self.assertIsInstance(r["center_z"], int)
+
+
+@unittest.skipUnless(HAVE_TORCH, "torch is not installed")
+class TorchTest(unittest.TestCase):
+    def test_dataloader_workers_and_epochs(self):
+        import torch
+        from torch.utils.data import DataLoader
+        from voxmine.torch import PatchStream
+
+        ds = PatchStream(STORE, "negatives", **SMALL)
+        whole = {r["key"] for _, r in voxmine.stream(STORE, "negatives", shuffle=True, **SMALL)}
+        for epoch in (0, 1):
+            ds.set_epoch(epoch)
+            keys, centres = [], set()
+            for x, row in DataLoader(ds, batch_size=4, num_workers=2):
+                self.assertEqual(tuple(x.shape[1:]), (1, 16, 16, 16))
+                self.assertEqual(x.dtype, torch.float32)
+                keys += list(row["key"])
+                centres |= set(zip(row["seriesuid"], row["center_z"].tolist(), row["center_y"].tolist(),
+                                   row["center_x"].tolist()))
+                self.assertTrue((row["epoch"] == epoch).all())
+            self.assertEqual(len(keys), len(set(keys)))
+            self.assertEqual(set(keys), whole)
+            if epoch == 0:
+                first = centres
+            else:
+                self.assertFalse(centres & first)
+        wait_no_mine(self)
+
+    def test_one_training_step(self):
+        import torch
+        from torch.utils.data import DataLoader
+        from voxmine.torch import PatchStream
+
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Conv3d(1, 4, 3, padding=1), torch.nn.ReLU(),
+                                  torch.nn.AdaptiveAvgPool3d(1), torch.nn.Flatten(), torch.nn.Linear(4, 1))
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        ds = PatchStream(STORE, "dataset", size=16, negatives_per_positive=2, copies=1, jitter=2, seed=1,
+                         shuffle_buffer=8)
+        before = [p.detach().clone() for p in net.parameters()]
+        steps = 0
+        for x, row in DataLoader(ds, batch_size=4, num_workers=1):
+            y = row["label"].float()[:, None]
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(net(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            steps += 1
+            self.assertTrue(torch.isfinite(loss))
+        self.assertGreater(steps, 0)
+        self.assertTrue(any((a != b).any() for a, b in zip(before, net.parameters())))
+        wait_no_mine(self)
+
+
+class InstallTest(unittest.TestCase):
+    def test_pip_installs_offline(self):
+        try:
+            import pip  # noqa: F401
+        except ImportError:
+            self.skipTest("pip is not installed")
+        target = os.path.join(TMP, "site")
+        r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--quiet",
+                            "--disable-pip-version-check", "--target", target, os.path.join(ROOT, "python")],
+                           capture_output=True, text=True, env=dict(os.environ, PIP_NO_INPUT="1"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run([sys.executable, "-c", "import voxmine, voxmine.folder; print(voxmine.__file__)"],
+                           capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=target), cwd=TMP)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.strip().startswith(target), r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,18 @@
+"""voxmine for Python: patches from a voxmine store, without files.
+
+- stream(store, kind, **options) yields (array, row) as `mine stream` cuts
+  them: negatives, positives, candidates or a whole dataset, fresh per epoch.
+- voxmine.torch.PatchStream is the same as a PyTorch IterableDataset that
+  splits itself over DataLoader workers and DDP ranks.
+- PatchFolder reads what a file run wrote (a folder, a pack or tar shards).
+
+Only numpy is needed; voxmine.torch needs torch. The `mine` command comes
+from the voxmine repository (`make build` puts it in bin/): on PATH, in
+$VOXMINE_MINE, or passed as binary=.
+"""
+
+from .folder import PatchFolder, read_index
+from .stream import StreamError, find_mine, mine_command, read_samples, stream
+
+__version__ = "0.1.0"
+__all__ = ["stream", "StreamError", "PatchFolder", "read_index", "read_samples", "mine_command", "find_mine"]
