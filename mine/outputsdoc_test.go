@@ -61,7 +61,10 @@ print("ok", len(ds), sorted(strata), len(dset))
 		Negatives: mine.DefaultNegatives()}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(py, "-c", check, o.Dir, od.Dir).CombinedOutput()
+	cmd := exec.Command(py, "-c", check, o.Dir, od.Dir)
+	python, _ := filepath.Abs(filepath.Join("..", "python"))
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+python)
+	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "ok") {
 		t.Fatalf("the documented example failed: %v\n%s", err, out)
 	}

@@ -173,6 +173,12 @@ class StreamTest(unittest.TestCase):
         for n in names:
             self.assertNotIn(".", n.split(".")[0])
 
+    def test_empty_part(self):
+        # More parts than scans: some parts hold nothing, which is no error.
+        got = [list(voxmine.stream(STORE, "negatives", part=(i, 5), **SMALL)) for i in range(5)]
+        self.assertEqual([len(g) for g in got].count(0), 2)
+        self.assertEqual(sum(len(g) for g in got), len(list(voxmine.stream(STORE, "negatives", **SMALL))))
+
     def test_go_error_surfaces(self):
         with self.assertRaises(voxmine.StreamError) as cm:
             list(voxmine.stream(os.path.join(TMP, "no-such-store"), "negatives"))
@@ -287,6 +293,24 @@ class TorchTest(unittest.TestCase):
             self.assertTrue(torch.isfinite(loss))
         self.assertGreater(steps, 0)
         self.assertTrue(any((a != b).any() for a, b in zip(before, net.parameters())))
+        wait_no_mine(self)
+
+
+@unittest.skipUnless(HAVE_TORCH, "torch is not installed")
+class TrainingDocTest(unittest.TestCase):
+    def test_training_md_loop_runs(self):
+        with open(os.path.join(ROOT, "docs", "TRAINING.md")) as f:
+            doc = f.read()
+        blocks = doc.split("```python\n")
+        loop = [c for c in (b.split("```")[0] for b in blocks[1:]) if "PatchStream" in c]
+        self.assertTrue(loop, "docs/TRAINING.md has no PatchStream loop")
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+        r = subprocess.run([sys.executable, "-c", loop[0], STORE], capture_output=True, text=True, env=env,
+                           timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = [ln for ln in r.stdout.splitlines() if ln.startswith("epoch ")]
+        self.assertEqual(len(lines), 2, r.stdout)
+        self.assertNotIn(" 0 patches", r.stdout)
         wait_no_mine(self)
 
 

@@ -50,9 +50,10 @@ class PatchFolder:
 
     Each item is transform(array, row) when a transform is given, else
     (array, row). The array is numpy (float16 by default), the row a dict.
+    index names the index CSV of a folder that holds several.
     """
 
-    def __init__(self, source, transform=None, prefer_pack=True):
+    def __init__(self, source, transform=None, prefer_pack=True, index=None):
         self.transform = transform
         self._pack = None
         self._tar = None
@@ -62,7 +63,8 @@ class PatchFolder:
         else:
             source = os.fspath(source)
             if os.path.isdir(source):
-                index = [os.path.join(source, n) for n in INDEX_NAMES if os.path.exists(os.path.join(source, n))]
+                names = [index] if index else INDEX_NAMES
+                index = [os.path.join(source, n) for n in names if os.path.exists(os.path.join(source, n))]
                 if index:
                     self.root = source
                     self.rows = read_index(index[0])

@@ -93,7 +93,13 @@ def read_samples(fileobj):
             row["labels"] = parts["labels.npy"]
         return arr, row
 
-    with tarfile.open(fileobj=fileobj, mode="r|") as tf:
+    try:
+        tf = tarfile.open(fileobj=fileobj, mode="r|")
+    except tarfile.ReadError as e:
+        if "empty file" in str(e):
+            return  # a stream with no sample: an end-of-archive marker only
+        raise
+    with tf:
         for m in tf:
             if not m.isfile():
                 continue
