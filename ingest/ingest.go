@@ -18,6 +18,7 @@ import (
 	"time"
 	"voxmine/ingest/lungseg"
 	"voxmine/ingest/resample"
+	"voxmine/store/grid"
 	"voxmine/store/spots"
 
 	"voxmine/ingest/source"
@@ -70,7 +71,13 @@ type Options struct {
 	LIDCConsensus int
 	Workers       int
 	PadHU         int16
-	Lung          LungSource
+	// MaxVoxels is the per-scan budget: the most voxels a scan's source
+	// grid or its 1 mm grid may hold (0: DefaultMaxVoxels). It is checked
+	// against the header before any voxel is allocated, so a file whose
+	// numbers ask for more (a hostile or broken header, a spacing of
+	// 100 mm) fails alone instead of taking the run down.
+	MaxVoxels int64
+	Lung      LungSource
 	// Shard, of Shards, picks this process's share of the scans.
 	Shard, Shards int
 	// UIDs, when not empty, are the only series ingested (those of an
@@ -352,6 +359,62 @@ func maskPath(s Found) string {
 	return s.Mask.Path()
 }
 
+// DefaultMaxVoxels is the default per-scan voxel budget: 512 Mi voxels,
+// 1 GiB of int16 for one grid. A chest CT of 1,000 slices of 512² at
+// 0.7 mm holds 262 Mi voxels as stored and about 95 Mi on the 1 mm grid;
+// ingest keeps about three grids of a scan in memory at once per worker
+// (source, 1 mm HU, labels and the segmentation's buffers), so the budget
+// bounds a worker at about 3 GiB.
+const DefaultMaxVoxels = 512 << 20
+
+// BudgetError is a scan whose grid is larger than the per-scan budget.
+type BudgetError struct {
+	What   string // "source grid" or "1 mm grid"
+	Shape  [3]int
+	Voxels int64
+	Budget int64
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("the %s would hold %d voxels (%d×%d×%d), over the per-scan budget of %d (--max-voxels)",
+		e.What, e.Voxels, e.Shape[0], e.Shape[1], e.Shape[2], e.Budget)
+}
+
+// checkBudget refuses a scan whose source or 1 mm grid is over budget,
+// before either is allocated.
+func checkBudget(src grid.Geometry, budget int64) error {
+	if budget <= 0 {
+		budget = DefaultMaxVoxels
+	}
+	for _, g := range []struct {
+		what string
+		g    grid.Geometry
+	}{{"source grid", src}, {"1 mm grid", resample.Grid1mm(src)}} {
+		n := int64(1)
+		for _, d := range g.g.Shape {
+			if d <= 0 {
+				return fmt.Errorf("the %s has shape %v", g.what, g.g.Shape)
+			}
+			n *= int64(d)
+			if n > budget {
+				break // no overflow: stop as soon as it is over
+			}
+		}
+		if n > budget {
+			return &BudgetError{What: g.what, Shape: g.g.Shape, Voxels: voxelCount(g.g.Shape), Budget: budget}
+		}
+	}
+	return nil
+}
+
+func voxelCount(s [3]int) int64 {
+	f := float64(s[0]) * float64(s[1]) * float64(s[2])
+	if f > 9e18 {
+		return -1
+	}
+	return int64(s[0]) * int64(s[1]) * int64(s[2])
+}
+
 func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers int) (res ScanResult) {
 	res = ScanResult{UID: s.UID, Path: s.Path(), Status: Failed}
 	defer func() {
@@ -366,6 +429,10 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 	hdr, err := s.format.Info(ctx, s.Scan)
 	if err != nil {
 		res.Err = err
+		return res
+	}
+	if err := checkBudget(hdr.Geometry, o.MaxVoxels); err != nil {
+		res.Err = fmt.Errorf("%s: %w", s.Path(), err)
 		return res
 	}
 	fp := Fingerprint(s, o, hdr)

@@ -72,6 +72,7 @@ type options struct {
 	lidcConsensus                     int
 	findCSVs                          bool
 	workers                           int
+	maxVoxels                         int64
 	pad                               int16
 	shard, lung, uids                 string
 	force, quiet, compare, repair     bool
@@ -116,6 +117,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.findCSVs, "find-csvs", true, "take annotations.csv, annotations_excluded.csv and candidates(_V2).csv from a --src folder when not named")
 	fs.IntVar(&o.lidcConsensus, "lidc-consensus", 3, "LIDC-IDRI XML reads beside DICOM series, when no --annotations is given: a nodule marked by at least this many readers is an annotation, the rest excluded findings (0: ignore the reads)")
 	fs.IntVar(&o.workers, "workers", max(1, runtime.NumCPU()/2), "scans ingested at once (memory: about 3× a scan's raw size each)")
+	fs.Int64Var(&o.maxVoxels, "max-voxels", ingest.DefaultMaxVoxels, "per-scan budget: a scan whose stored or 1 mm grid holds more voxels fails alone, before anything is allocated (each voxel costs about 6 bytes while a scan is ingested)")
 	fs.Int16Var(&o.pad, "pad-hu", -1000, "HU given to 1 mm voxels outside the scan (SimpleITK would use 0)")
 	fs.StringVar(&o.shard, "shard", "0/1", "I/N: ingest only shard I of N (a deterministic split by series uid)")
 	fs.StringVar(&o.uids, "uids", "", "ingest only the series listed in this file: one uid a line, or a CSV with a seriesuid or SeriesInstanceUID column (an annotations table: only the annotated series)")
@@ -201,7 +203,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Sources: o.src, StoreDir: o.out, MaskDir: o.masks,
 		Annotations: o.annotations, Excluded: o.excluded, Candidates: o.candidates, LIDCConsensus: lidcK(o.lidcConsensus), FindCSVs: o.findCSVs,
 		Found:   func(r *ingest.Report) { printFound(stdout, r, o) },
-		Workers: o.workers, PadHU: o.pad, Lung: ingest.LungSource(o.lung), Shard: shard, Shards: shards, UIDs: uids,
+		Workers: o.workers, MaxVoxels: o.maxVoxels, PadHU: o.pad, Lung: ingest.LungSource(o.lung), Shard: shard, Shards: shards, UIDs: uids,
 		Force: o.force, CompareMasks: o.compare,
 		Write: store.WriteOptions{NoShuffle: o.noShuffle, HC: o.hc},
 		Progress: func(p ingest.Progress) {

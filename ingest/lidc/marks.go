@@ -3,6 +3,7 @@ package lidc
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"voxmine/store/grid"
@@ -83,7 +84,7 @@ func Place(r *Read, g *Grid) ([]Marked, error) {
 					for _, e := range roi.Edge {
 						m.edge = append(m.edge, Voxel{k, e[1], e[0]})
 					}
-					m.MaxDiam = math.Max(m.MaxDiam, extent(roi.Edge, g.Geometry.Spacing))
+					m.MaxDiam = math.Max(m.MaxDiam, extent(roi.Edge, g.Geometry.Spacing, g.Geometry.Shape[2], g.Geometry.Shape[1]))
 				}
 			}
 			if len(holes) > 0 {
@@ -148,15 +149,58 @@ func (m Marked) finish(g *Grid) Marked {
 }
 
 // extent is the largest distance between two contour points of a slice.
-func extent(edge [][2]int, sp [3]float64) float64 {
+// The farthest pair lies on the convex hull, so only the hull's points are
+// paired; the points are first clamped to the slice (a mark off the image
+// is a broken file, not a nodule), which bounds the hull at a few hundred
+// points however many the file lists: no O(n²) over what a file controls.
+func extent(edge [][2]int, sp [3]float64, nx, ny int) float64 {
+	pts := make([][2]int, len(edge))
+	for i, e := range edge {
+		pts[i] = [2]int{min(max(e[0], -1), nx), min(max(e[1], -1), ny)}
+	}
+	hull := convexHull(pts)
 	best := 0.0
-	for i := range edge {
-		for j := i + 1; j < len(edge); j++ {
-			dx, dy := float64(edge[i][0]-edge[j][0])*sp[0], float64(edge[i][1]-edge[j][1])*sp[1]
+	for i := range hull {
+		for j := i + 1; j < len(hull); j++ {
+			dx, dy := float64(hull[i][0]-hull[j][0])*sp[0], float64(hull[i][1]-hull[j][1])*sp[1]
 			best = math.Max(best, math.Hypot(dx, dy))
 		}
 	}
 	return best
+}
+
+// convexHull returns the vertices of the convex hull of pts (Andrew's
+// monotone chain), or the distinct points when there are fewer than three.
+func convexHull(pts [][2]int) [][2]int {
+	p := slices.Clone(pts)
+	slices.SortFunc(p, func(a, b [2]int) int {
+		if a[0] != b[0] {
+			return a[0] - b[0]
+		}
+		return a[1] - b[1]
+	})
+	p = slices.Compact(p)
+	if len(p) < 3 {
+		return p
+	}
+	cross := func(o, a, b [2]int) int {
+		return (a[0]-o[0])*(b[1]-o[1]) - (a[1]-o[1])*(b[0]-o[0])
+	}
+	h := make([][2]int, 0, 2*len(p))
+	for _, q := range p {
+		for len(h) >= 2 && cross(h[len(h)-2], h[len(h)-1], q) <= 0 {
+			h = h[:len(h)-1]
+		}
+		h = append(h, q)
+	}
+	lower := len(h) + 1
+	for i := len(p) - 2; i >= 0; i-- {
+		for len(h) >= lower && cross(h[len(h)-2], h[len(h)-1], p[i]) <= 0 {
+			h = h[:len(h)-1]
+		}
+		h = append(h, p[i])
+	}
+	return h[:len(h)-1]
 }
 
 // fill returns the pixels of a closed contour: the contour points and
@@ -181,6 +225,9 @@ func fill(edge [][2]int, nx, ny int) [][2]int {
 	for _, e := range edge {
 		add(e)
 	}
+	// Only the rows and columns of the slice: a contour drawn at ±10⁶
+	// pixels must not cost 10¹² steps.
+	minY, maxY = max(minY, 0), min(maxY, ny-1)
 	for y := minY; y <= maxY; y++ {
 		var xs []float64
 		fy := float64(y)
@@ -193,7 +240,8 @@ func fill(edge [][2]int, nx, ny int) [][2]int {
 		}
 		sort.Float64s(xs)
 		for i := 0; i+1 < len(xs); i += 2 {
-			for x := int(math.Ceil(xs[i])); float64(x) <= xs[i+1]; x++ {
+			lo, hi := math.Max(math.Ceil(xs[i]), 0), math.Min(xs[i+1], float64(nx-1))
+			for x := int(lo); float64(x) <= hi; x++ {
 				add([2]int{x, y})
 			}
 		}
