@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -220,6 +221,7 @@ func prepareDir(dir string, overwrite bool) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return e.Name() == lockName })
 	if len(entries) > 0 {
 		if !overwrite {
 			return fmt.Errorf("output folder %s is not empty (use --overwrite to replace its patches)", dir)
@@ -269,6 +271,16 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		return nil, err
 	}
 	if o.Stream == nil {
+		// Lock first: a second run into the folder fails here, before it
+		// removes or writes anything of the first's.
+		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+			return nil, err
+		}
+		unlock, err := lockOutput(o.Dir, o.CommandLine)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 		if err := prepareDir(o.Dir, o.Overwrite); err != nil {
 			return nil, err
 		}
