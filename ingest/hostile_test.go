@@ -50,7 +50,7 @@ func TestHostileGeometryFailsAlone(t *testing.T) {
 		spacing [3]float64
 		shape   [3]int
 	}{
-		{"1.2.3.spacing100", [3]float64{100, 100, 100}, [3]int{64, 64, 64}},     // 1 mm grid 6400³
+		{"1.2.3.spacing100", [3]float64{100, 100, 100}, [3]int{64, 64, 64}},    // 1 mm grid 6400³
 		{"1.2.3.manyslices", [3]float64{0.7, 0.7, 0.05}, [3]int{2000, 64, 64}}, // fine on disk, 1 mm grid small: passes
 	}
 	for _, c := range cases {
