@@ -8,7 +8,7 @@ SHELL   := bash
 # lock, an atomic), and the commands that drive them: `make test` runs these
 # under the race detector too. The decoders and readers are single-threaded
 # and run at full speed only. A package that starts goroutines joins this list.
-RACE_PKGS := ./store/... ./ingest ./ingest/dicom ./ingest/synth ./internal/workpool ./mine ./cmd/...
+RACE_PKGS := ./store/... ./ingest ./ingest/lungseg ./ingest/resample ./ingest/dicom ./ingest/synth ./internal/workpool ./mine ./cmd/...
 # Fixture generators live under testdata/, which ./... leaves out: vet them by name.
 FIXTURE_TOOLS := ./testdata/itkresample/gen ./testdata/itkresample/gendicom ./testdata/itkresample/gennifti ./ingest/dicom/testdata/gencompressed
 
