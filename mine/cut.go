@@ -4,7 +4,6 @@ package mine
 // files they go to.
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"os"
@@ -126,43 +125,41 @@ func chunkOrder(samples []Sample) []int {
 	return order
 }
 
-// cutToMemory cuts one scan's samples for a stream: each cube as the
-// bytes of its .npy file (and its labels', with o.Labels), in the samples'
-// order, cut in chunk order.
-func cutToMemory(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window) (cubes, labels [][]byte, err error) {
+// cutEach cuts one scan's samples for a stream, in chunk order, and
+// passes each to emit with its index: the bytes of its .npy file, and of
+// its labels' .npy file with o.Labels (else nil). The buffers are emit's
+// to keep.
+//
+// get returns an empty buffer of at least n bytes' capacity (a stream
+// recycles the buffers it has written).
+func cutEach(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window, get func(n int) []byte, emit func(i int, cube, labels []byte) error) error {
 	hu := make([]int16, o.Size*o.Size*o.Size)
 	var lab []uint8
 	if o.Labels {
 		lab = make([]uint8, len(hu))
-		labels = make([][]byte, len(samples))
 	}
-	buf := make([]byte, 0, len(hu)*o.DType.Size())
-	cubes = make([][]byte, len(samples))
+	hdr := NPYHeader(o.DType, o.Size, o.Size, o.Size)
+	labHdr := NPYHeader(U8, o.Size, o.Size, o.Size)
 	for _, i := range chunkOrder(samples) {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return err
 		}
 		if err := cutCube(v, samples[i].Center, o, hu); err != nil {
-			return nil, nil, err
+			return err
 		}
-		buf = win.Encode(buf[:0], hu)
-		var b bytes.Buffer
-		if err := writeNPY(&b, o.DType, buf, o.Size, o.Size, o.Size); err != nil {
-			return nil, nil, err
-		}
-		cubes[i] = b.Bytes()
+		cube := win.Encode(append(get(len(hdr)+len(hu)*o.DType.Size()), hdr...), hu)
+		var labels []byte
 		if o.Labels {
 			if err := cutLabels(v, samples[i].Center, o, lab); err != nil {
-				return nil, nil, err
+				return err
 			}
-			var lb bytes.Buffer
-			if err := writeNPY(&lb, U8, lab, o.Size, o.Size, o.Size); err != nil {
-				return nil, nil, err
-			}
-			labels[i] = lb.Bytes()
+			labels = append(append(get(len(labHdr)+len(lab)), labHdr...), lab...)
+		}
+		if err := emit(i, cube, labels); err != nil {
+			return err
 		}
 	}
-	return cubes, labels, nil
+	return nil
 }
 
 // mortonKey interleaves the bits of three chunk coordinates (z, y, x):

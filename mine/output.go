@@ -55,6 +55,10 @@ type Output struct {
 	// instead of files: nothing is written to Dir, which may be empty, and
 	// Pack and Preview are refused.
 	Stream io.Writer
+	// ShardSize, when positive, writes the stream's layout into Dir as tar
+	// shards (shard-000000.tar, …) of about this many bytes each, with a
+	// run.json, instead of one .npy a patch and an index.
+	ShardSize int64
 	// Labels also streams each cube's lung labels (KEY.labels.npy, uint8).
 	Labels bool
 	// Share is the one share of the run's scans this run cuts (zero: all).
@@ -124,8 +128,11 @@ func (o *Output) validate() (*Window, error) {
 	if o.DType == U8 {
 		return nil, fmt.Errorf("dtype %q is for labels, not patches", o.DType)
 	}
-	if o.Stream != nil && (o.Pack || o.Preview != "") {
-		return nil, fmt.Errorf("a stream writes no files: --pack and --preview go with an output folder")
+	if (o.Stream != nil || o.ShardSize > 0) && (o.Pack || o.Preview != "") {
+		return nil, fmt.Errorf("a stream and tar shards hold the patches themselves: --pack and --preview go with .npy files")
+	}
+	if o.Labels && o.Stream == nil && o.ShardSize <= 0 {
+		return nil, fmt.Errorf("labels are written beside cubes in a stream or tar shards only")
 	}
 	if o.Share.N > 0 {
 		if _, err := ParseShare(fmt.Sprintf("%d/%d", o.Share.I, o.Share.N)); err != nil {
@@ -206,6 +213,8 @@ type Result struct {
 	Warnings []string
 	// Streamed counts the bytes of the members written to a stream.
 	Streamed int64
+	// Shards are the tar shards written with Output.ShardSize.
+	Shards []string
 	// used are the catalog entries of the scans that gave patches.
 	used []store.ScanInfo
 }
@@ -228,7 +237,7 @@ func prepareDir(dir string, overwrite bool) error {
 		}
 		for _, e := range entries {
 			n := e.Name()
-			if strings.HasSuffix(n, ".npy") || strings.HasPrefix(n, ".tmp-") || contains(outputNames, n) {
+			if strings.HasSuffix(n, ".npy") || strings.HasPrefix(n, ".tmp-") || contains(outputNames, n) || isShard(n) {
 				if err := os.Remove(filepath.Join(dir, n)); err != nil {
 					return err
 				}
@@ -245,6 +254,13 @@ func prepareDir(dir string, overwrite bool) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// isShard reports whether a file name is one of a run's tar shards.
+func isShard(name string) bool {
+	var n int
+	_, err := fmt.Sscanf(name, "shard-%06d.tar", &n)
+	return err == nil && name == fmt.Sprintf("shard-%06d.tar", n)
 }
 
 func contains(list []string, s string) bool {
@@ -320,8 +336,18 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		}
 	}
 	var stream *orderedStream
-	if o.Stream != nil {
-		stream = newOrderedStream(o.Stream, 2*o.Workers)
+	var shards *shardFiles
+	switch {
+	case o.Stream != nil:
+		stream = newOrderedStream(o.Stream, streamBudget)
+	case o.ShardSize > 0:
+		shards = &shardFiles{dir: o.Dir}
+		defer shards.abort()
+		if stream, err = newShardedStream(shards, o.ShardSize, streamBudget); err != nil {
+			return nil, err
+		}
+	}
+	if stream != nil {
 		defer context.AfterFunc(ctx, stream.wake)()
 	}
 	rowColumns := append([]string{"patch_file"}, k.columns...)
@@ -335,7 +361,6 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	done := 0
 	err = workpool.Run(ctx, len(scans), o.Workers, func(i int) error {
 		t0 := time.Now()
-		var batch []streamed
 		v, err := st.OpenVolume(scans[i].UID)
 		if err != nil {
 			failures[i] = err // a scan that cannot be opened fails alone
@@ -351,7 +376,16 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 			if stream == nil {
 				failures[i] = cutScan(ctx, v, perScan[i], o, win)
 			} else {
-				batch, failures[i] = streamBatch(ctx, v, perScan[i], o, win, rowColumns)
+				failures[i] = streamScan(ctx, v, perScan[i], o, win, rowColumns, stream, i)
+			}
+		}
+		if stream != nil {
+			// Every scan is done once, failed or not, so the next has its turn.
+			if n := stream.done(i, failures[i] != nil); failures[i] != nil && n > 0 {
+				failures[i] = fmt.Errorf("%w (%d of its %d patches had been streamed before)", failures[i], n, len(perScan[i]))
+			}
+			if err := stream.failure(ctx); err != nil {
+				return err // the reader went away, or the run was stopped
 			}
 		}
 		if failures[i] != nil {
@@ -361,12 +395,7 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 					os.Remove(filepath.Join(o.Dir, s.File))
 				}
 			}
-			perScan[i], batch = nil, nil
-		}
-		if stream != nil {
-			if err := stream.put(ctx, i, batch); err != nil {
-				return err
-			}
+			perScan[i] = nil
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -399,9 +428,21 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		if err := stream.close(); err != nil {
 			return nil, err
 		}
-		res.Elapsed = time.Since(start)
 		res.Streamed = stream.bytes
-		return res, nil
+		if shards == nil {
+			res.Elapsed = time.Since(start)
+			return res, nil
+		}
+		if err := shards.commit(); err != nil {
+			return nil, err
+		}
+		res.Shards = shards.paths
+		if err := atomicfile.SyncDir(o.Dir); err != nil {
+			return nil, err
+		}
+		res.Elapsed = time.Since(start)
+		res.RunJSON = filepath.Join(o.Dir, "run.json")
+		return res, writeRunJSON(res.RunJSON, st, k.name, o, params, res)
 	}
 	res.Index = filepath.Join(o.Dir, k.index)
 	if err := writeIndex(res.Index, k.columns, all); err != nil {
@@ -511,6 +552,7 @@ func writeRunJSON(path string, st *store.Store, kind string, o Output, params an
 		"output": map[string]any{
 			"dir": o.Dir, "size": o.Size, "window": []float64{o.WindowLo, o.WindowHi}, "dtype": o.DType, "orient": orientName(o.Orient),
 			"pack": o.Pack, "preview": o.Preview, "workers": o.Workers, "uids": o.UIDs,
+			"shard_size": o.ShardSize, "shards": r.Shards, "labels": o.Labels,
 		},
 		"params":  params,
 		"counts":  map[string]int{"patches": r.Patches, "scans_used": r.Scans, "scans_skipped": len(r.Skipped), "scans_failed": len(r.Failed)},

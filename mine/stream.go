@@ -81,7 +81,7 @@ func shuffleScans[T any](s []T, seed uint64) {
 	r.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
 }
 
-// streamed is one cut sample waiting for its turn in the stream.
+// streamed is one cut sample on its way into the stream.
 type streamed struct {
 	key    string
 	cube   []byte // the whole .npy file
@@ -89,62 +89,145 @@ type streamed struct {
 	row    []byte // the JSON row
 }
 
-// orderedStream writes the scans' samples to a tar stream in the run's
-// scan order, whatever order the workers finish them in. A worker that
-// runs ahead by more than window scans waits, so memory stays bounded by
-// the samples of about window scans.
+func (x streamed) size() int64 { return int64(len(x.cube) + len(x.labels) + len(x.row)) }
+
+// orderedStream writes the run's samples to a tar stream scan after scan,
+// in the run's scan order, whatever order the workers finish in. The
+// worker of the scan whose turn it is writes each sample as it is cut; a
+// worker that runs ahead keeps its samples until its scan's turn, up to
+// budget bytes in all, and then waits. So memory stays bounded by the
+// budget, not by the samples of the scans in flight (128 cubes of 64³ are
+// 64 MiB a scan).
 type orderedStream struct {
 	tw      *tar.Writer
-	window  int
+	budget  int64
 	mu      sync.Mutex
 	cond    *sync.Cond
-	next    int
-	pending map[int][]streamed
+	next    int // the scan whose turn it is
+	pending map[int]*aheadScan
+	held    int64 // bytes held by workers ahead
 	err     error
 	bytes   int64
+	written map[int]int // samples written per scan
+	// With shards: the size at which a new shard begins (at a sample's
+	// end), the bytes in the current one, and where the next comes from.
+	shardSize int64
+	inShard   int64
+	nextShard func() (io.Writer, error)
+	free    sync.Pool   // *[]byte: buffers written, to cut into again
 }
 
-func newOrderedStream(w io.Writer, window int) *orderedStream {
-	s := &orderedStream{tw: tar.NewWriter(w), window: max(1, window), pending: map[int][]streamed{}}
+// buffer returns an empty buffer of capacity n or more, one already
+// written when there is one: a stream of thousands of cubes then makes
+// little garbage (mine runs with GOGC 400, so garbage is costly in RSS).
+func (s *orderedStream) buffer(n int) []byte {
+	if p, ok := s.free.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, n)
+}
+
+func (s *orderedStream) recycle(b []byte) {
+	if b != nil {
+		s.free.Put(&b)
+	}
+}
+
+// aheadScan is what a worker ahead of the stream holds.
+type aheadScan struct {
+	samples []streamed
+	done    bool
+}
+
+// newShardedStream is an orderedStream into size-capped tar shards.
+func newShardedStream(sf *shardFiles, size, budget int64) (*orderedStream, error) {
+	w, err := sf.next()
+	if err != nil {
+		return nil, err
+	}
+	s := newOrderedStream(w, budget)
+	s.shardSize, s.nextShard = size, sf.next
+	return s, nil
+}
+
+func newOrderedStream(w io.Writer, budget int64) *orderedStream {
+	s := &orderedStream{tw: tar.NewWriter(w), budget: budget, pending: map[int]*aheadScan{}, written: map[int]int{}}
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
 
-// put hands over scan i's samples (none for a skipped or failed scan: every
-// scan must be put once, so later ones can follow). It waits while i is
-// more than window scans ahead of the stream, and returns the stream's
-// error (a closed pipe: the reader went away) or ctx's.
-func (s *orderedStream) put(ctx context.Context, i int, samples []streamed) error {
+// add hands over one sample of scan i. It writes it when it is i's turn,
+// holds it when there is room in the budget, and waits otherwise. It
+// returns the stream's error (a closed pipe: the reader went away) or
+// ctx's.
+func (s *orderedStream) add(ctx context.Context, i int, x streamed) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.err == nil && i-s.next > s.window && ctx.Err() == nil {
+	for {
+		if s.err != nil {
+			return s.err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if i == s.next {
+			s.write(i, x)
+			return s.err
+		}
+		if s.held+x.size() <= s.budget {
+			a := s.ahead(i)
+			a.samples = append(a.samples, x)
+			s.held += x.size()
+			return nil
+		}
 		s.cond.Wait()
 	}
-	if s.err != nil {
-		return s.err
+}
+
+func (s *orderedStream) ahead(i int) *aheadScan {
+	a := s.pending[i]
+	if a == nil {
+		a = &aheadScan{}
+		s.pending[i] = a
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	return a
+}
+
+// done says scan i has no more samples. A scan that failed passes failed:
+// the samples it holds are dropped (those already written stay written;
+// written tells how many). Every scan must be done once, so that the next
+// can have its turn.
+func (s *orderedStream) done(i int, failed bool) (written int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.ahead(i)
+	a.done = true
+	if failed {
+		for _, x := range a.samples {
+			s.held -= x.size()
+		}
+		a.samples = nil
 	}
-	s.pending[i] = samples
-	for {
-		batch, ok := s.pending[s.next]
-		if !ok {
+	// Hand the turn on: flush each following scan's held samples, and stop
+	// at the first that is still being cut (its worker now writes directly).
+	for s.err == nil {
+		a := s.pending[s.next]
+		if a == nil {
+			break
+		}
+		for _, x := range a.samples {
+			s.held -= x.size()
+			s.write(s.next, x)
+		}
+		a.samples = nil
+		if !a.done {
 			break
 		}
 		delete(s.pending, s.next)
-		for _, x := range batch {
-			if s.err = s.writeSample(x); s.err != nil {
-				break
-			}
-		}
 		s.next++
-		if s.err != nil {
-			break
-		}
 	}
 	s.cond.Broadcast()
-	return s.err
+	return s.written[i]
 }
 
 // wake lets waiting workers see that ctx is done.
@@ -154,16 +237,37 @@ func (s *orderedStream) wake() {
 	s.mu.Unlock()
 }
 
-func (s *orderedStream) writeSample(x streamed) error {
-	if err := s.member(x.key+".npy", x.cube); err != nil {
-		return err
+// write writes one sample; s.mu is held.
+func (s *orderedStream) write(i int, x streamed) {
+	if s.err != nil {
+		return
+	}
+	// A full shard is closed when the next sample comes, so that no shard
+	// is left empty at the end.
+	if s.nextShard != nil && s.inShard >= s.shardSize {
+		if s.err = s.tw.Close(); s.err != nil {
+			return
+		}
+		var w io.Writer
+		if w, s.err = s.nextShard(); s.err != nil {
+			return
+		}
+		s.tw, s.inShard = tar.NewWriter(w), 0
+	}
+	if s.err = s.member(x.key+".npy", x.cube); s.err != nil {
+		return
 	}
 	if x.labels != nil {
-		if err := s.member(x.key+".labels.npy", x.labels); err != nil {
-			return err
+		if s.err = s.member(x.key+".labels.npy", x.labels); s.err != nil {
+			return
 		}
 	}
-	return s.member(x.key+".json", x.row)
+	if s.err = s.member(x.key+".json", x.row); s.err == nil {
+		s.written[i]++
+	}
+
+	s.recycle(x.cube)
+	s.recycle(x.labels)
 }
 
 func (s *orderedStream) member(name string, data []byte) error {
@@ -173,6 +277,7 @@ func (s *orderedStream) member(name string, data []byte) error {
 	}
 	_, err := s.tw.Write(data)
 	s.bytes += int64(len(data))
+	s.inShard += 512 + int64(len(data)+511)/512*512
 	return err
 }
 
@@ -243,23 +348,31 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// streamBatch cuts one scan's samples for the stream and makes their rows.
-func streamBatch(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window, columns []string) ([]streamed, error) {
-	cubes, labels, err := cutToMemory(ctx, v, samples, o, win)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]streamed, len(samples))
-	for i, s := range samples {
-		key := SampleKey(s.File)
+// streamScan cuts one scan's samples in chunk order and hands each to the
+// stream with its row as it is cut.
+func streamScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window, columns []string, s *orderedStream, i int) error {
+	return cutEach(ctx, v, samples, o, win, s.buffer, func(j int, cube, labels []byte) error {
+		key := SampleKey(samples[j].File)
 		extra := map[string]any{"epoch": o.Epoch, "key": key}
 		if o.Share.N > 1 {
 			extra["part"] = fmt.Sprintf("%d/%d", o.Share.I, o.Share.N)
 		}
-		out[i] = streamed{key: key, cube: cubes[i], row: rowJSON(columns, append([]string{key + ".npy"}, s.Row...), extra)}
-		if labels != nil {
-			out[i].labels = labels[i]
-		}
+		row := rowJSON(columns, append([]string{key + ".npy"}, samples[j].Row...), extra)
+		return s.add(ctx, i, streamed{key: key, cube: cube, labels: labels, row: row})
+	})
+}
+
+// streamBudget is how many bytes of samples the workers ahead of a stream
+// may hold in all: 32 MiB, 64 cubes of 64³ float16.
+const streamBudget = 32 << 20
+
+// failure returns the error that ends the whole run, if any: the stream's
+// (a closed pipe) or ctx's.
+func (s *orderedStream) failure(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
 	}
-	return out, nil
+	return ctx.Err()
 }

@@ -25,6 +25,8 @@ type outputFlags struct {
 	epoch          int
 	part           string
 	shuffle, label bool
+	// --format tar: size-capped tar shards in --out.
+	format, shardSize string
 }
 
 // streaming reports whether the patches go to standard output as a tar
@@ -43,10 +45,12 @@ func (f *outputFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.workers, "workers", defaultWorkers(), "scans worked on at once")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "allow a non-empty --out (its patches are replaced)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress display")
+	fs.StringVar(&f.format, "format", "npy", "npy (one .npy a patch and an index CSV) or tar (the stream's layout in size-capped shards, shard-000000.tar …)")
+	fs.StringVar(&f.shardSize, "shard-size", "1G", "with --format tar: start a new shard past this size (K, M, G)")
 	fs.IntVar(&f.epoch, "epoch", 0, "with --out -: draw this epoch's samples, reproducibly from (seed, epoch); 0 draws what a file run draws")
 	fs.StringVar(&f.part, "part", "", "with --out -: cut only part I/N of the scans (0 ≤ I < N); the N parts together are the whole run")
 	fs.BoolVar(&f.shuffle, "shuffle", false, "with --out -: visit the scans in an order drawn from (seed, epoch)")
-	fs.BoolVar(&f.label, "labels", false, "with --out -: also stream each cube's lung labels (KEY.labels.npy, uint8)")
+	fs.BoolVar(&f.label, "labels", false, "with --out - or --format tar: also write each cube's lung labels (KEY.labels.npy, uint8)")
 	fs.StringVar(&f.uids, "uids", "", "mine only the series listed in this file: one uid a line (mine split writes them), or a CSV with a seriesuid or SeriesInstanceUID column")
 }
 
@@ -90,9 +94,29 @@ func (f *outputFlags) output(stderr io.Writer) (mine.Output, *store.Store, error
 				return o, nil, fmt.Errorf("--part: %w", err)
 			}
 		}
-	} else if f.epoch != 0 || f.part != "" || f.shuffle || f.label {
+	} else if f.epoch != 0 || f.part != "" || f.shuffle {
 		st.Close()
-		return o, nil, fmt.Errorf("--epoch, --part, --shuffle and --labels go with a stream (--out -)")
+		return o, nil, fmt.Errorf("--epoch, --part and --shuffle go with a stream (--out -)")
+	}
+	switch f.format {
+	case "npy":
+		if f.label && !f.streaming() {
+			st.Close()
+			return o, nil, fmt.Errorf("--labels goes with a stream (--out -) or --format tar")
+		}
+	case "tar":
+		if f.streaming() {
+			st.Close()
+			return o, nil, fmt.Errorf("--format tar writes shards into a folder; --out - is already a tar")
+		}
+		if o.ShardSize, err = parseSize(f.shardSize); err != nil {
+			st.Close()
+			return o, nil, fmt.Errorf("--shard-size: %w", err)
+		}
+		o.Labels = f.label
+	default:
+		st.Close()
+		return o, nil, fmt.Errorf("--format %q: want npy or tar", f.format)
 	}
 	return o, st, nil
 }
@@ -111,6 +135,29 @@ func withProgress(o *mine.Output, stderr io.Writer, quiet bool) func() {
 			p.Finish()
 		}
 	}
+}
+
+// parseSize reads a byte count: a whole number with an optional K, M or G
+// (powers of 1024).
+func parseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			mult, t = 1<<10, t[:n-1]
+		case 'M':
+			mult, t = 1<<20, t[:n-1]
+		case 'G':
+			mult, t = 1<<30, t[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || v <= 0 || v > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size such as 500M or 1G", s)
+	}
+	return v * mult, nil
 }
 
 func parsePair(s string) (float64, float64, error) {
@@ -167,8 +214,13 @@ func report(w, stderr io.Writer, what string, r *mine.Result) int {
 		fmt.Fprintf(stderr, "WARNING: %s\n", warn)
 	}
 	rate := float64(r.Patches) / r.Elapsed.Seconds()
-	fmt.Fprintf(w, "saved %d %s patches to %s | skipped scans: %d\n", r.Patches, what, dirOf(r.Index), len(r.Skipped)+len(r.Failed))
-	fmt.Fprintf(w, "time %s (%.0f patches/s) | index %s | run %s\n", r.Elapsed.Round(time.Millisecond), rate, r.Index, r.RunJSON)
+	if len(r.Shards) > 0 {
+		fmt.Fprintf(w, "saved %d %s patches in %d tar shards to %s | skipped scans: %d\n", r.Patches, what, len(r.Shards), dirOf(r.RunJSON), len(r.Skipped)+len(r.Failed))
+		fmt.Fprintf(w, "time %s (%.0f patches/s) | run %s\n", r.Elapsed.Round(time.Millisecond), rate, r.RunJSON)
+	} else {
+		fmt.Fprintf(w, "saved %d %s patches to %s | skipped scans: %d\n", r.Patches, what, dirOf(r.Index), len(r.Skipped)+len(r.Failed))
+		fmt.Fprintf(w, "time %s (%.0f patches/s) | index %s | run %s\n", r.Elapsed.Round(time.Millisecond), rate, r.Index, r.RunJSON)
+	}
 	if r.Pack != "" {
 		fmt.Fprintf(w, "packed: %s\n", r.Pack)
 	}

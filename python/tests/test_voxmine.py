@@ -113,7 +113,9 @@ class StreamTest(unittest.TestCase):
                           mode="r:") as tf:
             for m in tf:
                 members[m.name] = tf.extractfile(m).read()
-        for row, (arr, srow) in zip(rows, got):
+        by_key = {r["key"]: (a, r) for a, r in got}
+        for row in rows:
+            arr, srow = by_key[row["patch_file"][:-4].replace(".", "_")]
             with open(os.path.join(out, row["patch_file"]), "rb") as f:
                 data = f.read()
             key = row["patch_file"][:-4].replace(".", "_")
@@ -232,10 +234,24 @@ class FolderTest(unittest.TestCase):
             f.write(raw_stream("positives", "--size", "16", "--copies", "2", "--jitter", "2", "--seed", "1"))
         shards = voxmine.PatchFolder(shard_dir)
         self.assertEqual(len(shards), len(files))
+        # The same run as size-capped shards written by mine itself.
+        capped = os.path.join(TMP, "capped")
+        subprocess.run([MINE, "positives", "--store", STORE, "--out", capped, "--size", "16", "--copies", "2",
+                        "--jitter", "2", "--seed", "1", "--format", "tar", "--shard-size", "20K", "--quiet"],
+                       check=True, capture_output=True)
+        names = sorted(os.listdir(capped))
+        self.assertIn("run.json", names)
+        self.assertGreater(len([n for n in names if n.startswith("shard-")]), 1)
+        from_capped = voxmine.PatchFolder(capped)
+        self.assertEqual([r["key"] for r in from_capped.rows], [r["key"] for r in shards.rows])
+        for i in range(len(shards)):
+            np.testing.assert_array_equal(from_capped[i][0], shards[i][0])
+        # The stream cuts a scan's cubes in chunk order, not index order.
+        in_shards = {shards.rows[i]["patch_file"][:-4]: i for i in range(len(shards))}
         for i in range(len(files)):
             a, r = files[i]
             b, _ = packed[i]
-            c, rc = shards[i]
+            c, rc = shards[in_shards[r["patch_file"][:-4].replace(".", "_")]]
             np.testing.assert_array_equal(a, b)
             np.testing.assert_array_equal(a, c)
             self.assertEqual(r["seriesuid"], rc["seriesuid"])
