@@ -114,7 +114,7 @@ type orderedStream struct {
 	shardSize int64
 	inShard   int64
 	nextShard func() (io.Writer, error)
-	free    sync.Pool   // *[]byte: buffers written, to cut into again
+	free      sync.Pool // *[]byte: buffers written, to cut into again
 }
 
 // buffer returns an empty buffer of capacity n or more, one already
