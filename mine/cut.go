@@ -22,13 +22,17 @@ import (
 // patch is its own file, so the order changes no output byte).
 func cutScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window) error {
 	hu := make([]int16, o.Size*o.Size*o.Size)
+	var scratch []int16
+	if o.Augment.On() {
+		scratch = make([]int16, len(hu))
+	}
 	buf := make([]byte, 0, len(hu)*o.DType.Size())
 	for _, i := range chunkOrder(samples) {
 		s := samples[i]
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := cutCube(v, s.Center, o, hu); err != nil {
+		if err := cutSample(v, s, o, hu, scratch); err != nil {
 			return err
 		}
 		buf = win.Encode(buf[:0], hu)
@@ -71,6 +75,15 @@ func cutCube(v *store.Volume, c [3]int, o Output, hu []int16) error {
 	}
 	flipCube(hu, o.Size, flip)
 	return nil
+}
+
+// cutSample reads sample s's cube into hu, through its augmentation when
+// the run has one (scratch: a buffer of hu's size, nil without).
+func cutSample(v *store.Volume, s Sample, o Output, hu, scratch []int16) error {
+	if o.Augment.On() {
+		return cutAugmented(v, s, o, hu, scratch)
+	}
+	return cutCube(v, s.Center, o, hu)
 }
 
 // cutLabels reads the labels of the cube cutCube reads (0 outside the
@@ -134,9 +147,13 @@ func chunkOrder(samples []Sample) []int {
 // recycles the buffers it has written).
 func cutEach(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window, get func(n int) []byte, emit func(i int, cube, labels []byte) error) error {
 	hu := make([]int16, o.Size*o.Size*o.Size)
-	var lab []uint8
+	var lab, labScratch []uint8
 	if o.Labels {
 		lab = make([]uint8, len(hu))
+	}
+	var scratch []int16
+	if o.Augment.On() {
+		scratch, labScratch = make([]int16, len(hu)), make([]uint8, len(hu))
 	}
 	hdr := NPYHeader(o.DType, o.Size, o.Size, o.Size)
 	labHdr := NPYHeader(U8, o.Size, o.Size, o.Size)
@@ -144,13 +161,19 @@ func cutEach(ctx context.Context, v *store.Volume, samples []Sample, o Output, w
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := cutCube(v, samples[i].Center, o, hu); err != nil {
+		if err := cutSample(v, samples[i], o, hu, scratch); err != nil {
 			return err
 		}
 		cube := win.Encode(append(get(len(hdr)+len(hu)*o.DType.Size()), hdr...), hu)
 		var labels []byte
 		if o.Labels {
-			if err := cutLabels(v, samples[i].Center, o, lab); err != nil {
+			var err error
+			if o.Augment.On() {
+				err = cutAugmentedLabels(v, samples[i], o, lab, labScratch)
+			} else {
+				err = cutLabels(v, samples[i].Center, o, lab)
+			}
+			if err != nil {
 				return err
 			}
 			labels = append(append(get(len(labHdr)+len(lab)), labHdr...), lab...)

@@ -71,6 +71,10 @@ type Output struct {
 	// Epoch is recorded in each streamed row; the samplers' seed is the
 	// epoch's seed (EpochSeed), which the caller sets.
 	Epoch int
+	// Augment transforms each cube (augment.go), drawn from AugmentSeed
+	// and the patch's name; the index gains AugmentColumns.
+	Augment     Augment
+	AugmentSeed uint64
 }
 
 // DefaultOutput is the notebook's: 64³ float16 in [0, 1].
@@ -125,6 +129,9 @@ func (o *Output) validate() (*Window, error) {
 	if o.DType == "" {
 		o.DType = F16
 	}
+	if err := o.Augment.validate(); err != nil {
+		return nil, err
+	}
 	if o.DType == U8 {
 		return nil, fmt.Errorf("dtype %q is for labels, not patches", o.DType)
 	}
@@ -152,6 +159,8 @@ type Sample struct {
 	// Kind, when set, names how the sample was drawn ("hard", "uniform");
 	// the preview shows it.
 	Kind string
+	// aug is the sample's drawn augmentation (Output.Augment).
+	aug transform
 }
 
 // Skip is a scan that gave no patch, and why.
@@ -329,10 +338,17 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	if o.Orient == "lps" {
 		k.columns = append(k.columns, "orient")
 	}
+	if o.Augment.On() {
+		k.columns = append(k.columns, AugmentColumns...)
+	}
 	finishRow := func(s *Sample, info store.ScanInfo) {
 		s.Row = append(s.Row, SubsetOf(info.Source.Path))
 		if o.Orient == "lps" {
 			s.Row = append(s.Row, "lps")
+		}
+		if o.Augment.On() {
+			s.aug = o.Augment.draw(ScanRand(o.AugmentSeed, s.File, "augment"))
+			s.Row = append(s.Row, s.aug.row()...)
 		}
 	}
 	var stream *orderedStream

@@ -292,7 +292,8 @@ func (s *orderedStream) close() error {
 }
 
 // textColumns stay strings in a JSON row even when they look like numbers.
-var textColumns = map[string]bool{"seriesuid": true, "patch_file": true, "subset": true, "kind": true, "orient": true, "hardness_kind": true}
+var textColumns = map[string]bool{"seriesuid": true, "patch_file": true, "subset": true, "kind": true, "orient": true, "drawn": true,
+	"aug_flip": true, "aug_rot90": true, "aug_matrix": true}
 
 // rowJSON is a sample's index row as one JSON object, keys in column
 // order: a value that parses as a number is written as one, an empty

@@ -66,6 +66,7 @@ func runKind(fs *cmdFlags, args []string, of *outputFlags, what string, seed *ui
 		bw := bufio.NewWriterSize(stdout, 1<<20)
 		o.Stream, flush = bw, bw.Flush
 	}
+	o.AugmentSeed = *seed
 	stop := withProgress(&o, stderr, of.quiet || of.streaming())
 	res, err := run(st, o)
 	stop()

@@ -27,6 +27,10 @@ type outputFlags struct {
 	shuffle, label bool
 	// --format tar: size-capped tar shards in --out.
 	format, shardSize string
+	// Augmentation.
+	augFlip, augRot90 bool
+	augRotate         float64
+	augScale          string
 }
 
 // streaming reports whether the patches go to standard output as a tar
@@ -47,6 +51,10 @@ func (f *outputFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress display")
 	fs.StringVar(&f.format, "format", "npy", "npy (one .npy a patch and an index CSV) or tar (the stream's layout in size-capped shards, shard-000000.tar …)")
 	fs.StringVar(&f.shardSize, "shard-size", "1G", "with --format tar: start a new shard past this size (K, M, G)")
+	fs.BoolVar(&f.augFlip, "aug-flip", false, "augment: flip each axis with probability 1/2")
+	fs.BoolVar(&f.augRot90, "aug-rot90", false, "augment: 0–3 quarter turns in a random plane")
+	fs.Float64Var(&f.augRotate, "aug-rotate", 0, "augment: rotate by up to this many degrees about a random axis, resampled from the store (corners hold anatomy, not padding)")
+	fs.StringVar(&f.augScale, "aug-scale", "", "augment: scale the anatomy by a factor in LO,HI (e.g. 0.8,1.2), resampled from the store")
 	fs.IntVar(&f.epoch, "epoch", 0, "with --out -: draw this epoch's samples, reproducibly from (seed, epoch); 0 draws what a file run draws")
 	fs.StringVar(&f.part, "part", "", "with --out -: cut only part I/N of the scans (0 ≤ I < N); the N parts together are the whole run")
 	fs.BoolVar(&f.shuffle, "shuffle", false, "with --out -: visit the scans in an order drawn from (seed, epoch)")
@@ -97,6 +105,13 @@ func (f *outputFlags) output(stderr io.Writer) (mine.Output, *store.Store, error
 	} else if f.epoch != 0 || f.part != "" || f.shuffle {
 		st.Close()
 		return o, nil, fmt.Errorf("--epoch, --part and --shuffle go with a stream (--out -)")
+	}
+	o.Augment = mine.Augment{Flip: f.augFlip, Rot90: f.augRot90, MaxAngle: f.augRotate}
+	if f.augScale != "" {
+		if o.Augment.ScaleLo, o.Augment.ScaleHi, err = parsePair(f.augScale); err != nil {
+			st.Close()
+			return o, nil, fmt.Errorf("--aug-scale: %w", err)
+		}
 	}
 	switch f.format {
 	case "npy":

@@ -219,6 +219,58 @@ class StreamTest(unittest.TestCase):
         wait_no_mine(self)
 
 
+class AugmentTest(unittest.TestCase):
+    """Augmented cubes against an independent resampling: scipy's
+    affine_transform (order 1) on a box that `mine roi` reads, then numpy's
+    flip and rot90, as each row records them."""
+
+    def test_matches_scipy(self):
+        try:
+            from scipy.ndimage import affine_transform
+        except ImportError:
+            if os.environ.get("CI"):
+                raise
+            self.skipTest("scipy is not installed")
+        size, half = 24, 12
+        got = list(voxmine.stream(STORE, "positives", size=size, dtype="i16", copies=2, jitter=2, seed=4, epoch=1,
+                                  aug_rotate=40, aug_scale="0.8,1.25", aug_flip=True, aug_rot90=True, labels=True))
+        self.assertGreater(len(got), 3)
+        box_size = 2 * int(np.ceil(half * np.sqrt(3) / 0.8)) + 6
+        planes = {"yx": (1, 2), "zx": (0, 2), "zy": (0, 1)}
+        turned = 0
+        for cube, row in got:
+            m = np.array([float(v) for v in row["aug_matrix"].split()]).reshape(3, 3)
+            self.assertAlmostEqual(abs(np.linalg.det(m)), row["aug_scale"] ** -3, places=4)
+            c = (row["center_z"], row["center_y"], row["center_x"])
+            out = os.path.join(TMP, "box.npy")
+            subprocess.run([MINE, "roi", "--store", STORE, "--uid", row["seriesuid"], "--voxel", "%d,%d,%d" % c,
+                            "--size", str(box_size), "--dtype", "i16", "--out", out, "--overwrite"],
+                           check=True, capture_output=True)
+            box = np.load(out).astype(np.float64)
+            offset = np.full(3, box_size // 2) - m @ np.full(3, half)
+            want = affine_transform(box, m, offset=offset, output_shape=(size,) * 3, order=1, mode="nearest")
+            want = np.sign(want) * np.floor(np.abs(want) + 0.5)  # halves away from zero, as Go's math.Round
+            for axis, letter in enumerate("zyx"):
+                if letter in row["aug_flip"]:
+                    want = np.flip(want, axis)
+            if row["aug_rot90"]:
+                k, plane = row["aug_rot90"].split("@")
+                want = np.rot90(want, int(k), axes=planes[plane])
+                turned += 1
+            diff = np.abs(want - cube.astype(np.float64))
+            self.assertLessEqual(diff.max(), 1, row["key"])
+            self.assertGreater((diff == 0).mean(), 0.995, row["key"])
+            self.assertEqual(row["labels"].shape, (size,) * 3)
+        self.assertGreater(turned, 0)
+        # Reproducible per (seed, epoch, sample); another epoch, other transforms.
+        again = list(voxmine.stream(STORE, "positives", size=size, dtype="i16", copies=2, jitter=2, seed=4, epoch=1,
+                                    aug_rotate=40, aug_scale="0.8,1.25", aug_flip=True, aug_rot90=True))
+        self.assertEqual([r["aug_matrix"] for _, r in got], [r["aug_matrix"] for _, r in again])
+        other = list(voxmine.stream(STORE, "positives", size=size, dtype="i16", copies=2, jitter=2, seed=4, epoch=2,
+                                    aug_rotate=40))
+        self.assertNotEqual([r["aug_matrix"] for _, r in got], [r["aug_matrix"] for _, r in other])
+
+
 class FolderTest(unittest.TestCase):
     def test_folder_pack_and_shards(self):
         out = os.path.join(TMP, "files-pos")
