@@ -81,7 +81,7 @@ func addReads(ctx context.Context, reads []*lidc.Read, scans []Found, k int, f *
 		abs, _ := filepath.Abs(r.Path)
 		for _, c := range lidc.Clusters(marks, g.Geometry, k) {
 			rn := store.ReadNodule{Annotation: -1, Excluded: -1, Readers: c.Readers, Marks: len(c.Marks), Source: abs,
-				BoxLo: [3]int{c.Lo.K, c.Lo.Y, c.Lo.X}, BoxHi: [3]int{c.Hi.K, c.Hi.Y, c.Hi.X}}
+				BoxLo: [3]int{c.Lo.K, c.Lo.Y, c.Lo.X}, BoxHi: [3]int{c.Hi.K, c.Hi.Y, c.Hi.X}, Consensus: c.ConsensusRuns()}
 			if c.Chars != nil {
 				v := c.Chars.Values()
 				rn.Characteristics = &v

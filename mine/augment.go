@@ -194,14 +194,15 @@ func resampleCube(v *store.Volume, c [3]int, size int, t transform, pad int16, h
 	return nil
 }
 
-// resampleLabels is resampleCube for the label cube: nearest neighbour
-// (the voxel whose centre is nearest, halves rounded up), outside voxels 0.
-func resampleLabels(v *store.Volume, c [3]int, size int, t transform, lab []uint8) error {
+// resampleChannel is resampleCube for a uint8 channel (lung labels, a
+// nodule mask): nearest neighbour (the voxel whose centre is nearest,
+// halves rounded up), outside voxels 0.
+func resampleChannel(read boxReader, c [3]int, size int, t transform, lab []uint8) error {
 	half := size / 2
 	reach := t.reach(size)
 	side := 2*reach + 1
 	box := make([]uint8, side*side*side)
-	if err := v.ReadLabels(store.Cube(c[0]-reach, c[1]-reach, c[2]-reach, side), 0, box); err != nil {
+	if err := read(store.Cube(c[0]-reach, c[1]-reach, c[2]-reach, side), box); err != nil {
 		return err
 	}
 	m := t.m
@@ -271,18 +272,18 @@ func cutAugmented(v *store.Volume, s Sample, o Output, hu, scratch []int16) erro
 	return nil
 }
 
-// cutAugmentedLabels is cutAugmented for the labels.
-func cutAugmentedLabels(v *store.Volume, s Sample, o Output, lab, scratch []uint8) error {
+// cutAugmentedChannel is cutAugmented for a uint8 channel.
+func cutAugmentedChannel(v *store.Volume, s Sample, o Output, read boxReader, lab, scratch []uint8) error {
 	t := s.aug
 	if t.sample {
-		if err := resampleLabels(v, s.Center, o.Size, t, lab); err != nil {
+		if err := resampleChannel(read, s.Center, o.Size, t, lab); err != nil {
 			return err
 		}
 		if o.Orient == "lps" {
 			_, flip := cubeBox(v, s.Center, o)
 			flipCube(lab, o.Size, flip)
 		}
-	} else if err := cutLabels(v, s.Center, o, lab); err != nil {
+	} else if err := cutChannel(v, s.Center, o, read, lab); err != nil {
 		return err
 	}
 	turnCube(lab, scratch, o.Size, t)

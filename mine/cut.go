@@ -86,14 +86,24 @@ func cutSample(v *store.Volume, s Sample, o Output, hu, scratch []int16) error {
 	return cutCube(v, s.Center, o, hu)
 }
 
-// cutLabels reads the labels of the cube cutCube reads (0 outside the
-// scan).
-func cutLabels(v *store.Volume, c [3]int, o Output, lab []uint8) error {
+// A boxReader fills dst with a uint8 channel of the 1 mm grid in box b
+// (0 outside the scan): the lung labels, or a nodule mask.
+type boxReader func(b store.Box, dst []uint8) error
+
+// channel is a uint8 cube written beside each patch of a stream.
+type channel struct {
+	suffix string // member name after the key: "labels.npy"
+	read   boxReader
+}
+
+// cutChannel reads a channel's cube the way cutCube reads the patch: the
+// same box and flips (0 outside the scan).
+func cutChannel(v *store.Volume, c [3]int, o Output, read boxReader, dst []uint8) error {
 	b, flip := cubeBox(v, c, o)
-	if err := v.ReadLabels(b, 0, lab); err != nil {
+	if err := read(b, dst); err != nil {
 		return err
 	}
-	flipCube(lab, o.Size, flip)
+	flipCube(dst, o.Size, flip)
 	return nil
 }
 
@@ -140,23 +150,22 @@ func chunkOrder(samples []Sample) []int {
 
 // cutEach cuts one scan's samples for a stream, in chunk order, and
 // passes each to emit with its index: the bytes of its .npy file, and of
-// its labels' .npy file with o.Labels (else nil). The buffers are emit's
+// each channel's .npy file in the channels' order. The buffers are emit's
 // to keep.
 //
 // get returns an empty buffer of at least n bytes' capacity (a stream
 // recycles the buffers it has written).
-func cutEach(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window, get func(n int) []byte, emit func(i int, cube, labels []byte) error) error {
+func cutEach(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window, channels []channel,
+	get func(n int) []byte, emit func(i int, cube []byte, extra [][]byte) error) error {
 	hu := make([]int16, o.Size*o.Size*o.Size)
-	var lab, labScratch []uint8
-	if o.Labels {
-		lab = make([]uint8, len(hu))
-	}
+	ch := make([]uint8, len(hu))
 	var scratch []int16
+	var chScratch []uint8
 	if o.Augment.On() {
-		scratch, labScratch = make([]int16, len(hu)), make([]uint8, len(hu))
+		scratch, chScratch = make([]int16, len(hu)), make([]uint8, len(hu))
 	}
 	hdr := NPYHeader(o.DType, o.Size, o.Size, o.Size)
-	labHdr := NPYHeader(U8, o.Size, o.Size, o.Size)
+	chHdr := NPYHeader(U8, o.Size, o.Size, o.Size)
 	for _, i := range chunkOrder(samples) {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -165,20 +174,20 @@ func cutEach(ctx context.Context, v *store.Volume, samples []Sample, o Output, w
 			return err
 		}
 		cube := win.Encode(append(get(len(hdr)+len(hu)*o.DType.Size()), hdr...), hu)
-		var labels []byte
-		if o.Labels {
+		var extra [][]byte
+		for _, c := range channels {
 			var err error
 			if o.Augment.On() {
-				err = cutAugmentedLabels(v, samples[i], o, lab, labScratch)
+				err = cutAugmentedChannel(v, samples[i], o, c.read, ch, chScratch)
 			} else {
-				err = cutLabels(v, samples[i].Center, o, lab)
+				err = cutChannel(v, samples[i].Center, o, c.read, ch)
 			}
 			if err != nil {
 				return err
 			}
-			labels = append(append(get(len(labHdr)+len(lab)), labHdr...), lab...)
+			extra = append(extra, append(append(get(len(chHdr)+len(ch)), chHdr...), ch...))
 		}
-		if err := emit(i, cube, labels); err != nil {
+		if err := emit(i, cube, extra); err != nil {
 			return err
 		}
 	}

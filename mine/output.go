@@ -61,6 +61,11 @@ type Output struct {
 	ShardSize int64
 	// Labels also streams each cube's lung labels (KEY.labels.npy, uint8).
 	Labels bool
+	// NoduleMask also streams each cube's nodule mask (KEY.nodule.npy,
+	// uint8: 1 in an annotated nodule), from the LIDC readers' consensus
+	// outlines where the series has reads, else spheres of the annotated
+	// diameters; the index column nodule_mask says which.
+	NoduleMask bool
 	// Share is the one share of the run's scans this run cuts (zero: all).
 	Share Share
 	// Shuffle visits the scans in an order drawn from ShuffleSeed rather
@@ -138,8 +143,8 @@ func (o *Output) validate() (*Window, error) {
 	if (o.Stream != nil || o.ShardSize > 0) && (o.Pack || o.Preview != "") {
 		return nil, fmt.Errorf("a stream and tar shards hold the patches themselves: --pack and --preview go with .npy files")
 	}
-	if o.Labels && o.Stream == nil && o.ShardSize <= 0 {
-		return nil, fmt.Errorf("labels are written beside cubes in a stream or tar shards only")
+	if (o.Labels || o.NoduleMask) && o.Stream == nil && o.ShardSize <= 0 {
+		return nil, fmt.Errorf("labels and nodule masks are written beside cubes in a stream or tar shards only")
 	}
 	if o.Share.N > 0 {
 		if _, err := ParseShare(fmt.Sprintf("%d/%d", o.Share.I, o.Share.N)); err != nil {
@@ -311,7 +316,8 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		}
 	}
 	res := &Result{RunUUID: uuid.NewString()}
-	if f, err := st.Findings(); err == nil && len(f.Series) == 0 {
+	findings, ferr := st.Findings()
+	if f := findings; ferr == nil && len(f.Series) == 0 {
 		res.Warnings = append(res.Warnings, "the store holds no findings (ingest was given no annotations CSV and found no LIDC reads): negatives avoid nothing and may sit on nodules, and there are no positives")
 	}
 	var scans []store.ScanInfo
@@ -341,7 +347,24 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	if o.Augment.On() {
 		k.columns = append(k.columns, AugmentColumns...)
 	}
-	finishRow := func(s *Sample, info store.ScanInfo) {
+	if o.NoduleMask {
+		if ferr != nil {
+			return nil, ferr
+		}
+		k.columns = append(k.columns, "nodule_mask")
+	}
+	// channels are the uint8 cubes written beside each patch of a scan.
+	channels := func(v *store.Volume, masks *noduleMask) []channel {
+		var cs []channel
+		if o.Labels {
+			cs = append(cs, channel{"labels.npy", func(b store.Box, dst []uint8) error { return v.ReadLabels(b, 0, dst) }})
+		}
+		if masks != nil {
+			cs = append(cs, channel{"nodule.npy", masks.read})
+		}
+		return cs
+	}
+	finishRow := func(s *Sample, info store.ScanInfo, masks *noduleMask) {
 		s.Row = append(s.Row, SubsetOf(info.Source.Path))
 		if o.Orient == "lps" {
 			s.Row = append(s.Row, "lps")
@@ -349,6 +372,9 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		if o.Augment.On() {
 			s.aug = o.Augment.draw(ScanRand(o.AugmentSeed, s.File, "augment"))
 			s.Row = append(s.Row, s.aug.row()...)
+		}
+		if masks != nil {
+			s.Row = append(s.Row, masks.kind)
 		}
 	}
 	var stream *orderedStream
@@ -377,6 +403,10 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	done := 0
 	err = workpool.Run(ctx, len(scans), o.Workers, func(i int) error {
 		t0 := time.Now()
+		var masks *noduleMask
+		if o.NoduleMask {
+			masks = newNoduleMask(scans[i], findings.Series[scans[i].UID])
+		}
 		v, err := st.OpenVolume(scans[i].UID)
 		if err != nil {
 			failures[i] = err // a scan that cannot be opened fails alone
@@ -384,7 +414,7 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 			defer v.Close()
 			perScan[i], reasons[i], failures[i] = k.sample(ctx, v, scans[i])
 			for j := range perScan[i] {
-				finishRow(&perScan[i][j], scans[i])
+				finishRow(&perScan[i][j], scans[i], masks)
 			}
 		}
 		t1 := time.Now()
@@ -392,7 +422,7 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 			if stream == nil {
 				failures[i] = cutScan(ctx, v, perScan[i], o, win)
 			} else {
-				failures[i] = streamScan(ctx, v, perScan[i], o, win, rowColumns, stream, i)
+				failures[i] = streamScan(ctx, v, perScan[i], o, win, rowColumns, channels(v, masks), stream, i)
 			}
 		}
 		if stream != nil {
@@ -568,7 +598,8 @@ func writeRunJSON(path string, st *store.Store, kind string, o Output, params an
 		"output": map[string]any{
 			"dir": o.Dir, "size": o.Size, "window": []float64{o.WindowLo, o.WindowHi}, "dtype": o.DType, "orient": orientName(o.Orient),
 			"pack": o.Pack, "preview": o.Preview, "workers": o.Workers, "uids": o.UIDs,
-			"shard_size": o.ShardSize, "shards": r.Shards, "labels": o.Labels,
+			"shard_size": o.ShardSize, "shards": r.Shards, "labels": o.Labels, "nodule_mask": o.NoduleMask,
+			"augment": o.Augment,
 		},
 		"params":  params,
 		"counts":  map[string]int{"patches": r.Patches, "scans_used": r.Scans, "scans_skipped": len(r.Skipped), "scans_failed": len(r.Failed)},

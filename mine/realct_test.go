@@ -1,14 +1,17 @@
 package mine_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"fmt"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -269,5 +272,74 @@ func TestRealLIDCReadsMatchLUNA16(t *testing.T) {
 	}
 	if _, err := mine.Positives(context.Background(), csvStore, mine.DefaultOutput(t.TempDir()), mine.PositiveParams{MinReaders: 3}); err == nil {
 		t.Error("--min-readers on CSV findings should be refused")
+	}
+
+	// Nodule masks beside the cube: the readers' 50 % consensus outline
+	// from the reads, a sphere of LUNA16's 23.35 mm from the CSV. They must
+	// describe the same nodule: both hold the centre, similar volumes, and
+	// they overlap.
+	masks := map[string][]uint8{}
+	for name, s := range map[string]*store.Store{"csv": csvStore, "xml": xmlStore} {
+		var buf bytes.Buffer
+		o := mine.DefaultOutput("")
+		o.Stream, o.NoduleMask = &buf, true
+		if _, err := mine.Positives(context.Background(), s, o, mine.PositiveParams{}); err != nil {
+			t.Fatal(err)
+		}
+		members := untar(t, &buf)
+		for n, b := range members {
+			switch {
+			case strings.HasSuffix(n, ".nodule.npy"):
+				masks[name] = b[len(mine.NPYHeader(mine.U8, 64, 64, 64)):]
+			case strings.HasSuffix(n, ".json"):
+				want := map[string]string{"csv": mine.MaskSphere, "xml": mine.MaskLIDC}[name]
+				if !strings.Contains(string(b), `"nodule_mask":"`+want+`"`) {
+					t.Errorf("%s: row %s does not say nodule_mask %s", name, b, want)
+				}
+			}
+		}
+	}
+	count := func(m []uint8) (n int) {
+		for _, v := range m {
+			n += int(v)
+		}
+		return n
+	}
+	both := 0
+	for i := range masks["csv"] {
+		if masks["csv"][i] == 1 && masks["xml"][i] == 1 {
+			both++
+		}
+	}
+	nc, nx := count(masks["csv"]), count(masks["xml"])
+	dice := 2 * float64(both) / float64(nc+nx)
+	t.Logf("nodule mask: sphere %d mm³, LIDC consensus %d mm³, Dice %.3f", nc, nx, dice)
+	centreIdx := (32*64+32)*64 + 32
+	if len(masks["xml"]) != 64*64*64 || masks["xml"][centreIdx] != 1 || masks["csv"][centreIdx] != 1 {
+		t.Fatalf("the masks do not hold the cube's centre")
+	}
+	if r := float64(nx) / float64(nc); r < 0.7 || r > 1.4 || dice < 0.75 {
+		t.Errorf("consensus outline %d mm³ against the sphere's %d (Dice %.3f): not the same nodule", nx, nc, dice)
+	}
+}
+
+// untar reads a whole tar into memory, member name to bytes.
+func untar(t *testing.T, r io.Reader) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[h.Name] = b
 	}
 }

@@ -85,11 +85,23 @@ func shuffleScans[T any](s []T, seed uint64) {
 type streamed struct {
 	key    string
 	cube   []byte // the whole .npy file
-	labels []byte // the labels' .npy file, or nil
-	row    []byte // the JSON row
+	extra  []member // the channels' .npy files (labels, nodule mask)
+	row    []byte   // the JSON row
 }
 
-func (x streamed) size() int64 { return int64(len(x.cube) + len(x.labels) + len(x.row)) }
+// member is one more file of a sample: KEY.name.
+type member struct {
+	name string
+	data []byte
+}
+
+func (x streamed) size() int64 {
+	n := int64(len(x.cube) + len(x.row))
+	for _, m := range x.extra {
+		n += int64(len(m.data))
+	}
+	return n
+}
 
 // orderedStream writes the run's samples to a tar stream scan after scan,
 // in the run's scan order, whatever order the workers finish in. The
@@ -257,8 +269,8 @@ func (s *orderedStream) write(i int, x streamed) {
 	if s.err = s.member(x.key+".npy", x.cube); s.err != nil {
 		return
 	}
-	if x.labels != nil {
-		if s.err = s.member(x.key+".labels.npy", x.labels); s.err != nil {
+	for _, m := range x.extra {
+		if s.err = s.member(x.key+"."+m.name, m.data); s.err != nil {
 			return
 		}
 	}
@@ -267,7 +279,9 @@ func (s *orderedStream) write(i int, x streamed) {
 	}
 
 	s.recycle(x.cube)
-	s.recycle(x.labels)
+	for _, m := range x.extra {
+		s.recycle(m.data)
+	}
 }
 
 func (s *orderedStream) member(name string, data []byte) error {
@@ -293,7 +307,7 @@ func (s *orderedStream) close() error {
 
 // textColumns stay strings in a JSON row even when they look like numbers.
 var textColumns = map[string]bool{"seriesuid": true, "patch_file": true, "subset": true, "kind": true, "orient": true, "drawn": true,
-	"aug_flip": true, "aug_rot90": true, "aug_matrix": true}
+	"aug_flip": true, "aug_rot90": true, "aug_matrix": true, "nodule_mask": true}
 
 // rowJSON is a sample's index row as one JSON object, keys in column
 // order: a value that parses as a number is written as one, an empty
@@ -351,15 +365,19 @@ func sortedKeys(m map[string]any) []string {
 
 // streamScan cuts one scan's samples in chunk order and hands each to the
 // stream with its row as it is cut.
-func streamScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window, columns []string, s *orderedStream, i int) error {
-	return cutEach(ctx, v, samples, o, win, s.buffer, func(j int, cube, labels []byte) error {
+func streamScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window, columns []string, channels []channel, s *orderedStream, i int) error {
+	return cutEach(ctx, v, samples, o, win, channels, s.buffer, func(j int, cube []byte, extra [][]byte) error {
 		key := SampleKey(samples[j].File)
-		extra := map[string]any{"epoch": o.Epoch, "key": key}
+		fields := map[string]any{"epoch": o.Epoch, "key": key}
 		if o.Share.N > 1 {
-			extra["part"] = fmt.Sprintf("%d/%d", o.Share.I, o.Share.N)
+			fields["part"] = fmt.Sprintf("%d/%d", o.Share.I, o.Share.N)
 		}
-		row := rowJSON(columns, append([]string{key + ".npy"}, samples[j].Row...), extra)
-		return s.add(ctx, i, streamed{key: key, cube: cube, labels: labels, row: row})
+		row := rowJSON(columns, append([]string{key + ".npy"}, samples[j].Row...), fields)
+		x := streamed{key: key, cube: cube, row: row}
+		for k, c := range channels {
+			x.extra = append(x.extra, member{c.suffix, extra[k]})
+		}
+		return s.add(ctx, i, x)
 	})
 }
 

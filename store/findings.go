@@ -76,6 +76,11 @@ type ReadNodule struct {
 	BoxHi [3]int `json:"box_hi"`
 	// Source is the XML file.
 	Source string `json:"source"`
+	// Consensus is the nodule's 50 % consensus outline on the source grid:
+	// runs (slice, row, first column, last column) of the voxels that at
+	// least half of the contoured marks include. Mining turns it into a
+	// nodule mask beside the cube (nearest neighbour onto the 1 mm grid).
+	Consensus [][4]int `json:"consensus_runs,omitempty"`
 }
 
 // Read returns the LIDC read behind annotation i, or nil.

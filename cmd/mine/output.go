@@ -25,6 +25,7 @@ type outputFlags struct {
 	epoch          int
 	part           string
 	shuffle, label bool
+	noduleMask     bool
 	// --format tar: size-capped tar shards in --out.
 	format, shardSize string
 	// Augmentation.
@@ -59,6 +60,7 @@ func (f *outputFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.part, "part", "", "with --out -: cut only part I/N of the scans (0 ≤ I < N); the N parts together are the whole run")
 	fs.BoolVar(&f.shuffle, "shuffle", false, "with --out -: visit the scans in an order drawn from (seed, epoch)")
 	fs.BoolVar(&f.label, "labels", false, "with --out - or --format tar: also write each cube's lung labels (KEY.labels.npy, uint8)")
+	fs.BoolVar(&f.noduleMask, "nodule-mask", false, "with --out - or --format tar: also write each cube's nodule mask (KEY.nodule.npy, uint8): LIDC readers' 50 % consensus outlines where the series has reads, else spheres of the annotated diameters")
 	fs.StringVar(&f.uids, "uids", "", "mine only the series listed in this file: one uid a line (mine split writes them), or a CSV with a seriesuid or SeriesInstanceUID column")
 }
 
@@ -95,7 +97,7 @@ func (f *outputFlags) output(stderr io.Writer) (mine.Output, *store.Store, error
 	o = mine.Output{UIDs: uids, Orient: f.orient, CommandLine: os.Args, Dir: f.out, Size: f.size, WindowLo: lo, WindowHi: hi, DType: d, Pack: f.pack,
 		Preview: f.preview, Overwrite: f.overwrite, Workers: f.workers}
 	if f.streaming() {
-		o.Dir, o.Epoch, o.Shuffle, o.Labels = "", f.epoch, f.shuffle, f.label
+		o.Dir, o.Epoch, o.Shuffle = "", f.epoch, f.shuffle
 		if f.part != "" {
 			if o.Share, err = mine.ParseShare(f.part); err != nil {
 				st.Close()
@@ -106,6 +108,7 @@ func (f *outputFlags) output(stderr io.Writer) (mine.Output, *store.Store, error
 		st.Close()
 		return o, nil, fmt.Errorf("--epoch, --part and --shuffle go with a stream (--out -)")
 	}
+	o.Labels, o.NoduleMask = f.label, f.noduleMask
 	o.Augment = mine.Augment{Flip: f.augFlip, Rot90: f.augRot90, MaxAngle: f.augRotate}
 	if f.augScale != "" {
 		if o.Augment.ScaleLo, o.Augment.ScaleHi, err = parsePair(f.augScale); err != nil {
@@ -115,9 +118,9 @@ func (f *outputFlags) output(stderr io.Writer) (mine.Output, *store.Store, error
 	}
 	switch f.format {
 	case "npy":
-		if f.label && !f.streaming() {
+		if (f.label || f.noduleMask) && !f.streaming() {
 			st.Close()
-			return o, nil, fmt.Errorf("--labels goes with a stream (--out -) or --format tar")
+			return o, nil, fmt.Errorf("--labels and --nodule-mask go with a stream (--out -) or --format tar")
 		}
 	case "tar":
 		if f.streaming() {
@@ -128,7 +131,6 @@ func (f *outputFlags) output(stderr io.Writer) (mine.Output, *store.Store, error
 			st.Close()
 			return o, nil, fmt.Errorf("--shard-size: %w", err)
 		}
-		o.Labels = f.label
 	default:
 		st.Close()
 		return o, nil, fmt.Errorf("--format %q: want npy or tar", f.format)

@@ -2,6 +2,7 @@ package lidc
 
 import (
 	"math"
+	"slices"
 	"sort"
 
 	"voxmine/store/grid"
@@ -208,4 +209,50 @@ func bounds(ms []Marked) (lo, hi Voxel) {
 		}
 	}
 	return lo, hi
+}
+
+// ConsensusRuns returns the voxels of the cluster's consensus outline as
+// runs along rows: each [4]int is (slice, row, first column, last column)
+// on the source grid, in order. A voxel belongs when at least half of the
+// cluster's contoured marks include it, the 50 % consensus LIDC studies
+// use (pylidc's consensus at clevel 0.5). Nil when no mark is contoured.
+func (c Cluster) ConsensusRuns() [][4]int {
+	count := map[Voxel]int{}
+	n := 0
+	for _, m := range c.Marks {
+		if !m.Nodule || m.Small {
+			continue
+		}
+		n++
+		for _, v := range m.Voxels {
+			count[v]++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	var in []Voxel
+	for v, k := range count {
+		if 2*k >= n {
+			in = append(in, v)
+		}
+	}
+	slices.SortFunc(in, func(a, b Voxel) int {
+		if a.K != b.K {
+			return a.K - b.K
+		}
+		if a.Y != b.Y {
+			return a.Y - b.Y
+		}
+		return a.X - b.X
+	})
+	var runs [][4]int
+	for _, v := range in {
+		if l := len(runs) - 1; l >= 0 && runs[l][0] == v.K && runs[l][1] == v.Y && runs[l][3] == v.X-1 {
+			runs[l][3] = v.X
+			continue
+		}
+		runs = append(runs, [4]int{v.K, v.Y, v.X, v.X})
+	}
+	return runs
 }

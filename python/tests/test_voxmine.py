@@ -181,6 +181,19 @@ class StreamTest(unittest.TestCase):
         self.assertEqual([len(g) for g in got].count(0), 2)
         self.assertEqual(sum(len(g) for g in got), len(list(voxmine.stream(STORE, "negatives", **SMALL))))
 
+    def test_nodule_mask_sphere(self):
+        got = list(voxmine.stream(STORE, "positives", size=32, nodule_mask=True))
+        self.assertTrue(got)
+        for cube, row in got:
+            m = row["nodule"]
+            self.assertEqual((m.dtype, m.shape), (np.uint8, (32, 32, 32)))
+            self.assertEqual(row["nodule_mask"], "sphere")
+            self.assertEqual(m[16, 16, 16], 1)
+            r = row["diameter_mm"] / 2
+            if r < 14:  # the whole sphere is in the cube
+                want = 4 / 3 * np.pi * r ** 3
+                self.assertLess(abs(m.sum() - want) / want, 0.25, (m.sum(), want))
+
     def test_go_error_surfaces(self):
         with self.assertRaises(voxmine.StreamError) as cm:
             list(voxmine.stream(os.path.join(TMP, "no-such-store"), "negatives"))

@@ -14,7 +14,7 @@ __all__ = ["PatchFolder", "read_index"]
 INDEX_NAMES = ("index.csv", "bg_index.csv", "pos_index.csv", "cand_index.csv")
 
 # Columns that stay text even when they look like numbers.
-TEXT_COLUMNS = {"seriesuid", "patch_file", "subset", "kind", "orient", "drawn", "aug_flip", "aug_rot90", "aug_matrix"}
+TEXT_COLUMNS = {"seriesuid", "patch_file", "subset", "kind", "orient", "drawn", "aug_flip", "aug_rot90", "aug_matrix", "nodule_mask"}
 
 
 def _value(column, text):
