@@ -83,10 +83,10 @@ func shuffleScans[T any](s []T, seed uint64) {
 
 // streamed is one cut sample on its way into the stream.
 type streamed struct {
-	key    string
-	cube   []byte // the whole .npy file
-	extra  []member // the channels' .npy files (labels, nodule mask)
-	row    []byte   // the JSON row
+	key   string
+	cube  []byte   // the whole .npy file
+	extra []member // the channels' .npy files (labels, nodule mask)
+	row   []byte   // the JSON row
 }
 
 // member is one more file of a sample: KEY.name.
