@@ -351,6 +351,35 @@ class TorchTest(unittest.TestCase):
                 self.assertFalse(centres & first)
         wait_no_mine(self)
 
+    def test_ddp_ranks_share_the_epoch(self):
+        # Two DDP ranks (gloo on CPU, rendezvous through a file), each with
+        # two DataLoader workers: four disjoint parts, one epoch together.
+        script = (
+            "import json, os, sys, torch, torch.distributed as dist\n"
+            "from torch.utils.data import DataLoader\n"
+            "from voxmine.torch import PatchStream\n"
+            "rank, init, store, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]\n"
+            "dist.init_process_group('gloo', init_method='file://' + init, rank=rank, world_size=2)\n"
+            "ds = PatchStream(store, 'negatives', size=16, per_scan=5, seed=3, epoch=1)\n"
+            "keys = [k for _, row in DataLoader(ds, batch_size=4, num_workers=2) for k in row['key']]\n"
+            "json.dump(keys, open(out, 'w'))\n"
+            "dist.barrier()\n"
+            "dist.destroy_process_group()\n")
+        init = os.path.join(TMP, "ddp-init")
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+        outs = [os.path.join(TMP, f"ddp-{r}.json") for r in range(2)]
+        procs = [subprocess.Popen([sys.executable, "-c", script, str(r), init, STORE, outs[r]], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for r in range(2)]
+        for p in procs:
+            _, err = p.communicate(timeout=240)
+            self.assertEqual(p.returncode, 0, err.decode(errors="replace"))
+        ranks = [set(json.load(open(o))) for o in outs]
+        whole = {r["key"] for _, r in voxmine.stream(STORE, "negatives", epoch=1, **SMALL)}
+        self.assertFalse(ranks[0] & ranks[1])
+        self.assertEqual(ranks[0] | ranks[1], whole)
+        self.assertTrue(ranks[0] and ranks[1])
+        wait_no_mine(self)
+
     def test_one_training_step(self):
         import torch
         from torch.utils.data import DataLoader
