@@ -10,11 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"voxmine/ingest/lungseg"
 	"voxmine/ingest/resample"
@@ -77,7 +77,14 @@ type Options struct {
 	// numbers ask for more (a hostile or broken header, a spacing of
 	// 100 mm) fails alone instead of taking the run down.
 	MaxVoxels int64
-	Lung      LungSource
+	// Collect runs Go's garbage collector after each scan's big stages
+	// (the source array, the mask file's copy, the scan's arrays): a
+	// worker's peak then stays near one scan's worth instead of the two
+	// that Go's default pacing allows (the arrays hold no pointers, so a
+	// collection is quick). The command sets it; a program that embeds
+	// ingest and manages its own memory may not want it.
+	Collect bool
+	Lung    LungSource
 	// Shard, of Shards, picks this process's share of the scans.
 	Shard, Shards int
 	// UIDs, when not empty, are the only series ingested (those of an
@@ -288,21 +295,31 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	inner := max(1, runtime.GOMAXPROCS(0)/o.Workers)
 	results := make([]ScanResult, len(todo))
-	var mu sync.Mutex
-	done := 0
+	// Progress is reported from one goroutine, in the order scans finish,
+	// and never while a lock is held: a slow display does not stall the
+	// workers beyond the channel's slack.
+	finished := make(chan ScanResult, o.Workers)
+	reported := make(chan struct{})
+	go func() {
+		defer close(reported)
+		done := 0
+		for res := range finished {
+			done++
+			if o.Progress != nil {
+				o.Progress(Progress{Done: done, Total: len(todo), Last: res})
+			}
+		}
+	}()
 	// Scans fail one by one (their error is in their result), so the pool
 	// stops only when ctx does.
 	workpool.Run(ctx, len(todo), o.Workers, func(i int) error {
 		res := ingestOne(ctx, w, todo[i], o, inner)
 		results[i] = res
-		if o.Progress != nil {
-			mu.Lock()
-			done++
-			o.Progress(Progress{Done: done, Total: len(todo), Last: res})
-			mu.Unlock()
-		}
+		finished <- res
 		return nil
 	})
+	close(finished)
+	<-reported
 	for _, r := range results {
 		if r.UID != "" {
 			rep.Results = append(rep.Results, r)
@@ -357,6 +374,12 @@ func maskPath(s Found) string {
 		return ""
 	}
 	return s.Mask.Path()
+}
+
+func (o Options) collect() {
+	if o.Collect {
+		runtime.GC()
+	}
 }
 
 // DefaultMaxVoxels is the default per-scan voxel budget: 512 Mi voxels,
@@ -419,7 +442,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 	res = ScanResult{UID: s.UID, Path: s.Path(), Status: Failed}
 	defer func() {
 		if p := recover(); p != nil { // a bug must not take the other 887 scans down
-			res.Status, res.Err = Failed, fmt.Errorf("%s: internal error: %v", s.Path(), p)
+			res.Status, res.Err = Failed, fmt.Errorf("%s: internal error: %v\n%s", s.Path(), p, debug.Stack())
 		}
 	}()
 	if err := ctx.Err(); err != nil {
@@ -463,7 +486,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 	// default GC pacing would allow (the big arrays hold no pointers, so it
 	// is quick).
 	hu = nil
-	runtime.GC()
+	o.collect()
 	t2 := time.Now()
 	res.Timing.Resample = t2.Sub(t1)
 	res.Voxels = len(vol)
@@ -474,7 +497,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 		res.Err = err
 		return res
 	}
-	runtime.GC() // the mask file's source-resolution copy is garbage now
+	o.collect() // the mask file's source-resolution copy is garbage now
 	tb := time.Now()
 	res.Timing.Mask = tb.Sub(t2)
 	var blobs []store.Blob
@@ -512,7 +535,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 	res.Flags = stored.Flags
 	res.Timing.Write = time.Since(t3)
 	res.Status = Ingested
-	runtime.GC() // this scan's arrays are garbage: free them before the next source arrives
+	o.collect() // this scan's arrays are garbage: free them before the next source arrives
 	return res
 }
 

@@ -400,7 +400,20 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	reasons := make([]string, len(scans))
 	failures := make([]error, len(scans))
 	var mu sync.Mutex
-	done := 0
+	// Progress is reported from one goroutine as scans finish, never under
+	// a lock.
+	finished := make(chan struct{}, o.Workers)
+	reported := make(chan struct{})
+	go func() {
+		defer close(reported)
+		done := 0
+		for range finished {
+			done++
+			if o.Progress != nil {
+				o.Progress(done, len(scans))
+			}
+		}
+	}()
 	err = workpool.Run(ctx, len(scans), o.Workers, func(i int) error {
 		t0 := time.Now()
 		var masks *noduleMask
@@ -444,15 +457,14 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 			perScan[i] = nil
 		}
 		mu.Lock()
-		defer mu.Unlock()
 		res.Sampling += t1.Sub(t0)
 		res.Writing += time.Since(t1)
-		done++
-		if o.Progress != nil {
-			o.Progress(done, len(scans))
-		}
+		mu.Unlock()
+		finished <- struct{}{}
 		return nil
 	})
+	close(finished)
+	<-reported
 	if err != nil {
 		return nil, err
 	}

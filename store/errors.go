@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 )
 
 // Errors a caller can act on. Test them with errors.Is; a damaged file is
@@ -45,7 +47,13 @@ func (e *CorruptionError) Error() string {
 		msg += fmt.Sprintf(" chunk (%d,%d,%d)", e.Chunk[0], e.Chunk[1], e.Chunk[2])
 	}
 	if e.Path != "" {
-		msg += " (" + e.Path + ")"
+		// The scan's files live under scans/<uid>/: name the file from
+		// there, so the message names the scan once.
+		if i := strings.LastIndex(e.Path, e.Scan+string(filepath.Separator)); e.Scan != "" && i >= 0 {
+			msg += " (file " + filepath.ToSlash(e.Path[i+len(e.Scan)+1:]) + " of the scan)"
+		} else {
+			msg += " (" + e.Path + ")"
+		}
 	}
 	return msg + ": " + e.Err.Error()
 }

@@ -203,7 +203,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Sources: o.src, StoreDir: o.out, MaskDir: o.masks,
 		Annotations: o.annotations, Excluded: o.excluded, Candidates: o.candidates, LIDCConsensus: lidcK(o.lidcConsensus), FindCSVs: o.findCSVs,
 		Found:   func(r *ingest.Report) { printFound(stdout, r, o) },
-		Workers: o.workers, MaxVoxels: o.maxVoxels, PadHU: o.pad, Lung: ingest.LungSource(o.lung), Shard: shard, Shards: shards, UIDs: uids,
+		Workers: o.workers, MaxVoxels: o.maxVoxels, Collect: true, PadHU: o.pad, Lung: ingest.LungSource(o.lung), Shard: shard, Shards: shards, UIDs: uids,
 		Force: o.force, CompareMasks: o.compare,
 		Write: store.WriteOptions{NoShuffle: o.noShuffle, HC: o.hc},
 		Progress: func(p ingest.Progress) {
@@ -373,7 +373,7 @@ func printReport(w io.Writer, rep *ingest.Report, o options) {
 	if f := rep.Failed(); len(f) > 0 {
 		fmt.Fprintf(w, "%d scans failed:\n", len(f))
 		for _, r := range f {
-			fmt.Fprintf(w, "  %s: %v\n", r.Path, r.Err)
+			fmt.Fprintf(w, "  %s\n", cli.About(r.Path, r.Err.Error()))
 		}
 	}
 }

@@ -57,6 +57,15 @@ func TestSyntheticWithBrokenScansExitsOne(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+	// Each failure names its file once (it read "x.mhd: x.mhd: missing key
+	// DimSize", and the truncated file three times).
+	_, failures, _ := strings.Cut(out, "3 scans failed:\n")
+	for _, line := range strings.Split(strings.TrimSpace(failures), "\n") {
+		path, _, _ := strings.Cut(strings.TrimSpace(line), ": ")
+		if n := strings.Count(line, filepath.Base(path)); n != 1 || !strings.HasSuffix(path, ".mhd") {
+			t.Errorf("%q names %s %d times", line, filepath.Base(path), n)
+		}
+	}
 	// Run again: everything stored is current, the broken ones fail again.
 	code, out = runCmd("--src", src, "--out", st, "--masks", filepath.Join(src, "seg-lungs-LUNA16"), "--quiet")
 	if code != 1 || !strings.Contains(out, "already current 5") {

@@ -118,8 +118,15 @@ func TestCorruptShard(t *testing.T) {
 	os.WriteFile(shard, b, 0o644)
 	out := t.TempDir()
 	code, stdout, stderr := runCmd("negatives", "--store", st, "--out", out, "--per-scan", "3", "--quiet", "--lung", "none", "--size", "48")
-	if code != 1 || !strings.Contains(stdout, "FAILED "+uid) || !strings.Contains(stdout, "CRC") || !strings.Contains(stdout, "ingest --force") {
+	if code != 1 || !strings.Contains(stdout, "FAILED ") || !strings.Contains(stdout, "CRC") || !strings.Contains(stdout, "ingest --force") {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	// The failure names the scan once, however many layers the error went
+	// through.
+	for _, line := range strings.Split(stdout, "\n") {
+		if strings.Contains(line, "FAILED") && strings.Count(line, uid) != 1 {
+			t.Errorf("the uid appears %d times in %q", strings.Count(line, uid), line)
+		}
 	}
 	entries, _ := os.ReadDir(out)
 	n := 0

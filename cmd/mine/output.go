@@ -213,10 +213,10 @@ func reportStream(stderr io.Writer, what string, r *mine.Result) int {
 	fmt.Fprintf(stderr, "streamed %d %s patches (%.1f MB) from %d scans in %s | skipped scans: %d, failed: %d\n", r.Patches, what,
 		float64(r.Streamed)/1e6, r.Scans, r.Elapsed.Round(time.Millisecond), len(r.Skipped), len(r.Failed))
 	for _, s := range r.Skipped {
-		fmt.Fprintf(stderr, "  skipped %s: %s\n", s.UID, s.Reason)
+		fmt.Fprintf(stderr, "  skipped %s\n", cli.About(s.UID, s.Reason))
 	}
 	for _, s := range r.Failed {
-		fmt.Fprintf(stderr, "  FAILED %s: %s\n", s.UID, s.Reason)
+		fmt.Fprintf(stderr, "  FAILED %s\n", cli.About(s.UID, s.Reason))
 	}
 	if len(r.Failed) > 0 {
 		return cli.ExitData
@@ -245,14 +245,14 @@ func report(w, stderr io.Writer, what string, r *mine.Result) int {
 		fmt.Fprintf(w, "preview: %s\n", r.Preview)
 	}
 	for _, s := range r.Skipped {
-		fmt.Fprintf(w, "  skipped %s: %s\n", s.UID, s.Reason)
+		fmt.Fprintf(w, "  skipped %s\n", cli.About(s.UID, s.Reason))
 	}
 	remedies := map[string]string{
 		mine.FailCorrupt: "a stored file is damaged: re-ingest this scan with ingest --force",
 		mine.FailMissing: "a stored file is missing: re-ingest, or drop the scan with ingest --repair",
 	}
 	for _, s := range r.Failed {
-		fmt.Fprintf(w, "  FAILED %s: %s\n", s.UID, s.Reason)
+		fmt.Fprintf(w, "  FAILED %s\n", cli.About(s.UID, s.Reason))
 		if fix := remedies[s.Kind]; fix != "" {
 			fmt.Fprintf(w, "    %s\n", fix)
 		}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -93,4 +95,28 @@ func Bytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// About names a subject (a file, a series uid) once in a message about
+// it: "subject: message", or the message alone when it already names the
+// subject, as an *os.PathError does. Errors from the readers and the store
+// name their file or scan; the commands' reports do not say it again.
+func About(subject, message string) string {
+	if subject == "" || strings.Contains(message, subject) {
+		return message
+	}
+	return subject + ": " + message
+}
+
+// Clip cuts a value quoted in a message to n bytes, saying how long it
+// was: a CSV field or a list line of 100 MB is not echoed whole.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
 }
