@@ -8,7 +8,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from .stream import stream
 
-__all__ = ["PatchStream", "default_transform"]
+__all__ = ["PatchStream", "default_transform", "as_stored"]
 
 
 def default_transform(array, row):
@@ -25,6 +25,15 @@ def default_transform(array, row):
             v = torch.from_numpy(np.ascontiguousarray(v))[None]
         out[k] = v
     return x, out
+
+
+def as_stored(array, row):
+    """(tensor, label): the cube in its stored type (float16 by default)
+    with a channel axis, and the row's label. Half the bytes of
+    default_transform cross from the DataLoader's workers; convert on the
+    device (x.to(device).float()). On 2 cores it moves about 1.5× as many
+    patches per second (docs/BENCHMARKS.md)."""
+    return torch.from_numpy(np.ascontiguousarray(array))[None], int(row.get("label", 0) or 0)
 
 
 def _share():
