@@ -373,11 +373,27 @@ class TorchTest(unittest.TestCase):
         for p in procs:
             _, err = p.communicate(timeout=240)
             self.assertEqual(p.returncode, 0, err.decode(errors="replace"))
-        ranks = [set(json.load(open(o))) for o in outs]
+        ranks = []
+        for o in outs:
+            with open(o) as f:
+                ranks.append(set(json.load(f)))
         whole = {r["key"] for _, r in voxmine.stream(STORE, "negatives", epoch=1, **SMALL)}
         self.assertFalse(ranks[0] & ranks[1])
         self.assertEqual(ranks[0] | ranks[1], whole)
         self.assertTrue(ranks[0] and ranks[1])
+        wait_no_mine(self)
+
+    def test_dataloader_shutdown_leaves_nothing(self):
+        # Leaving a DataLoader loop early shuts its workers down; their
+        # mine processes go with them.
+        from torch.utils.data import DataLoader
+        from voxmine.torch import PatchStream
+
+        loader = DataLoader(PatchStream(STORE, "negatives", size=32, per_scan=300, seed=1), batch_size=2, num_workers=2)
+        for i, _ in enumerate(loader):
+            if i == 1:
+                self.assertEqual(len(mine_procs()), 2)  # one per worker, cutting
+                break
         wait_no_mine(self)
 
     def test_one_training_step(self):
