@@ -15,23 +15,19 @@ import (
 	"voxmine/ingest/metaimage"
 	"voxmine/ingest/synth"
 	"voxmine/internal/itkgolden"
+	"voxmine/internal/testenv"
 	"voxmine/store"
 )
 
 // fullScan generates one full-size synthetic scan once per test binary.
 var fullScan = sync.OnceValues(func() (string, error) {
-	dir := filepath.Join(benchDir, "full")
-	_, err := synth.Generate(context.Background(), dir, synth.Options{N: 1, Seed: 42, Workers: 2})
+	dir, err := testenv.TempDir("voxmine-bench-")
+	if err != nil {
+		return "", err
+	}
+	_, err = synth.Generate(context.Background(), dir, synth.Options{N: 1, Seed: 42, Workers: 2})
 	return dir, err
 })
-
-var benchDir = func() string {
-	d, err := filepathTemp()
-	if err != nil {
-		panic(err)
-	}
-	return d
-}()
 
 func loadFull(b *testing.B) (*metaimage.Header, []int16, *synth.Truth) {
 	dir, err := fullScan()

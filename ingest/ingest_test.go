@@ -23,7 +23,7 @@ import (
 // smallSet generates a small dataset with the MetaImage variants once per
 // test binary; tests copy nothing and only read it.
 var smallSet = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "voxmine-small-")
+	dir, err := testenv.TempDir("voxmine-small-")
 	if err != nil {
 		return "", err
 	}
@@ -145,10 +145,7 @@ func TestIngestVariantsAndFailures(t *testing.T) {
 }
 
 func TestRealAnnotationsLoad(t *testing.T) {
-	path := filepath.Join("..", "..", "shared", "luna16", "annotations.csv")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("no %s", path)
-	}
+	path := testenv.Shared(t, "luna16/annotations.csv")
 	f := &store.Findings{}
 	n, err := ingest.ReadFindings(path, ingest.Annotations, f)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"voxmine/ingest"
 	"voxmine/ingest/synth"
+	"voxmine/internal/testenv"
 	"voxmine/mine"
 	"voxmine/query"
 	"voxmine/store"
@@ -29,7 +30,7 @@ type fixture struct {
 }
 
 var fix = sync.OnceValues(func() (*fixture, error) {
-	dir, err := os.MkdirTemp("", "voxmine-mine-")
+	dir, err := testenv.TempDir("voxmine-mine-")
 	if err != nil {
 		return nil, err
 	}
@@ -211,12 +212,7 @@ func TestDeterminism(t *testing.T) {
 // the index, compare them with `mine roi`, and encode the window itself.
 func TestNumpyReadsOutputs(t *testing.T) {
 	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("NUMPY TEST CANNOT RUN: %s has no numpy: %v", py, err)
-		}
-		t.Skipf("SKIPPING NUMPY TEST: %s has no numpy", py)
-	}
+	testenv.Require(t, py+" has no numpy", exec.Command(py, "-c", "import numpy").Run())
 	_, s := setup(t)
 	for _, dt := range []mine.DType{mine.F16, mine.F32, mine.I16} {
 		t.Run(string(dt), func(t *testing.T) {

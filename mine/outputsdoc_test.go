@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"voxmine/internal/testenv"
 	"voxmine/mine"
 )
 
@@ -16,12 +17,7 @@ import (
 // Debian's NumPy on a packed run: the documented code must work.
 func TestOutputsDocExample(t *testing.T) {
 	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("NUMPY TEST CANNOT RUN: %s has no numpy: %v", py, err)
-		}
-		t.Skip("no numpy")
-	}
+	testenv.Require(t, py+" has no numpy", exec.Command(py, "-c", "import numpy").Run())
 	doc, err := os.ReadFile(filepath.Join("..", "docs", "OUTPUTS.md"))
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ var realStore = sync.OnceValues(func() (string, error) {
 	if _, err := os.Stat(src); err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "voxmine-realct-")
+	dir, err := testenv.TempDir("voxmine-realct-")
 	if err != nil {
 		return "", err
 	}
@@ -58,13 +58,8 @@ var realStore = sync.OnceValues(func() (string, error) {
 func openReal(t *testing.T) *store.Store {
 	t.Helper()
 	testenv.SkipUnderRace(t) // a real scan's ingest: compute, run at full speed
+	testenv.Shared(t, "realct/lidc-idri-0001")
 	dir, err := realStore()
-	if os.IsNotExist(err) {
-		if os.Getenv("CI") != "" {
-			t.Fatal("REAL CT MISSING: ../shared/realct/lidc-idri-0001")
-		}
-		t.Skip("../shared/realct/lidc-idri-0001 not found")
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,13 +20,7 @@ import (
 // on its nodule's voxel, which must hold the nodule.
 func TestPositivesAtRealScale(t *testing.T) {
 	testenv.SkipUnderRace(t)
-	csvPath := filepath.Join("..", "..", "shared", "luna16", "annotations.csv")
-	if _, err := os.Stat(csvPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing", csvPath)
-		}
-		t.Skipf("no %s", csvPath)
-	}
+	csvPath := testenv.Shared(t, "luna16/annotations.csv")
 	if testing.Short() {
 		t.Skip("601 scans")
 	}

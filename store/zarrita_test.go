@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"voxmine/internal/testenv"
 )
 
 // needTool skips a test whose outside tool is missing, except under CI,
@@ -15,13 +16,7 @@ import (
 // nothing.
 func needTool(t *testing.T, what string, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("CONFORMANCE TEST CANNOT RUN: %s: %v", what, err)
-	}
-	t.Skipf("SKIPPING CONFORMANCE TEST: %s: %v", what, err)
+	testenv.Require(t, "conformance test: "+what, err)
 }
 
 // zarritaDir installs zarrita once into a cache folder and returns it.

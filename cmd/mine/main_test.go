@@ -15,12 +15,13 @@ import (
 	"voxmine/ingest"
 	"voxmine/ingest/nifti"
 	"voxmine/ingest/synth"
+	"voxmine/internal/testenv"
 	"voxmine/query"
 	"voxmine/store"
 )
 
 var storeOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "voxmine-cmd-")
+	dir, err := testenv.TempDir("voxmine-cmd-")
 	if err != nil {
 		return "", err
 	}

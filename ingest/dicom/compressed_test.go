@@ -21,13 +21,7 @@ import (
 // to the stored values OpenJPEG gives (testdata/make_j2k_golden.sh).
 func TestRealJPEG2000Pixels(t *testing.T) {
 	testenv.SkipUnderRace(t)
-	dir := filepath.Join("..", "..", "..", "shared", "realct", "upper-abdomen-j2k")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("REAL CT MISSING: %s", dir)
-		}
-		t.Skip(dir, " not found")
-	}
+	dir := testenv.Shared(t, "realct/upper-abdomen-j2k")
 	f, err := os.Open("testdata/j2k-real.txt")
 	if err != nil {
 		t.Fatal(err)

@@ -251,14 +251,8 @@ func TestRealJPEG2000(t *testing.T) {
 }
 
 func realCT(t *testing.T, rel string) string {
-	p := filepath.Join("..", "..", "..", "shared", "realct", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("REAL CT MISSING: %s", p)
-		}
-		t.Skip(p, "not found")
-	}
-	return p
+	t.Helper()
+	return testenv.Shared(t, "realct/"+rel)
 }
 
 // FuzzParse: no file may panic the header parser or the pixel decoder.

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"voxmine/ingest/source"
+	"voxmine/internal/testenv"
 )
 
 // TestRealMultiFrame puts every fourth slice of the real LIDC-IDRI-0001
@@ -26,14 +27,8 @@ import (
 // by GDCM (JPEG 2000) and DCMTK (JPEG-LS) ingests to shards identical
 // byte for byte to the single-frame series'.
 func TestRealMultiFrame(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "realct", "lidc-idri-0001")
+	dir := testenv.Shared(t, "realct/lidc-idri-0001")
 	names, _ := filepath.Glob(filepath.Join(dir, "*.dcm"))
-	if len(names) == 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("REAL CT MISSING: %s", dir)
-		}
-		t.Skip(dir, " not found")
-	}
 	found, err := Format{}.Find(context.Background(), names)
 	if err != nil || len(found.Scans) != 1 {
 		t.Fatalf("%v: %d series", err, len(found.Scans))

@@ -5,25 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"voxmine/ingest/dicom"
 	"voxmine/ingest/lidc"
+	"voxmine/internal/testenv"
 	"voxmine/store"
 )
 
 func realGrid(t *testing.T) (*lidc.Read, *lidc.Grid) {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "realct", "lidc-idri-0001")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("REAL CT MISSING: ", dir)
-		}
-		t.Skip(dir, " not found")
-	}
+	dir := testenv.Shared(t, "realct/lidc-idri-0001")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.dcm"))
 	found, err := dicom.Format{}.Find(context.Background(), files)
 	if err != nil || len(found.Scans) != 1 {

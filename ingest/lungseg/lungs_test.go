@@ -3,13 +3,12 @@ package lungseg_test
 import (
 	"context"
 	"math"
-	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"voxmine/ingest/resample"
 
 	"voxmine/ingest/lungseg"
-	"voxmine/ingest/metaimage"
 	"voxmine/ingest/synth"
 	"voxmine/internal/testenv"
 	"voxmine/store"
@@ -38,26 +37,38 @@ func TestSegmentLungsQualityHard(t *testing.T) {
 	segmentPhantoms(t, synth.Options{N: 2, Seed: 6, Workers: 2, Hard: true}, 0.99)
 }
 
+// segmentPhantoms draws full-size phantoms in memory (synth.Draw: the
+// scans Generate would write, without writing, compressing and reading
+// them), puts them on the 1 mm grid and segments them.
 func segmentPhantoms(t *testing.T, o synth.Options, minDice float64) {
-	dir := t.TempDir()
-	tr, err := synth.Generate(context.Background(), dir, o)
-	if err != nil {
-		t.Fatal(err)
-	}
 	pleural := 0
-	for _, sc := range tr.Scans {
-		h, hu, err := metaimage.ReadCT(filepath.Join(dir, sc.Path))
-		if err != nil {
-			t.Fatal(err)
-		}
-		src := h.Geometry()
+	type drawn struct {
+		sc *synth.ScanTruth
+		hu []int16
+		m  []uint8
+	}
+	scans := make([]drawn, o.N)
+	var wg sync.WaitGroup
+	for i := range o.N {
+		wg.Go(func() { // drawing is single-threaded: draw the phantoms side by side
+			sc, hu, m := synth.Draw(o, i)
+			scans[i] = drawn{sc, hu, m}
+		})
+	}
+	wg.Wait()
+	for i := range scans {
+		sc, hu, m := scans[i].sc, scans[i].hu, scans[i].m
+		scans[i] = drawn{}
+		src := sc.Geometry()
 		grid := resample.Grid1mm(src)
-		vol, _ := resample.Linear(context.Background(), hu, src, grid, -1000, 2)
-		_, m, err := metaimage.ReadLabels(filepath.Join(dir, sc.MaskPath))
+		vol, err := resample.Linear(context.Background(), hu, src, grid, -1000, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
-		truth, _ := resample.Nearest(context.Background(), m, src, grid, 2)
+		truth, err := resample.Nearest(context.Background(), m, src, grid, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
 		lungs, err := lungseg.Segment(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"voxmine/ingest/metaimage"
 	"voxmine/internal/workpool"
+	"voxmine/store/grid"
 )
 
 // Options choose what Generate writes.
@@ -147,8 +148,20 @@ func drawSliceSpacing(r *rand.Rand) float64 {
 	return 2.5
 }
 
-// writeScan draws and writes scan i with its mask and returns its truth.
-func writeScan(dir string, o Options, i int, variant string) (*ScanTruth, error) {
+// Draw draws scan i of a dataset in memory, as Generate would write it:
+// its truth, its HU (x fastest, then y, then z, as the .raw holds them) and
+// its lung mask. Tests that need a full-size phantom but not its files
+// use it and skip writing, compressing and reading some 100 MB.
+func Draw(o Options, i int) (*ScanTruth, []int16, []uint8) {
+	return drawScan(o, i, "")
+}
+
+// Geometry is the scan's grid (shape in z, y, x order).
+func (st *ScanTruth) Geometry() grid.Geometry {
+	return grid.Geometry{Shape: [3]int{st.Size[2], st.Size[1], st.Size[0]}, Origin: st.Origin, Spacing: st.Spacing, Direction: st.Direction}
+}
+
+func drawScan(o Options, i int, variant string) (*ScanTruth, []int16, []uint8) {
 	r := scanRand(o.Seed, i, 1)
 	uid := seriesUID(r)
 	var nx int
@@ -206,6 +219,13 @@ func writeScan(dir string, o Options, i int, variant string) (*ScanTruth, error)
 			st.LungVoxels++
 		}
 	}
+	return st, hu, mask
+}
+
+// writeScan draws and writes scan i with its mask and returns its truth.
+func writeScan(dir string, o Options, i int, variant string) (*ScanTruth, error) {
+	st, hu, mask := drawScan(o, i, variant)
+	uid, mirrored := st.UID, st.Mirrored
 	sub := filepath.Join(dir, fmt.Sprintf("subset%d", st.Subset))
 	if err := os.MkdirAll(sub, 0o755); err != nil {
 		return nil, err

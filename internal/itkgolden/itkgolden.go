@@ -9,12 +9,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"voxmine/ingest/resample"
+	"voxmine/internal/testenv"
 
 	"voxmine/store"
 )
@@ -164,17 +164,5 @@ func Check(t *testing.T, e *Expect, g store.Geometry, hu []int16) {
 // where it fails: CI has the folder.
 func RealCT(t testing.TB, rel string) string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for range 6 {
-		p := filepath.Join(dir, "..", "shared", "realct", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		dir = filepath.Dir(dir)
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("REAL CT MISSING: ../shared/realct/%s not found", rel)
-	}
-	t.Skipf("../shared/realct/%s not found", rel)
-	return ""
+	return testenv.Shared(t, "realct/"+rel)
 }

@@ -1,5 +1,0 @@
-package ingest_test
-
-import "os"
-
-func filepathTemp() (string, error) { return os.MkdirTemp("", "voxmine-bench-") }
