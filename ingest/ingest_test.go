@@ -356,13 +356,31 @@ func TestConcurrentShards(t *testing.T) {
 }
 
 func TestShardOfIsAPartition(t *testing.T) {
-	_, tr := small(t)
-	for _, n := range []int{1, 2, 5} {
-		for _, s := range tr.Scans {
-			k := ingest.ShardOf(s.UID, n)
-			if k < 0 || k >= n || k != ingest.ShardOf(s.UID, n) {
-				t.Fatalf("ShardOf(%s, %d) = %d", s.UID, n, k)
+	// 3,000 uids shaped like LUNA16's: every uid falls in exactly one of
+	// the n shards, every shard gets its share (within 20 %), and the
+	// shards of --shard i/n for i < n together hold every uid once.
+	uids := make([]string, 3000)
+	for i := range uids {
+		uids[i] = fmt.Sprintf("1.3.6.1.4.1.14519.5.2.1.6279.6001.%030d", uint64(i)*2654435761%1_000_000_007)
+	}
+	for _, n := range []int{1, 2, 5, 16} {
+		counts := make([]int, n)
+		for _, u := range uids {
+			k := ingest.ShardOf(u, n)
+			if k < 0 || k >= n {
+				t.Fatalf("ShardOf(%s, %d) = %d, out of range", u, n, k)
 			}
+			counts[k]++
+		}
+		total := 0
+		for k, c := range counts {
+			total += c
+			if want := len(uids) / n; c < want*8/10 || c > want*12/10 {
+				t.Errorf("n=%d: shard %d holds %d uids, want about %d", n, k, c, want)
+			}
+		}
+		if total != len(uids) {
+			t.Errorf("n=%d: the shards hold %d uids of %d", n, total, len(uids))
 		}
 	}
 }
