@@ -10,3 +10,5 @@
 // (morphology.go, edt.go), and the byte scans that make the flood fills
 // fast (bytescan.go). Dice and PlausibilityFlags judge a mask.
 package lungseg
+
+//go:generate go run ../../internal/tools/lungmaskpng -out ../../docs/lungmask.png
