@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 
 	"voxmine/mine"
@@ -15,8 +18,8 @@ import (
 // TestOutputDigest pins the bytes of a fixed small run of every patch
 // command: the index and every patch file, in index order. A change to
 // sampling order, rules, windowing or file layout changes the digest and
-// shows up in review; update the constants only for a change meant to alter
-// outputs, and say so in the commit.
+// shows up in review; rewrite them (-update) only for a change meant to
+// alter outputs, and say so in the commit.
 //
 // The digests are amd64's: on arm64 (and ppc64, s390x) Go fuses x*y + z
 // into one rounding, so the synthetic scans and their resampling may
@@ -26,23 +29,9 @@ func TestOutputDigest(t *testing.T) {
 		t.Skipf("digests pinned on amd64; %s may round fused multiply-adds differently", runtime.GOARCH)
 	}
 	_, s := setup(t)
-	want := map[string]string{
-		// Pinned again for issue 13's index columns (subset, and
-		// bg_index.csv's min_dist_mm/has_lung_mask as the notebook meant
-		// them); the patches' own digests below did not change.
-		"negatives":  "7100f0ea2739e87f",
-		"positives":  "7eb9b44c79b773c7",
-		"candidates": "72c49767fa98790b",
-		"dataset":    "0e71e5d3734fd6e0", // again: index.csv carries its parts' columns
-	}
-	// The patches alone: index columns may be added (issue 13 added subset
-	// and nearest_nodule_mm), the cubes must stay the same.
-	wantPatches := map[string]string{
-		"negatives":  "5d1d5cce07b2e8b7",
-		"positives":  "301d729cc63bc7ef",
-		"candidates": "f9a31b6282695afc",
-		"dataset":    "2e54bb96c8416b02",
-	}
+	pinned := readDigests(t)
+	got := map[string]string{}
+	var mu sync.Mutex
 	runs := map[string]func(o mine.Output) (*mine.Result, error){
 		"negatives": func(o mine.Output) (*mine.Result, error) {
 			p := mine.DefaultNegatives()
@@ -71,14 +60,50 @@ func TestOutputDigest(t *testing.T) {
 			if res.Patches == 0 {
 				t.Fatal("no patches")
 			}
-			if got := outputDigest(t, res); got != want[name] {
-				t.Errorf("digest %s, pinned %s: the output bytes changed", got, want[name])
+			out, patches := outputDigest(t, res), patchDigest(t, res)
+			mu.Lock()
+			got[name], got[name+"/patches"] = out, patches
+			mu.Unlock()
+			if *update {
+				return
 			}
-			if got := patchDigest(t, res); got != wantPatches[name] {
-				t.Errorf("patch digest %s, pinned %s: the patches' bytes changed", got, wantPatches[name])
+			if out != pinned[name] {
+				t.Errorf("digest %s, pinned %s: the output bytes changed", out, pinned[name])
+			}
+			if patches != pinned[name+"/patches"] {
+				t.Errorf("patch digest %s, pinned %s: the patches' bytes changed", patches, pinned[name+"/patches"])
 			}
 		})
 	}
+	if *update {
+		b, _ := json.MarshalIndent(got, "", "  ")
+		if err := os.WriteFile(digestsFile, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("rewrote %s: say why the outputs changed in the commit", digestsFile)
+	}
+}
+
+// update rewrites the pinned digests with this run's: for a change meant
+// to alter outputs (go test ./mine -run TestOutputDigest -update).
+var update = flag.Bool("update", false, "rewrite testdata/digests.json with this run's output digests")
+
+// digestsFile holds the pinned digests: for each command, the digest of
+// its index and patches ("negatives") and of its patches alone
+// ("negatives/patches": index columns may be added, the cubes must stay).
+const digestsFile = "testdata/digests.json"
+
+func readDigests(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(digestsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v", digestsFile, err)
+	}
+	return m
 }
 
 // outputDigest hashes a run's index file and its patch files in index order.
