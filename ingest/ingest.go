@@ -521,7 +521,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 	stored, err := w.Put(ctx, &store.Scan{Info: info, HU: vol, Labels: labels, Blobs: blobs, Check: func(i store.ScanInfo) []string {
 		flags := slices.Clone(h.Notes) // what the reader did, such as evening out slices
 		switch {
-		case lab.source == "computed":
+		case lab.source == store.LabelsComputed:
 			flags = append(flags, lab.flags...)
 		case i.HasLabels:
 			flags = append(flags, lungseg.Plausibility(i.LabelCounts[strconv.Itoa(store.LabelLungA)], i.LabelCounts[strconv.Itoa(store.LabelLungB)])...)
@@ -551,10 +551,11 @@ func abs(p string) string {
 }
 
 // scanLabels are a scan's labels on the 1 mm grid, where they came from
-// ("file" or "computed"), and the computed mask's flags.
+// (store.LabelsFromFile or store.LabelsComputed), and the computed mask's
+// flags.
 type scanLabels struct {
 	labels []uint8
-	source string
+	source store.LabelSource
 	flags  []string
 }
 
@@ -587,7 +588,7 @@ func lungLabels(ctx context.Context, s Found, o Options, src, grid store.Geometr
 			}
 			res.Dice = lungseg.Dice(computed.Labels, fromFile)
 		}
-		return scanLabels{labels: fromFile, source: "file"}, nil
+		return scanLabels{labels: fromFile, source: store.LabelsFromFile}, nil
 	default:
 		computed, err := lungseg.Segment(ctx, vol, grid, workers)
 		if err != nil {
@@ -596,7 +597,7 @@ func lungLabels(ctx context.Context, s Found, o Options, src, grid store.Geometr
 		if fromFile != nil && o.CompareMasks {
 			res.Dice = lungseg.Dice(computed.Labels, fromFile)
 		}
-		return scanLabels{labels: computed.Labels, source: "computed", flags: computed.Flags}, nil
+		return scanLabels{labels: computed.Labels, source: store.LabelsComputed, flags: computed.Flags}, nil
 	}
 }
 

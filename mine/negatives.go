@@ -216,7 +216,7 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 		// A computed mask that ingest flagged as implausible (all bowel gas,
 		// one lung, no lungs at all) is not sampled from: its "lung" may be
 		// anything. --lung mask uses it anyway, --lung hu ignores it.
-		if bad := lungFlags(info); info.LabelSource == "computed" && len(bad) > 0 {
+		if bad := lungFlags(info); info.LabelSource == store.LabelsComputed && len(bad) > 0 {
 			return nil, fmt.Sprintf("computed lung mask flagged (%s): not sampled under --lung auto (use --lung mask to sample it anyway, or --lung hu)", strings.Join(bad, "; ")), nil
 		}
 	}

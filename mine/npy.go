@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"voxmine/query"
 )
 
 // DType is the element type of written patches.
@@ -96,7 +97,7 @@ func NewWindow(lo, hi float64, d DType) (*Window, error) {
 	if d == I16 {
 		return w, nil
 	}
-	value := func(hu int) float64 { return (min(max(float64(hu), lo), hi) - lo) / (hi - lo) }
+	value := func(hu int) float64 { return query.Window(float64(hu), lo, hi) }
 	// HU values at or beyond the edges clip to the edges.
 	first, last := int(math.Ceil(lo)), int(math.Floor(hi))
 	n := 1 << 16

@@ -575,13 +575,13 @@ func writeRunJSON(path string, st *store.Store, kind string, o Output, params an
 	// Each scan used, with what identifies its stored volume: a re-ingest
 	// with other settings gives it a new volume uuid.
 	type usedScan struct {
-		UID         string    `json:"seriesuid"`
-		VolumeUUID  string    `json:"volume_uuid"`
-		PadHU       int16     `json:"pad_hu"`
-		LabelSource string    `json:"label_source"`
-		Tool        string    `json:"tool_version"`
-		Ingested    time.Time `json:"ingested"`
-		Source      string    `json:"source"`
+		UID         string            `json:"seriesuid"`
+		VolumeUUID  string            `json:"volume_uuid"`
+		PadHU       int16             `json:"pad_hu"`
+		LabelSource store.LabelSource `json:"label_source"`
+		Tool        string            `json:"tool_version"`
+		Ingested    time.Time         `json:"ingested"`
+		Source      string            `json:"source"`
 	}
 	used := make([]usedScan, 0, len(r.used))
 	for _, s := range r.used {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"voxmine/query"
 	"voxmine/store"
 )
 
@@ -94,7 +95,7 @@ func LungPicture(v *store.Volume, w io.Writer) error {
 		for r := range p.rows {
 			for col := range p.cols {
 				i := p.at(r, col)
-				g := uint8(255 * (min(max(float64(p.hu[i]), -1000), 400) + 1000) / 1400)
+				g := uint8(255 * query.Window(float64(p.hu[i]), query.LungWindowLo, query.LungWindowHi))
 				px := color.RGBA{g, g, g, 255}
 				if lc, ok := labelColours[p.lab[i]]; ok {
 					px = blend(px, lc, 0.4)

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"voxmine/internal/atomicfile"
+	"voxmine/query"
 )
 
 // previewTile is the centre axial slice of one patch as grey levels.
@@ -47,7 +48,7 @@ func tileFromFile(n int, s Sample, o Output, w *Window) (previewTile, error) {
 		case F32:
 			f = float64(math.Float32frombits(binary.LittleEndian.Uint32(p)))
 		default:
-			f = (min(max(float64(int16(binary.LittleEndian.Uint16(p))), w.Lo), w.Hi) - w.Lo) / (w.Hi - w.Lo)
+			f = query.Window(float64(int16(binary.LittleEndian.Uint16(p))), w.Lo, w.Hi)
 		}
 		t.gray[i] = uint8(min(max(f, 0), 1)*255 + 0.5)
 	}

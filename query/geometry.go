@@ -69,3 +69,17 @@ func CubeInside(shape [3]int, c [3]int, size int) bool {
 	b := CubeBox(c, size)
 	return b.Z >= 0 && b.Y >= 0 && b.X >= 0 && b.Z+b.D <= shape[0] && b.Y+b.H <= shape[1] && b.X+b.W <= shape[2]
 }
+
+// Window maps a HU value into [0, 1] through the window [lo, hi]:
+// (clip(hu, lo, hi) − lo) / (hi − lo), in float64, as NumPy computes the
+// notebook's windowing. It is the one definition of the windowing: the
+// patch encoder's lookup table, the HU lung test and the pictures use it.
+func Window(hu, lo, hi float64) float64 {
+	return (min(max(hu, lo), hi) - lo) / (hi - lo)
+}
+
+// Lung window: LUNA16's usual [−1000, 400] HU.
+const (
+	LungWindowLo = -1000.0
+	LungWindowHi = 400.0
+)

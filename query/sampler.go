@@ -82,8 +82,7 @@ func WindowedMean(v *store.Volume, c [3]int, n int, lo, hi float64, pad int16) (
 	}
 	sum := 0.0
 	for _, x := range buf {
-		f := (min(max(float64(x), lo), hi) - lo) / (hi - lo)
-		sum += f
+		sum += Window(float64(x), lo, hi)
 	}
 	return sum / float64(len(buf)), nil
 }

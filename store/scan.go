@@ -51,9 +51,9 @@ type ScanInfo struct {
 	PadHU      int16    `json:"pad_hu"`
 	// HasLabels says whether a label (lung mask) array exists.
 	HasLabels bool `json:"has_labels"`
-	// LabelSource is "file" for an imported seg-lungs mask, "computed" for
-	// a mask voxmine segmented, empty when there is none.
-	LabelSource string `json:"label_source,omitempty"`
+	// LabelSource says where the labels came from, empty when there are
+	// none.
+	LabelSource LabelSource `json:"label_source,omitempty"`
 	// LungVoxels counts voxels labelled 3 or 4 (the lungs; 5 is the airway).
 	LungVoxels  int64            `json:"lung_voxels"`
 	LabelCounts map[string]int64 `json:"label_counts,omitempty"`
@@ -65,6 +65,15 @@ type ScanInfo struct {
 	Ingested time.Time `json:"ingested"`
 	Tool     string    `json:"tool_version"`
 }
+
+// LabelSource is where a scan's labels came from.
+type LabelSource string
+
+// Where labels come from.
+const (
+	LabelsFromFile LabelSource = "file"     // an imported mask (seg-lungs-LUNA16, TotalSegmentator)
+	LabelsComputed LabelSource = "computed" // voxmine's own segmentation (ingest/lungseg)
+)
 
 // Lung labels, as in the seg-lungs-LUNA16 masks (see grid).
 const (

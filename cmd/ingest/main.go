@@ -210,7 +210,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if prog == nil {
 				prog = cli.NewProgress(stderr, p.Total, "scans", o.quiet)
 			}
-			if p.Last.Status == "failed" && prog != nil && !o.quiet {
+			if p.Last.Status == ingest.Failed && prog != nil && !o.quiet {
 				// Say it now too; the summary lists it again.
 				fmt.Fprintf(stderr, "\nfailed: %v\n", p.Last.Err)
 			}
@@ -363,7 +363,7 @@ func printReport(w io.Writer, rep *ingest.Report, o options) {
 		}
 	}
 	fmt.Fprintf(w, "ingested %d, already current %d, failed %d in %s (read %s, resample %s, mask %s, spots %s, compress+write %s)\n",
-		rep.Count("ingested"), rep.Count("skipped"), rep.Count("failed"), rep.Elapsed.Round(time.Millisecond),
+		rep.Count(ingest.Ingested), rep.Count(ingest.Skipped), rep.Count(ingest.Failed), rep.Elapsed.Round(time.Millisecond),
 		tot.Read.Round(time.Millisecond), tot.Resample.Round(time.Millisecond), tot.Mask.Round(time.Millisecond), tot.Blobs.Round(time.Millisecond), tot.Write.Round(time.Millisecond))
 	if s, err := store.Open(o.out); err == nil {
 		if u, err := s.DiskUsage(); err == nil {

@@ -98,7 +98,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if s.HasLabels {
 			withLabels++
 		}
-		if s.LabelSource == "computed" {
+		if s.LabelSource == store.LabelsComputed {
 			computed++
 		}
 		if len(s.Flags) > 0 {
@@ -123,7 +123,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var rows []row
 	withProvenance := false
 	for _, s := range st.Scans() {
-		r := row{UID: s.UID, Subset: mine.SubsetOf(s.Source.Path), Grid: s.Grid.Shape, Litres: float64(s.LungVoxels) / 1e6, Labels: s.LabelSource, Flags: s.Flags,
+		r := row{UID: s.UID, Subset: mine.SubsetOf(s.Source.Path), Grid: s.Grid.Shape, Litres: float64(s.LungVoxels) / 1e6, Labels: string(s.LabelSource), Flags: s.Flags,
 			Provenance: s.Source.Provenance}
 		withProvenance = withProvenance || r.Provenance != (store.Provenance{})
 		if sf := f.Series[s.UID]; sf != nil {

@@ -21,6 +21,7 @@ import (
 	"voxmine/ingest/resample"
 	"voxmine/ingest/synth"
 	"voxmine/internal/atomicfile"
+	"voxmine/query"
 	"voxmine/store/grid"
 )
 
@@ -92,7 +93,7 @@ func slice(vol []int16, truth, got []uint8, shape [3]int, z int) *image.RGBA {
 	for y := range ny {
 		for x := range nx {
 			v := float64(vol[(z*ny+y)*nx+x])
-			g := uint8(max(0, min(255, (v+1000)/1400*255)))
+			g := uint8(255 * query.Window(v, query.LungWindowLo, query.LungWindowHi))
 			c := color.RGBA{g, g, g, 255}
 			switch {
 			case edge(truth, y, x, grid.IsLung):
