@@ -13,7 +13,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	"voxmine/ingest/lungseg"
@@ -524,7 +523,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 		case lab.source == store.LabelsComputed:
 			flags = append(flags, lab.flags...)
 		case i.HasLabels:
-			flags = append(flags, lungseg.Plausibility(i.LabelCounts[strconv.Itoa(store.LabelLungA)], i.LabelCounts[strconv.Itoa(store.LabelLungB)])...)
+			flags = append(flags, lungseg.PlausibilityFlags(labels, grid.Shape)...)
 		}
 		return flags
 	}})

@@ -8,7 +8,8 @@
 // (fovcut.go), growing the airway (airway.go), 3-D components and the
 // closing that takes vessels and pleural nodules into the lung
 // (morphology.go, edt.go), and the byte scans that make the flood fills
-// fast (bytescan.go). Dice and PlausibilityFlags judge a mask.
+// fast (bytescan.go). Dice compares two masks; Judge is the one plausibility
+// rule, for computed masks and (PlausibilityFlags) mask files alike.
 package lungseg
 
 //go:generate go run ../../internal/tools/lungmaskpng -out ../../docs/lungmask.png

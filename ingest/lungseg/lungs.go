@@ -364,23 +364,41 @@ func lungStats(lungs []component, hu []int16, shape [3]int) airStats {
 	return st
 }
 
-// flags checks the mask against what real lungs are: two sides, lung
-// parenchyma's HU, and a volume that fits a chest when the scan shows the
-// whole of it (a scan that cuts the lungs may hold any fraction of them).
+// flags checks the computed mask against what real lungs are (Judge).
 func (st airStats) flags(a, b int64) []string {
+	return Judge{A: a, B: b, Cut: st.touches, MeanHU: st.meanHU, HaveHU: true}.Flags()
+}
+
+// Judge is what the plausibility rule knows of a lung mask. It is the one
+// rule for masks voxmine computes and masks read from files.
+type Judge struct {
+	A, B int64 // voxels (mm³) of each lung
+	// Cut: the lungs reach the first or last slices, so the scan may hold
+	// any fraction of them and no lower bound on their volume applies.
+	Cut bool
+	// MeanHU of the air bodies the lungs were grown from, when known
+	// (HaveHU): computed masks only, as a mask file's lungs hold vessels.
+	MeanHU float64
+	HaveHU bool
+}
+
+// Flags checks the mask against what real lungs are: two sides, lung
+// parenchyma's HU, and a volume that fits a chest when the scan shows the
+// whole of it. Each flag starts "lungs:".
+func (j Judge) Flags() []string {
 	var flags []string
-	litres := float64(a+b) / 1e6
+	litres := float64(j.A+j.B) / 1e6
 	switch {
 	case litres > maxLungLitres:
 		flags = append(flags, fmt.Sprintf("lungs: volume %.2f L is above %g L", litres, float64(maxLungLitres)))
-	case !st.touches && litres < minWholeLungLitres:
+	case !j.Cut && litres < minWholeLungLitres:
 		flags = append(flags, fmt.Sprintf("lungs: volume %.2f L is below %g L, though the scan covers them from top to bottom", litres, minWholeLungLitres))
 	}
-	if a == 0 || b == 0 || min(a, b)*10 < max(a, b) {
-		flags = append(flags, fmt.Sprintf("lungs: one lung missing or tiny (%d and %d voxels)", a, b))
+	if j.A == 0 || j.B == 0 || min(j.A, j.B)*10 < max(j.A, j.B) {
+		flags = append(flags, fmt.Sprintf("lungs: one lung missing or tiny (%d and %d voxels)", j.A, j.B))
 	}
-	if st.meanHU < minLungMeanHU || st.meanHU > maxLungMeanHU {
-		flags = append(flags, fmt.Sprintf("lungs: mean %.0f HU of the air bodies is not lung parenchyma's (%d to %d)", st.meanHU, minLungMeanHU, maxLungMeanHU))
+	if j.HaveHU && (j.MeanHU < minLungMeanHU || j.MeanHU > maxLungMeanHU) {
+		flags = append(flags, fmt.Sprintf("lungs: mean %.0f HU of the air bodies is not lung parenchyma's (%d to %d)", j.MeanHU, minLungMeanHU, maxLungMeanHU))
 	}
 	return flags
 }
@@ -420,24 +438,30 @@ func countLungs(labels []uint8) (a, b int64) {
 	return a, b
 }
 
-// PlausibilityFlags reports a lung mask that cannot be right: a total lung
-// volume under 0.5 L or over 10 L, or a lung missing (1 mm³ voxels).
-func PlausibilityFlags(labels []uint8) []string {
-	return Plausibility(countLungs(labels))
-}
-
-// Plausibility flags the lung voxel counts a and b of the two lungs.
-func Plausibility(a, b int64) []string {
-	var flags []string
-	litres := float64(a+b) / 1e6
-	switch {
-	case litres < 0.5:
-		flags = append(flags, fmt.Sprintf("lungs: volume %.2f L is below 0.5 L", litres))
-	case litres > 10:
-		flags = append(flags, fmt.Sprintf("lungs: volume %.2f L is above 10 L", litres))
+// PlausibilityFlags judges a lung mask on the 1 mm grid of the given
+// shape (z, y, x), a mask file's or any other, by the rule computed masks
+// are held to (Judge): the volume bound applies when no lung reaches the
+// first or last slices.
+func PlausibilityFlags(labels []uint8, shape [3]int) []string {
+	a, b := countLungs(labels)
+	plane := shape[1] * shape[2]
+	cut := false
+	for _, z := range []int{0, shape[0] - 1} {
+		for dz := 0; dz <= edgeSlices && !cut; dz++ {
+			k := z + dz
+			if z > 0 {
+				k = z - dz
+			}
+			if k < 0 || k >= shape[0] || (k+1)*plane > len(labels) {
+				continue
+			}
+			for _, l := range labels[k*plane : (k+1)*plane] {
+				if grid.IsLung(l) {
+					cut = true
+					break
+				}
+			}
+		}
 	}
-	if a == 0 || b == 0 || min(a, b)*10 < max(a, b) {
-		flags = append(flags, fmt.Sprintf("lungs: one lung missing or tiny (%d and %d voxels)", a, b))
-	}
-	return flags
+	return Judge{A: a, B: b, Cut: cut}.Flags()
 }

@@ -141,22 +141,39 @@ func cutByFOV(vol []int16, shape [3]int, c [3]int, r float64, pad int16) bool {
 	return n >= 5
 }
 
+// TestPlausibilityFlags: a mask file is judged by the rule computed masks
+// are held to, the volume bound only where the scan shows the lungs whole.
 func TestPlausibilityFlags(t *testing.T) {
-	m := make([]uint8, 2_000_000)
-	for i := range 700_000 {
-		m[i] = 3
+	shape := [3]int{100, 100, 200} // 20,000 voxels a slice
+	plane := shape[1] * shape[2]
+	mask := func(lungs ...[3]int) []uint8 { // each: label, first slice, last slice
+		m := make([]uint8, shape[0]*plane)
+		for _, l := range lungs {
+			for z := l[1]; z <= l[2]; z++ {
+				for i := range plane / 2 {
+					m[z*plane+i+(l[0]-3)*plane/2] = uint8(l[0])
+				}
+			}
+		}
+		return m
 	}
-	if f := lungseg.PlausibilityFlags(m); len(f) != 1 {
-		t.Errorf("one lung: %v", f)
-	}
-	for i := 700_000; i < 1_300_000; i++ {
-		m[i] = 4
-	}
-	if f := lungseg.PlausibilityFlags(m); len(f) != 0 {
-		t.Errorf("1.3 L in two lungs: %v", f)
-	}
-	if f := lungseg.PlausibilityFlags(m[:400_000]); len(f) != 2 {
-		t.Errorf("0.4 L, one lung: %v", f)
+	for _, tc := range []struct {
+		name  string
+		m     []uint8
+		flags int
+	}{
+		{"two lungs, 1.4 L, whole", mask([3]int{3, 10, 79}, [3]int{4, 10, 79}), 0},
+		{"one lung, 0.7 L, whole", mask([3]int{3, 10, 79}), 2},
+		{"one lung, 0.7 L, cut", mask([3]int{3, 0, 69}), 1},
+		{"two lungs, 0.4 L, whole", mask([3]int{3, 40, 59}, [3]int{4, 40, 59}), 1},
+		{"two lungs, 0.4 L, cut by the first slice", mask([3]int{3, 0, 19}, [3]int{4, 0, 19}), 0},
+		{"two lungs, 0.4 L, cut by the last slice", mask([3]int{3, 80, 99}, [3]int{4, 80, 99}), 0},
+		{"one lung, 0.4 L, whole", mask([3]int{3, 30, 69}), 2},
+		{"nothing", mask(), 2},
+	} {
+		if f := lungseg.PlausibilityFlags(tc.m, shape); len(f) != tc.flags {
+			t.Errorf("%s: %d flags %v, want %d", tc.name, len(f), f, tc.flags)
+		}
 	}
 }
 
