@@ -39,15 +39,29 @@ func readCatalog(dir string) (*Catalog, error) {
 	}
 	var c Catalog
 	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, &CatalogError{Path: path, Err: err}
 	}
 	for i, s := range c.Scans {
 		if s.UID == "" || (i > 0 && c.Scans[i-1].UID >= s.UID) {
-			return nil, fmt.Errorf("%s: scan %d (%q) is unnamed or out of order", path, i, s.UID)
+			return nil, &CatalogError{Path: path, Err: fmt.Errorf("scan %d (%.80q) is unnamed or out of order", i, s.UID)}
 		}
 	}
 	return &c, nil
 }
+
+// CatalogError is a catalog that cannot be read: truncated by a full disk,
+// emptied, edited by hand. The scan folders hold everything it lists, so
+// Rebuild (ingest --repair) makes it anew; the message says so.
+type CatalogError struct {
+	Path string
+	Err  error
+}
+
+func (e *CatalogError) Error() string {
+	return e.Path + ": unreadable catalog (" + e.Err.Error() + "); rebuild it from the scan folders with: ingest --repair --out " + filepath.Dir(e.Path)
+}
+
+func (e *CatalogError) Unwrap() error { return e.Err }
 
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", " ")
@@ -108,9 +122,15 @@ func Rebuild(dir string) (kept int, dropped []string, err error) {
 	if _, err := readRoot(dir); err != nil {
 		return 0, nil, err
 	}
-	err = updateCatalog(dir, func(c *Catalog) error {
-		entries, err := os.ReadDir(filepath.Join(dir, scansDir))
+	err = withLock(dir, func() error {
+		// The old catalog only tells which uids were dropped: a catalog
+		// that cannot be read (the reason to repair) is rebuilt all the same.
+		c, err := readCatalog(dir)
 		if err != nil {
+			c = &Catalog{}
+		}
+		entries, err := os.ReadDir(filepath.Join(dir, scansDir))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 		before := map[string]bool{}
@@ -134,7 +154,9 @@ func Rebuild(dir string) (kept int, dropped []string, err error) {
 		}
 		sort.Strings(dropped)
 		kept = len(c.Scans)
-		return nil
+		sort.Slice(c.Scans, func(i, j int) bool { return c.Scans[i].UID < c.Scans[j].UID })
+		c.Format = FormatVersion
+		return writeJSON(filepath.Join(dir, catalogFile), c)
 	})
 	return kept, dropped, err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,50 @@ func TestSyntheticWithBrokenScansExitsOne(t *testing.T) {
 	}
 	if code, out := runCmd("--repair", "--out", st); code != 0 || !strings.Contains(out, "5 scans") {
 		t.Errorf("repair: %d %s", code, out)
+	}
+}
+
+// TestRepairRebuildsABrokenCatalog: a catalog that is truncated, empty,
+// garbage or gone is rebuilt by --repair from the scan folders, and the
+// error that meets a reader before that names the remedy.
+func TestRepairRebuildsABrokenCatalog(t *testing.T) {
+	testenv.SkipUnderRace(t)
+	dir := t.TempDir()
+	src, st := filepath.Join(dir, "src"), filepath.Join(dir, "store")
+	if code, out := runCmd("--synthetic", "2", "--small", "--src", src, "--out", st, "--quiet"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	catalog := filepath.Join(st, "catalog.json")
+	good, err := os.ReadFile(catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		damage func()
+	}{
+		{"truncated", func() { os.WriteFile(catalog, good[:len(good)/2], 0o644) }},
+		{"empty", func() { os.WriteFile(catalog, nil, 0o644) }},
+		{"garbage", func() { os.WriteFile(catalog, []byte("\x00\xff not json"), 0o644) }},
+		{"deleted", func() { os.Remove(catalog) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.damage()
+			if tc.name != "deleted" {
+				_, err := store.Open(st)
+				var ce *store.CatalogError
+				if !errors.As(err, &ce) || !strings.Contains(err.Error(), "ingest --repair") {
+					t.Errorf("open: %v, want a CatalogError that names ingest --repair", err)
+				}
+			}
+			if code, out := runCmd("--repair", "--out", st); code != 0 || !strings.Contains(out, "2 scans") {
+				t.Fatalf("repair: exit %d\n%s", code, out)
+			}
+			s, err := store.Open(st)
+			if err != nil || len(s.Scans()) != 2 {
+				t.Fatalf("after repair: %v", err)
+			}
+		})
 	}
 }
 
