@@ -142,9 +142,13 @@ type shard struct {
 	chunks [3]int
 }
 
-// openShard maps path and checks its index: the CRC, and that every stored
-// chunk lies inside the data part of the file. After this, slicing the map
-// with an index entry can neither panic nor touch a page past the end.
+// openShard maps path and checks its index: the CRC, that every stored
+// chunk lies inside the data part of the file, and that the chunks follow
+// each other in index order without overlapping, as the writer lays them
+// out. After this, slicing the map with an index entry can neither panic
+// nor touch a page past the end. The chunks' CRCs cannot tie a chunk to
+// its place (an index that points chunk 1 at chunk 0's bytes passes them);
+// the order check can.
 func openShard(path string, chunks [3]int) (*shard, error) {
 	n := chunks[0] * chunks[1] * chunks[2]
 	f, err := os.Open(path)
@@ -175,6 +179,7 @@ func openShard(path string, chunks [3]int) (*shard, error) {
 		return nil, fmt.Errorf("shard index CRC is %08x, stored %08x: %w", got, want, ErrChecksum)
 	}
 	dataEnd := uint64(len(m)) - uint64(idxLen)
+	next := uint64(0) // where the previous stored chunk ends
 	for i := range n {
 		entry := entries[indexEntrySize*i:]
 		off := binary.LittleEndian.Uint64(entry)
@@ -183,12 +188,18 @@ func openShard(path string, chunks [3]int) (*shard, error) {
 		if off == absent && nb == absent {
 			continue
 		}
+		cz, cy, cx := i/(chunks[1]*chunks[2]), i/chunks[2]%chunks[1], i%chunks[2]
 		if nb < bloscHeaderSize+crcSize || off > dataEnd || nb > dataEnd-off {
 			s.close()
-			cz, cy, cx := i/(chunks[1]*chunks[2]), i/chunks[2]%chunks[1], i%chunks[2]
 			return nil, fmt.Errorf("chunk (%d,%d,%d) at offset %d, %d bytes, lies outside the %d data bytes",
 				cz, cy, cx, off, nb, dataEnd)
 		}
+		if off < next {
+			s.close()
+			return nil, fmt.Errorf("chunk (%d,%d,%d) at offset %d overlaps the chunk before it, which ends at %d: %w",
+				cz, cy, cx, off, next, ErrChecksum)
+		}
+		next = off + nb
 	}
 	return s, nil
 }
