@@ -2,8 +2,11 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -48,7 +51,16 @@ func addReads(ctx context.Context, reads []*lidc.Read, scans []Found, k int, f *
 			byUID[s.UID] = s
 		}
 	}
+	seen := map[[32]byte]string{}
 	for _, r := range reads {
+		// The same read twice (a series downloaded twice, its XML with
+		// it) would double every mark, and so every reader.
+		sum := readDigest(r)
+		if first, dup := seen[sum]; dup {
+			skipped = append(skipped, source.Skipped{Path: r.Path, Reason: "the same reads as " + first + ": read once"})
+			continue
+		}
+		seen[sum] = r.Path
 		sc, ok := byUID[r.SeriesUID]
 		if !ok {
 			skipped = append(skipped, source.Skipped{Path: r.Path, Reason: fmt.Sprintf("reads of series %s, which is not among the DICOM series found", r.SeriesUID)})
@@ -59,19 +71,16 @@ func addReads(ctx context.Context, reads []*lidc.Read, scans []Found, k int, f *
 			skipped = append(skipped, source.Skipped{Path: r.Path, Reason: err.Error()})
 			continue
 		}
-		g := &lidc.Grid{Geometry: st.Geometry}
-		for _, s := range st.Slices {
-			sop := s.SOPUID
-			if s.Frames > 1 {
-				sop = "" // the frames of one file share it: place marks by z
-			}
-			g.SOPs = append(g.SOPs, sop)
-			g.Z = append(g.Z, s.Position[2])
-		}
-		marks, err := lidc.Place(r, g)
+		g := readGrid(st)
+		marks, unplaced, err := lidc.Place(ctx, r, g)
 		if err != nil {
 			skipped = append(skipped, source.Skipped{Path: r.Path, Reason: err.Error()})
 			continue
+		}
+		if len(unplaced) > 0 {
+			// The marks that could be placed count; the rest are said.
+			skipped = append(skipped, source.Skipped{Path: r.Path, Reason: fmt.Sprintf("%d marks of the read not placed (the rest are): %s",
+				len(unplaced), strings.Join(unplaced[:min(3, len(unplaced))], "; "))})
 		}
 		sf := f.Series[r.SeriesUID]
 		if sf == nil {
@@ -99,4 +108,41 @@ func addReads(ctx context.Context, reads []*lidc.Read, scans []Found, k int, f *
 		series++
 	}
 	return series, skipped
+}
+
+// readGrid is the grid LIDC marks are placed on: the scan's even grid
+// (the one ingest stores), each file's slice at the index its position
+// gives. When a slice is missing, ReadCT interpolates it; indexing the
+// files one after another would put every mark past the gap a slice too
+// low (2.5 mm on LIDC-IDRI-0001 without one of its files).
+func readGrid(st *dicom.Stack) *lidc.Grid {
+	n := st.Geometry.Shape[0]
+	g := &lidc.Grid{Geometry: st.Geometry, SOPs: make([]string, n), Z: make([]float64, n)}
+	d, o, sp := st.Geometry.Direction, st.Geometry.Origin, st.Geometry.Spacing[2]
+	for k := range n { // world z of each grid slice (LIDC's imageZposition)
+		g.Z[k] = o[2] + d[8]*sp*float64(k)
+	}
+	for i, s := range st.Slices {
+		if s.Frames > 1 {
+			continue // the frames of one file share its SOP uid: place marks by z
+		}
+		k := i
+		if i < len(st.Positions) && sp > 0 {
+			k = int(math.Round(st.Positions[i] / sp))
+		}
+		if k >= 0 && k < n {
+			g.SOPs[k] = s.SOPUID
+		}
+	}
+	return g
+}
+
+// readDigest identifies a read by what it says (its series and every
+// session's marks), not by its file.
+func readDigest(r *lidc.Read) [32]byte {
+	b, _ := json.Marshal(struct {
+		S string
+		R []lidc.Session
+	}{r.SeriesUID, r.Sessions})
+	return sha256.Sum256(b)
 }

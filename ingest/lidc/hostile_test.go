@@ -1,6 +1,7 @@
 package lidc_test
 
 import (
+	"context"
 	"math"
 	"testing"
 
@@ -25,7 +26,7 @@ func TestHostileContoursAreBounded(t *testing.T) {
 		{ID: "huge", Chars: &lidc.Characteristics{}, ROIs: []lidc.ROI{{Z: 0, SOP: "s0", Inclusion: true, Edge: huge}}},
 		{ID: "circle", Chars: &lidc.Characteristics{}, ROIs: []lidc.ROI{{Z: 2.5, SOP: "s1", Inclusion: true, Edge: circle}}},
 	}}}}
-	marks, err := lidc.Place(r, g)
+	marks, _, err := lidc.Place(context.Background(), r, g)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func realGrid(t *testing.T) (*lidc.Read, *lidc.Grid) {
 // 23.35 mm): centre within 1.5 mm, diameter within 15 %.
 func TestConsensusMatchesLUNA16(t *testing.T) {
 	r, g := realGrid(t)
-	marks, err := lidc.Place(r, g)
+	marks, _, err := lidc.Place(context.Background(), r, g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestDecodeVariants(t *testing.T) {
 		t.Fatalf("%v %+v", err, r)
 	}
 	g := &lidc.Grid{Geometry: store.Geometry{Shape: [3]int{1, 20, 20}, Spacing: [3]float64{1, 1, 1}, Direction: store.Identity}, SOPs: []string{"s1"}, Z: []float64{-10}}
-	marks, err := lidc.Place(r, g)
+	marks, _, err := lidc.Place(context.Background(), r, g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,15 +113,27 @@ func TestDecodeVariants(t *testing.T) {
 	for _, tc := range []struct{ name, xml string }{
 		{"bad number", strings.Replace(old, "<xCoord>12</xCoord>", "<xCoord>twelve</xCoord>", 1)},
 		{"truncated", old[:len(old)/2]},
-		{"missing slice", strings.Replace(strings.ReplaceAll(old, "s1", "s9"), "-10", "-99", -1)},
 	} {
 		r, err := lidc.Decode(strings.NewReader(tc.xml), tc.name+".xml")
 		if err == nil {
-			_, err = lidc.Place(r, g)
+			_, _, err = lidc.Place(context.Background(), r, g)
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.name+".xml") {
 			t.Errorf("%s: got %v, want an error naming the file", tc.name, err)
 		}
+	}
+	// A contour on a slice the series does not have is left out and said;
+	// the read's other marks still count (the whole read was lost before).
+	r, err = lidc.Decode(strings.NewReader(strings.Replace(strings.ReplaceAll(old, "s1", "s9"), "-10", "-99", -1)), "missing.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed, unplaced, err := lidc.Place(context.Background(), r, g)
+	if err != nil || len(unplaced) == 0 || !strings.Contains(unplaced[0], "no slice at z") {
+		t.Errorf("missing slice: %v, unplaced %v: want the contour said", err, unplaced)
+	}
+	if len(placed) >= len(marks) {
+		t.Errorf("missing slice: %d marks placed, want fewer than %d", len(placed), len(marks))
 	}
 	if _, err := lidc.Decode(strings.NewReader(`<?xml version="1.0"?><other/>`), "x.xml"); !errors.Is(err, lidc.ErrNotLIDC) {
 		t.Errorf("another XML: %v, want ErrNotLIDC", err)
@@ -137,7 +149,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		marks, err := lidc.Place(r, g)
+		marks, _, err := lidc.Place(context.Background(), r, g)
 		if err == nil && len(marks) < 50 {
 			lidc.Clusters(marks, g.Geometry, 3)
 		}

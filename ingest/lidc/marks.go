@@ -1,6 +1,7 @@
 package lidc
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -38,9 +39,11 @@ type Marked struct {
 }
 
 // Place turns a read's marks into voxel masks on g. A contour whose slice
-// cannot be found (neither its SOP uid nor its z) is an error naming the
-// read and the mark.
-func Place(r *Read, g *Grid) ([]Marked, error) {
+// cannot be found (neither its SOP uid nor its z) is left out and said in
+// unplaced, naming the reader and the mark; a mark with no contour left
+// is left out whole. The error is ctx's: placing is bounded by the grid,
+// but a file may hold many marks.
+func Place(ctx context.Context, r *Read, g *Grid) (marks []Marked, unplaced []string, err error) {
 	sop := map[string]int{}
 	for k, u := range g.SOPs {
 		sop[u] = k
@@ -61,15 +64,21 @@ func Place(r *Read, g *Grid) ([]Marked, error) {
 	var out []Marked
 	for _, s := range r.Sessions {
 		for _, n := range s.Nodules {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
 			m := Marked{Reader: s.Reader, ID: n.ID, Nodule: true, Chars: n.Chars}
 			small := len(n.ROIs) == 1 && len(n.ROIs[0].Edge) == 1
 			holes := map[Voxel]bool{}
 			seen := map[Voxel]bool{}
+			placed := 0
 			for _, roi := range n.ROIs {
 				k, ok := slice(roi.SOP, roi.Z)
 				if !ok {
-					return nil, fmt.Errorf("%s: reader %s, %s: no slice at z %.2f (SOP %s)", r.Path, s.Reader, n.ID, roi.Z, roi.SOP)
+					unplaced = append(unplaced, fmt.Sprintf("reader %s, %.40s: no slice at z %.2f", s.Reader, n.ID, roi.Z))
+					continue
 				}
+				placed++
 				px := fill(roi.Edge, g.Geometry.Shape[2], g.Geometry.Shape[1])
 				for _, p := range px {
 					v := Voxel{k, p[1], p[0]}
@@ -96,20 +105,24 @@ func Place(r *Read, g *Grid) ([]Marked, error) {
 				}
 				m.Voxels = kept
 			}
+			if placed == 0 {
+				continue
+			}
 			m.Small = small
 			out = append(out, m.finish(g))
 		}
 		for _, p := range s.NonNodules {
 			k, ok := slice(p.SOP, p.Z)
 			if !ok {
-				return nil, fmt.Errorf("%s: reader %s, non-nodule %s: no slice at z %.2f", r.Path, s.Reader, p.ID, p.Z)
+				unplaced = append(unplaced, fmt.Sprintf("reader %s, non-nodule %.40s: no slice at z %.2f", s.Reader, p.ID, p.Z))
+				continue
 			}
 			v := Voxel{k, p.Y, p.X}
 			m := Marked{Reader: s.Reader, ID: p.ID, Small: true, Voxels: []Voxel{v}, edge: []Voxel{v}}
 			out = append(out, m.finish(g))
 		}
 	}
-	return out, nil
+	return out, unplaced, nil
 }
 
 // world maps a voxel of the source grid to LPS millimetres.
