@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -67,25 +68,15 @@ func Discover(ctx context.Context, srcs []string, maskDir string, formats []sour
 	}
 	var files []string
 	for _, src := range srcs {
-		err := filepath.WalkDir(src, func(path string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return fmt.Errorf("scanning %s: %w", path, err)
-			}
-			if e.IsDir() {
-				abs, _ := filepath.Abs(path)
-				if path != src && (isMaskDir(e.Name()) || abs == absMask || strings.HasPrefix(e.Name(), ".")) {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
-				files = append(files, path)
-			}
-			return nil
+		found, skipped, err := walkFiles(ctx, src, func(path, name string) bool {
+			abs, _ := filepath.Abs(path)
+			return isMaskDir(name) || abs == absMask
 		})
 		if err != nil {
 			return nil, err
 		}
+		files = append(files, found...)
+		d.Skipped = append(d.Skipped, skipped...)
 	}
 	masks, files := totalseg.Masks(files)
 	for _, p := range masks {
@@ -107,19 +98,11 @@ func Discover(ctx context.Context, srcs []string, maskDir string, formats []sour
 		byUID[s.UID] = &Found{Scan: s.Scan, format: s.format}
 	}
 	if maskDir != "" {
-		var maskFiles []string
-		err := filepath.WalkDir(maskDir, func(path string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return fmt.Errorf("scanning masks %s: %w", path, err)
-			}
-			if e.Type().IsRegular() {
-				maskFiles = append(maskFiles, path)
-			}
-			return nil
-		})
+		maskFiles, skipped, err := walkFiles(ctx, maskDir, func(string, string) bool { return false })
 		if err != nil {
 			return nil, err
 		}
+		d.Skipped = append(d.Skipped, skipped...)
 		// TotalSegmentator's folders first: their lobe files are NIfTI too.
 		masks, _, _, err := find(ctx, maskFiles, append([]source.Format{totalseg.Format{}}, formats...))
 		if err != nil {
@@ -170,4 +153,70 @@ func find(ctx context.Context, files []string, formats []source.Format) ([]found
 func isMaskDir(name string) bool {
 	n := strings.ToLower(name)
 	return strings.HasPrefix(n, "seg-lungs") || n == "masks" || n == "lung_masks"
+}
+
+// walkFiles lists the regular files under root (root itself when it is a
+// file), in lexical order, leaving out names that start with a dot and the
+// folders skip names. Symbolic links are followed, to files and to folders,
+// root included: a dataset kept elsewhere and linked in is common (ln -s
+// /data/luna16/subset0 .). A folder reached twice (a link back up, the
+// same folder linked twice) is walked once; a dangling link is returned
+// among the skipped, named with its target.
+func walkFiles(ctx context.Context, root string, skip func(path, name string) bool) (files []string, skipped []source.Skipped, err error) {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("scanning %w", err)
+	}
+	if !fi.IsDir() {
+		return []string{root}, nil, nil
+	}
+	visited := map[string]bool{} // folders walked, by their real path
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		real, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			return fmt.Errorf("scanning %w", err)
+		}
+		if visited[real] {
+			return nil
+		}
+		visited[real] = true
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("scanning %w", err)
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if strings.HasPrefix(name, ".") {
+				continue
+			}
+			path := filepath.Join(dir, name)
+			mode := e.Type()
+			if mode&fs.ModeSymlink != 0 {
+				target, _ := os.Readlink(path)
+				st, err := os.Stat(path)
+				if err != nil {
+					skipped = append(skipped, source.Skipped{Path: path, Reason: fmt.Sprintf("a symbolic link to %s, which does not exist", target)})
+					continue
+				}
+				mode = st.Mode().Type()
+			}
+			switch {
+			case mode.IsDir():
+				if skip(path, name) {
+					continue
+				}
+				if err := walk(path); err != nil {
+					return err
+				}
+			case mode.IsRegular():
+				files = append(files, path)
+			}
+		}
+		return nil
+	}
+	return files, skipped, walk(root)
 }
