@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"voxmine/store"
 )
@@ -109,6 +110,18 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 		at[c] = i
 	}
 	k := kind{name: "dataset", index: "index.csv", columns: columns}
+	if hardTotal > 0 && nhardScans == 0 {
+		k.short = append(k.short, Shortfall{Asked: hardTotal, Reason: fmt.Sprintf(
+			"%d hard negatives asked (--hard-fraction %g), but no scan has class-0 candidates (ingest --candidates CSV, or --hard-fraction 0)",
+			hardTotal, p.HardFraction)})
+	}
+	k.asked = func(info store.ScanInfo) int {
+		n := p.Positives.asked(findings.Series[info.UID]) + share(randTotal, len(scans), order[info.UID])
+		if i, ok := hardOrder[info.UID]; ok {
+			n += share(hardTotal, nhardScans, i)
+		}
+		return n
+	}
 	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
 		f := findings.Series[info.UID]
 		var out []Sample
@@ -124,27 +137,43 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 				out = append(out, Sample{UID: x.UID, Center: x.Center, File: x.File, Row: row, Kind: kindName})
 			}
 		}
-		pos, _ := samplePositives(info, f, p.Positives, withReads, withLabels)
+		var why []string // each part's shortfall
+		pos, reason := samplePositives(info, f, p.Positives, withReads, withLabels)
+		if reason != "" && p.Positives.asked(f) > 0 {
+			why = append(why, "positives: "+reason)
+		}
 		add("positive", "1", posCols, pos)
 		if n := share(randTotal, len(scans), order[info.UID]); n > 0 {
 			np := p.Negatives
 			np.PerScan = n
-			neg, _, err := sampleNegatives(v, info, f, o, np)
+			neg, reason, err := sampleNegatives(v, info, f, o, np)
 			if err != nil {
 				return nil, "", err
+			}
+			if len(neg) < n {
+				why = append(why, fmt.Sprintf("negatives: %d of %d: %s", len(neg), n, reason))
 			}
 			add("negative", "0", negCols, neg)
 		}
 		if i, ok := hardOrder[info.UID]; ok {
 			if n := share(hardTotal, nhardScans, i); n > 0 {
-				hard, _ := sampleCandidates(info, f, CandidateParams{Class: 0, Seed: p.Seed, MinDistToNodule: p.Negatives.MinDist}, n)
+				hard, reason := sampleCandidates(info, f, CandidateParams{Class: 0, Seed: p.Seed, MinDistToNodule: p.Negatives.MinDist}, n)
+				if len(hard) < n {
+					if reason == "" {
+						reason = "too few class-0 candidates in the volume at least the min-dist from a nodule"
+					}
+					why = append(why, fmt.Sprintf("hard negatives: %d of %d: %s", len(hard), n, reason))
+				}
 				add("hard_negative", "0", CandidateColumns, hard)
 			}
 		}
 		if len(out) == 0 {
+			if len(why) > 0 {
+				return nil, strings.Join(why, "; "), nil
+			}
 			return nil, "nothing to cut", nil
 		}
-		return out, "", nil
+		return out, strings.Join(why, "; "), nil
 	}
 	return run(ctx, st, o, k, p)
 }

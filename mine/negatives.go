@@ -163,9 +163,12 @@ const (
 // threshold of the run and whether the scan has a lung mask (0/1). The
 // distances of the centre itself are in nearest_finding_mm (to the nearest
 // finding avoided, by the run's --dist-from) and nearest_nodule_mm (to the
-// nearest annotated nodule's centre). docs/OUTPUTS.md has every column.
+// nearest annotated nodule's centre). findings_in_cube counts the findings
+// (annotations, excluded findings, and class-1 candidates when loaded)
+// whose sphere the cube touches: with the notebook's distance rule a 64 mm
+// cube often holds a nodule off its centre. docs/OUTPUTS.md has every column.
 var NegativeColumns = []string{"seriesuid", "label", "center_z", "center_y", "center_x", "min_dist_mm", "has_lung_mask",
-	"world_x", "world_y", "world_z", "nearest_finding_mm", "lung_fraction", "seed", "nearest_nodule_mm"}
+	"world_x", "world_y", "world_z", "nearest_finding_mm", "lung_fraction", "seed", "nearest_nodule_mm", "findings_in_cube"}
 
 // negativeColumns are bg_index.csv's columns for a hardness setting.
 func negativeColumns(hardness string) []string {
@@ -203,6 +206,7 @@ func Negatives(ctx context.Context, st *store.Store, o Output, p NegativeParams)
 	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
 		return sampleNegatives(v, info, findings.Series[info.UID], o, p)
 	}
+	k.asked = func(store.ScanInfo) int { return p.PerScan }
 	return run(ctx, st, o, k, p)
 }
 
@@ -233,22 +237,28 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 	}
 	hardShare, _ := p.hardFraction()
 	withHard := p.Hardness != "" && p.Hardness != "uniform"
-	var blobs []store.Blob
-	var blobCum []float64
+	var spots *spotDraw
 	if hardShare > 0 {
-		var err error
-		if blobs, err = v.Blobs(); err != nil {
+		blobs, err := v.Blobs()
+		if err != nil {
 			return nil, "", err
 		}
 		if len(blobs) == 0 {
-			return nil, "no nodule-like spots stored for this scan (ingest computes them where it has lung labels; re-ingest a store made before)", nil
+			why := "no nodule-like spots stored for this scan (ingest finds them where the scan has lung labels)"
+			if info.HasLabels {
+				why = "no nodule-like spots stored for this scan (a store ingested before voxmine found them: ingest --force)"
+			}
+			return nil, why, nil
 		}
-		total := 0.0
-		for _, b := range blobs {
-			total += float64(b.Response)
-			blobCum = append(blobCum, total)
-		}
+		spots = newSpotDraw(blobs)
 	}
+	// Every finding the cube may touch, for findings_in_cube.
+	var all []query.Sphere
+	if f != nil {
+		all = spheres(f, []string{AvoidAnnotations, AvoidExcluded, AvoidCandidates})
+	}
+	seen := map[[3]int]bool{}
+	spotsGone := false
 	avoid := spheres(f, p.Avoid)
 	var nodules []query.Sphere
 	if f != nil {
@@ -261,10 +271,16 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 		tries++
 		var c [3]int
 		hard := hardShare > 0 && (hardShare == 1 || r.Float64() < hardShare)
+		if hard && spots.left() == 0 {
+			spotsGone = true
+			if hardShare == 1 {
+				break
+			}
+			hard = false // mix: the rest are drawn uniformly, and the run says so
+		}
 		switch {
 		case hard:
-			k := r.Float64() * blobCum[len(blobCum)-1]
-			b := blobs[sort.SearchFloat64s(blobCum, k)]
+			b := spots.take(r)
 			c = [3]int{b.Z, b.Y, b.X}
 			if mode == LungMask {
 				l, err := query.LabelAt(v, c)
@@ -282,6 +298,9 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 			}
 		default:
 			c = [3]int{r.IntN(shape[0]), r.IntN(shape[1]), r.IntN(shape[2])}
+		}
+		if seen[c] {
+			continue // no centre twice in a run
 		}
 		if !p.AllowEdge && !query.CubeInside(shape, c, o.Size) {
 			continue
@@ -322,9 +341,17 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 			frac = strconv.FormatFloat(lf, 'f', 4, 64)
 		}
 		nodule, _ := query.Nearest(world, nodules, false)
+		lo, hi := query.CubeWorldBounds(info.Grid, c, o.Size)
+		touched := 0
+		for _, s := range all {
+			if query.CubeTouches(lo, hi, s) {
+				touched++
+			}
+		}
+		seen[c] = true
 		i := len(out)
 		row := []string{info.UID, "0", itoa(c[0]), itoa(c[1]), itoa(c[2]), strconv.FormatFloat(p.MinDist, 'f', -1, 64), zeroOne(info.HasLabels),
-			mm(world[0]), mm(world[1]), mm(world[2]), mm(near), frac, strconv.FormatUint(p.Seed, 10), mm(nodule)}
+			mm(world[0]), mm(world[1]), mm(world[2]), mm(near), frac, strconv.FormatUint(p.Seed, 10), mm(nodule), itoa(touched)}
 		kind := ""
 		if withHard {
 			resp, err := query.BlobResponse(v, c, info.PadHU)
@@ -336,10 +363,74 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 		}
 		out = append(out, Sample{UID: info.UID, Center: c, File: fmt.Sprintf("%s_bg%d.npy", info.UID, i), Row: row, Kind: kind})
 	}
-	if len(out) == 0 {
-		return nil, fmt.Sprintf("no centre passed the rules in %d draws (lung %s, min-dist %g mm)", tries, mode, p.MinDist), nil
+	rules := fmt.Sprintf("lung %s, min-dist %g mm", mode, p.MinDist)
+	if p.ClearCube {
+		rules += ", clear cube"
+	}
+	switch {
+	case len(out) == 0 && spotsGone && hardShare == 1:
+		return nil, fmt.Sprintf("every one of the %d nodule-like spots failed the rules (%s)", spots.n, rules), nil
+	case len(out) == 0:
+		return nil, fmt.Sprintf("no centre passed the rules in %d draws (%s)", tries, rules), nil
+	case len(out) < p.PerScan && spotsGone && hardShare == 1:
+		return out, fmt.Sprintf("the %d nodule-like spots are used up: %d of them passed the rules (%s)", spots.n, len(out), rules), nil
+	case len(out) < p.PerScan:
+		return out, fmt.Sprintf("only %d centres passed the rules in %d draws (%s)", len(out), tries, rules), nil
+	case spotsGone:
+		return out, fmt.Sprintf("the %d nodule-like spots were used up: the rest of the centres were drawn uniformly", spots.n), nil
 	}
 	return out, "", nil
+}
+
+// spotDraw draws nodule-like spots weighted by their response, each at
+// most once: a hard negative twice in a run is the same sample twice.
+type spotDraw struct {
+	spots []store.Blob
+	used  []bool
+	n     int
+	cum   []float64
+}
+
+func newSpotDraw(spots []store.Blob) *spotDraw {
+	d := &spotDraw{spots: spots, used: make([]bool, len(spots)), n: len(spots), cum: make([]float64, len(spots))}
+	d.reweigh()
+	return d
+}
+
+func (d *spotDraw) reweigh() {
+	total := 0.0
+	for i, b := range d.spots {
+		if !d.used[i] {
+			total += float64(b.Response)
+		}
+		d.cum[i] = total
+	}
+}
+
+// left is how many spots have not been drawn.
+func (d *spotDraw) left() int {
+	n := 0
+	for _, u := range d.used {
+		if !u {
+			n++
+		}
+	}
+	return n
+}
+
+// take draws one unused spot, weighted by response, and marks it used.
+func (d *spotDraw) take(r *rand.Rand) store.Blob {
+	k := r.Float64() * d.cum[len(d.cum)-1]
+	i := sort.SearchFloat64s(d.cum, k)
+	for i < len(d.spots)-1 && d.used[i] { // a used spot has no width: step on
+		i++
+	}
+	for d.used[i] {
+		i--
+	}
+	d.used[i] = true
+	d.reweigh()
+	return d.spots[i]
 }
 
 // lungFlags returns a scan's flags about its lung mask.

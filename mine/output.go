@@ -177,6 +177,17 @@ type Skip struct {
 	Kind string `json:"kind,omitempty"`
 }
 
+// Shortfall is a scan that gave fewer patches than the run asked of it,
+// and why (the rules, spots used up, too few candidates). A run-level
+// shortfall (a dataset's hard negatives with no candidates anywhere) has
+// no uid.
+type Shortfall struct {
+	UID    string `json:"seriesuid,omitempty"`
+	Asked  int    `json:"asked"`
+	Got    int    `json:"got"`
+	Reason string `json:"reason"`
+}
+
 // Kinds of failure, each with its own remedy.
 const (
 	FailCorrupt = "corrupt" // a damaged stored file: re-ingest the scan (ingest --force)
@@ -206,6 +217,13 @@ type kind struct {
 	sample func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error)
 	// scans picks the scans to visit (nil: all).
 	scans func(info store.ScanInfo) bool
+	// asked is how many patches the run asks of a scan (nil: no set
+	// number, as positives take every nodule); a scan that gives fewer is
+	// a shortfall.
+	asked func(info store.ScanInfo) int
+	// short are shortfalls of the run as a whole, known before any scan is
+	// cut.
+	short []Shortfall
 }
 
 // Result is what a run wrote.
@@ -215,6 +233,10 @@ type Result struct {
 	Scans    int // scans that gave patches
 	Skipped  []Skip
 	Failed   []Skip // scans whose data could not be read
+	// Shortfalls are the scans (and the run) that gave fewer patches than
+	// asked; Asked is what the run asked in all (0 where it sets no number).
+	Shortfalls []Shortfall
+	Asked      int
 	Index    string
 	Pack     string
 	Preview  string
@@ -469,7 +491,16 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		return nil, err
 	}
 	var all []Sample
+	res.Shortfalls = append(res.Shortfalls, k.short...)
+	for _, s := range k.short {
+		res.Asked += s.Asked
+	}
 	for i := range scans {
+		asked := 0
+		if k.asked != nil {
+			asked = k.asked(scans[i])
+			res.Asked += asked
+		}
 		switch {
 		case failures[i] != nil:
 			res.Failed = append(res.Failed, Skip{scans[i].UID, failures[i].Error(), failureKind(failures[i])})
@@ -479,7 +510,15 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 			res.Scans++
 			res.used = append(res.used, scans[i])
 			all = append(all, perScan[i]...)
+			if got := len(perScan[i]); reasons[i] != "" || got < asked {
+				res.Shortfalls = append(res.Shortfalls, Shortfall{UID: scans[i].UID, Asked: asked, Got: got, Reason: reasons[i]})
+			}
 		}
+	}
+	if len(all) == 0 && len(scans) > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("no patch was cut: every one of the %d scans was skipped or failed (reasons listed)", len(scans)))
+	} else if len(scans) == 0 {
+		res.Warnings = append(res.Warnings, "no patch was cut: no scan of the store (or of --uids) is of the kind this run mines")
 	}
 	res.Patches = len(all)
 	if stream != nil {
@@ -614,9 +653,11 @@ func writeRunJSON(path string, st *store.Store, kind string, o Output, params an
 			"augment": o.Augment,
 		},
 		"params":  params,
-		"counts":  map[string]int{"patches": r.Patches, "scans_used": r.Scans, "scans_skipped": len(r.Skipped), "scans_failed": len(r.Failed)},
-		"skipped": nonNil(r.Skipped),
-		"failed":  nonNil(r.Failed),
+		"counts": map[string]int{"patches": r.Patches, "asked": r.Asked, "scans_used": r.Scans, "scans_skipped": len(r.Skipped),
+			"scans_failed": len(r.Failed), "scans_short": len(r.Shortfalls)},
+		"skipped":    nonNil(r.Skipped),
+		"failed":     nonNil(r.Failed),
+		"shortfalls": nonNilShort(r.Shortfalls),
 		// sampling_s and cutting_s add up the workers' time on each (so
 		// with several workers they may exceed total_s, the wall time).
 		"timings": map[string]float64{
@@ -629,6 +670,13 @@ func writeRunJSON(path string, st *store.Store, kind string, o Output, params an
 		return err
 	}
 	return atomicfile.WriteFile(path, append(b, '\n'))
+}
+
+func nonNilShort(s []Shortfall) []Shortfall {
+	if s == nil {
+		return []Shortfall{}
+	}
+	return s
 }
 
 func orientName(o string) string {

@@ -77,7 +77,25 @@ func Positives(ctx context.Context, st *store.Store, o Output, p PositiveParams)
 		s, reason := samplePositives(info, findings.Series[info.UID], p, withReads, withLabels)
 		return s, reason, nil
 	}
+	k.asked = func(info store.ScanInfo) int { return p.asked(findings.Series[info.UID]) }
 	return run(ctx, st, o, k, p)
+}
+
+// asked is how many cubes the run asks of a series: one and the copies for
+// each nodule that passes the filters (a nodule outside its scan included:
+// it is a shortfall, said with its reason).
+func (p PositiveParams) asked(f *store.SeriesFindings) int {
+	if f == nil {
+		return 0
+	}
+	n := 0
+	for i, a := range f.Annotations {
+		if (p.MinDiameter > 0 && a.Diameter < p.MinDiameter) || !p.readPasses(f.Read(i)) {
+			continue
+		}
+		n++
+	}
+	return n * (1 + p.Copies)
 }
 
 // ballOffset draws a point uniformly from the ball of radius r.
@@ -179,6 +197,9 @@ func samplePositives(info store.ScanInfo, f *store.SeriesFindings, p PositivePar
 			return nil, fmt.Sprintf("%d nodules lie outside the volume (wrong direction or series?)", outside)
 		}
 		return nil, fmt.Sprintf("no nodule of at least %g mm", p.MinDiameter)
+	}
+	if outside > 0 {
+		return out, fmt.Sprintf("%d nodules lie outside the volume (wrong direction or series?)", outside)
 	}
 	return out, ""
 }

@@ -81,10 +81,17 @@ func runKind(fs *cmdFlags, args []string, of *outputFlags, what string, seed *ui
 		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		return cli.ExitUsage
 	}
+	var code int
 	if of.streaming() {
-		return reportStream(stderr, what, res)
+		code = reportStream(stderr, what, res)
+	} else {
+		code = report(stdout, stderr, what, res)
 	}
-	return report(stdout, stderr, what, res)
+	if short := shortfalls(stderr, res); short && of.strict && code == cli.ExitOK {
+		fmt.Fprintf(stderr, "%s: the run fell short of what was asked (--strict)\n", fs.Name())
+		return cli.ExitData
+	}
+	return code
 }
 
 const candidatesHelp = `mine candidates — cubes on candidates.csv rows (class 0: hard negatives).

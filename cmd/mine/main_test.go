@@ -464,3 +464,46 @@ func TestSplitByTablePatient(t *testing.T) {
 		part[f[1]] = f[2]
 	}
 }
+
+// TestStrictShortfalls: what falls short of the asking is said on stderr,
+// and --strict turns it into exit 1: a dataset's hard negatives from a
+// store with no candidates (it gave 0 of them with no word), and positives
+// from a list of series that hold no nodule (0 patches, exit 0).
+func TestStrictShortfalls(t *testing.T) {
+	st := testStore(t) // annotations, no candidates
+	for _, strict := range []bool{false, true} {
+		args := []string{"dataset", "--store", st, "--out", t.TempDir(), "--size", "16", "--negatives-per-positive", "4",
+			"--hard-fraction", "0.5", "--quiet"}
+		if strict {
+			args = append(args, "--strict")
+		}
+		code, _, stderr := runCmd(args...)
+		if !strings.Contains(stderr, "no scan has class-0 candidates") || !strings.Contains(stderr, "SHORT") {
+			t.Errorf("dataset without candidates: stderr %q", stderr)
+		}
+		if want := map[bool]int{false: 0, true: 1}[strict]; code != want {
+			t.Errorf("dataset without candidates, strict %v: exit %d, want %d", strict, code, want)
+		}
+	}
+	// A list holding one series with no nodule.
+	s, err := store.Open(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := s.Findings()
+	var plain string
+	for _, sc := range s.Scans() {
+		if sf := f.Series[sc.UID]; sf == nil || len(sf.Annotations) == 0 {
+			plain = sc.UID
+		}
+	}
+	if plain == "" {
+		t.Skip("every scan of the store has a nodule")
+	}
+	list := filepath.Join(t.TempDir(), "test.txt")
+	os.WriteFile(list, []byte(plain+"\n"), 0o644)
+	code, _, stderr := runCmd("positives", "--store", st, "--out", t.TempDir(), "--uids", list, "--quiet", "--strict")
+	if code != 1 || !strings.Contains(stderr, "no patch was cut") {
+		t.Errorf("positives of a series with no nodule, --strict: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -17,6 +17,13 @@ counts), at least --min-dist mm from every finding in --avoid, with the whole
 cube inside the volume. Each scan's draws depend only on --seed and its
 series uid: the same command gives the same bytes with any --workers.
 
+The default distance is the notebook's, from each finding's centre: a 64 mm
+cube 15 mm from a nodule's centre often holds the nodule off-centre. The
+index's findings_in_cube counts the findings each cube touches; to keep
+cubes clear, use --dist-from surface and --clear-cube. A scan that gives
+fewer cubes than --per-scan is reported on stderr and in run.json
+(--strict: exit 1).
+
 Examples:
   mine negatives --store store/ --out bg/
   mine negatives --store store/ --out bg/ --per-scan 8 --seed 3 --dist-from surface --clear-cube

@@ -20,7 +20,7 @@ type outputFlags struct {
 	store, out, window, dtype, preview, orient string
 	uids                                       string
 	size, workers                              int
-	pack, overwrite, quiet                     bool
+	pack, overwrite, quiet, strict             bool
 	// The stream's (--out -): an epoch, a share, shuffled scans, labels.
 	epoch          int
 	part           string
@@ -50,6 +50,7 @@ func (f *outputFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.workers, "workers", defaultWorkers(), "scans worked on at once")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "allow a non-empty --out (its patches are replaced)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress display")
+	fs.BoolVar(&f.strict, "strict", false, "exit 1 when the run falls short of what was asked: a scan skipped, fewer patches than asked, a warning")
 	fs.StringVar(&f.format, "format", "npy", "npy (one .npy a patch and an index CSV) or tar (the stream's layout in size-capped shards, shard-000000.tar …)")
 	fs.StringVar(&f.shardSize, "shard-size", "1G", "with --format tar: start a new shard past this size (K, M, G)")
 	fs.BoolVar(&f.augFlip, "aug-flip", false, "augment: flip each axis with probability 1/2")
@@ -201,6 +202,28 @@ func parseTriple(s string) ([3]float64, error) {
 		v[i] = f
 	}
 	return v, nil
+}
+
+// shortfalls says on stderr every scan that gave fewer patches than asked,
+// and the run's total, and reports whether the run fell short at all
+// (shortfalls, skipped scans or warnings: what --strict turns into exit 1).
+func shortfalls(stderr io.Writer, r *mine.Result) bool {
+	for _, s := range r.Shortfalls {
+		if s.UID == "" {
+			fmt.Fprintf(stderr, "SHORT: %d of %d: %s\n", s.Got, s.Asked, s.Reason)
+			continue
+		}
+		got := fmt.Sprintf("%d", s.Got)
+		if s.Asked > 0 {
+			got = fmt.Sprintf("%d of %d", s.Got, s.Asked)
+		}
+		fmt.Fprintf(stderr, "  short %s: %s\n", cli.About(s.UID, got), s.Reason)
+	}
+	if r.Asked > 0 && r.Patches < r.Asked {
+		fmt.Fprintf(stderr, "SHORT: %d of the %d patches asked were cut (%d scans short, %d skipped); run.json lists each with its reason\n",
+			r.Patches, r.Asked, len(r.Shortfalls), len(r.Skipped))
+	}
+	return len(r.Shortfalls) > 0 || len(r.Skipped) > 0 || len(r.Warnings) > 0
 }
 
 // reportStream says on stderr what a stream held (stdout is the stream):
