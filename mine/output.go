@@ -228,22 +228,22 @@ type kind struct {
 
 // Result is what a run wrote.
 type Result struct {
-	RunUUID  string
-	Patches  int
-	Scans    int // scans that gave patches
-	Skipped  []Skip
-	Failed   []Skip // scans whose data could not be read
+	RunUUID string
+	Patches int
+	Scans   int // scans that gave patches
+	Skipped []Skip
+	Failed  []Skip // scans whose data could not be read
 	// Shortfalls are the scans (and the run) that gave fewer patches than
 	// asked; Asked is what the run asked in all (0 where it sets no number).
 	Shortfalls []Shortfall
 	Asked      int
-	Index    string
-	Pack     string
-	Preview  string
-	RunJSON  string
-	Elapsed  time.Duration
-	Sampling time.Duration
-	Writing  time.Duration
+	Index      string
+	Pack       string
+	Preview    string
+	RunJSON    string
+	Elapsed    time.Duration
+	Sampling   time.Duration
+	Writing    time.Duration
 	// Warnings say what makes the run's patches doubtful though nothing
 	// failed (a store without findings: negatives that avoid nothing).
 	Warnings []string
@@ -652,7 +652,7 @@ func writeRunJSON(path string, st *store.Store, kind string, o Output, params an
 			"shard_size": o.ShardSize, "shards": r.Shards, "labels": o.Labels, "nodule_mask": o.NoduleMask,
 			"augment": o.Augment,
 		},
-		"params":  params,
+		"params": params,
 		"counts": map[string]int{"patches": r.Patches, "asked": r.Asked, "scans_used": r.Scans, "scans_skipped": len(r.Skipped),
 			"scans_failed": len(r.Failed), "scans_short": len(r.Shortfalls)},
 		"skipped":    nonNil(r.Skipped),
