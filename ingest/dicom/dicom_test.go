@@ -294,3 +294,33 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestEmptyOptionalElements: real archives hold empty type 2 and 3
+// elements (an empty PixelPaddingValue was refused: "0 bytes for a US
+// value"); they read as if absent.
+func TestEmptyOptionalElements(t *testing.T) {
+	dir := t.TempDir()
+	for k := range 3 {
+		p := write(t, dir, fmt.Sprintf("%d.dcm", k), slice("1.2.9", k, float64(k)), 40)
+		b, _ := os.ReadFile(p)
+		intercept := bytes.Index(b, []byte{0x28, 0x00, 0x52, 0x10}) // (0028,1052): the padding goes before it
+		if intercept < 0 {
+			t.Fatal("no RescaleIntercept")
+		}
+		empty := []byte{0x28, 0x00, 0x20, 0x01, 'U', 'S', 0, 0, // PixelPaddingValue, 0 bytes
+			0x28, 0x00, 0x21, 0x01, 'U', 'S', 0, 0} // PixelPaddingRangeLimit, 0 bytes
+		b = append(b[:intercept:intercept], append(empty, b[intercept:]...)...)
+		os.WriteFile(p, b, 0o644)
+	}
+	found, err := dicom.Format{}.Find(context.Background(), files(t, dir))
+	if err != nil || len(found.Scans) != 1 {
+		t.Fatalf("%v, %+v", err, found)
+	}
+	_, hu, err := dicom.Format{}.ReadCT(context.Background(), found.Scans[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hu[0] != 40-1024 {
+		t.Errorf("HU %d, want %d", hu[0], 40-1024)
+	}
+}

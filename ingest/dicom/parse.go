@@ -304,8 +304,15 @@ func parse(b []byte, path string) (*Slice, error) {
 	}
 }
 
-// set stores the value of an element voxmine reads.
+// set stores the value of an element voxmine reads. An empty value (no
+// bytes, or only padding) leaves the field as if the element were absent:
+// DICOM allows empty type 2 and 3 elements (an empty PixelPaddingValue,
+// GantryTilt, RescaleSlope in real archives), and a required element left
+// empty is caught where its absence is.
 func (s *Slice) set(tag uint32, v []byte, o binary.ByteOrder) error {
+	if len(v) == 0 || (!isBinary(tag) && str(v) == "") {
+		return nil
+	}
 	us := func() (int, error) {
 		if len(v) < 2 {
 			return 0, fmt.Errorf("%d bytes for a US value", len(v))
@@ -380,6 +387,16 @@ func (s *Slice) set(tag uint32, v []byte, o binary.ByteOrder) error {
 		}
 	}
 	return err
+}
+
+// isBinary reports whether element tag holds a binary (US) value, whose
+// bytes may look like padding.
+func isBinary(tag uint32) bool {
+	switch tag {
+	case tagSamplesPerPixel, tagRows, tagColumns, tagBitsAllocated, tagBitsStored, tagHighBit, tagPixelRep, tagPaddingValue:
+		return true
+	}
+	return false
 }
 
 // text returns the string field that element tag fills, or nil.
