@@ -53,6 +53,9 @@ type SeriesFindings struct {
 	// PatientID is the patient the table names for the series (LUNA25's
 	// PatientID column), for splits of scans that carry none themselves.
 	PatientID string `json:"patient_id,omitempty"`
+	// From names where the series' annotations came from: a key of
+	// Findings.Sources ("annotations" for a CSV, "lidc_reads").
+	From string `json:"from,omitempty"`
 }
 
 // ReadNodule is what LIDC-IDRI's radiologists said of one physical nodule
@@ -83,6 +86,19 @@ type ReadNodule struct {
 	Consensus [][4]int `json:"consensus_runs,omitempty"`
 }
 
+// Origin is where the series' annotations came from, a key of
+// Findings.Sources: From, or for a store written before From was, the
+// reads when it has them and the CSV otherwise.
+func (s *SeriesFindings) Origin() string {
+	switch {
+	case s.From != "":
+		return s.From
+	case len(s.Reads) > 0:
+		return "lidc_reads"
+	}
+	return "annotations"
+}
+
 // Read returns the LIDC read behind annotation i, or nil.
 func (s *SeriesFindings) Read(annotation int) *ReadNodule {
 	for k := range s.Reads {
@@ -101,6 +117,7 @@ func (s *SeriesFindings) UnmarshalJSON(b []byte) error {
 		Annotations, Excluded, Candidates [][5]float64
 		Reads                             []ReadNodule `json:"lidc_reads"`
 		PatientID                         string       `json:"patient_id"`
+		From                              string       `json:"from"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
@@ -116,7 +133,7 @@ func (s *SeriesFindings) UnmarshalJSON(b []byte) error {
 		return out
 	}
 	*s = SeriesFindings{Annotations: conv(raw.Annotations), Excluded: conv(raw.Excluded), Candidates: conv(raw.Candidates), Reads: raw.Reads,
-		PatientID: raw.PatientID}
+		PatientID: raw.PatientID, From: raw.From}
 	return nil
 }
 
@@ -177,10 +194,15 @@ func readJSONIfExists(path string, v any) error {
 // SetFindings makes f the store's findings for every kind f.Sources names
 // ("annotations", "excluded", "candidates", or "lidc_reads", which holds
 // annotations, excluded findings and their reads), in the series owns
-// accepts (nil: all). A series that the new CSV leaves out loses its old
-// rows of that kind, so loading a corrected annotations.csv cannot leave
-// stale nodules behind; kinds f does not name, and series owns rejects (the
-// parts of other ingest shards), are kept. It runs under the store lock.
+// accepts (nil: all). A CSV is a whole table: a series that the new CSV
+// leaves out loses its old rows of that kind, so loading a corrected
+// annotations.csv cannot leave stale nodules behind. LIDC reads cover the
+// series they were read for and no other: a new DICOM folder with its XML
+// replaces the findings of its own series and leaves the other series'
+// findings (from a CSV, or earlier reads) as they were. Kinds f does not
+// name, and series owns rejects (the parts of other ingest shards), are
+// kept. Each series records where its annotations came from (From). It
+// runs under the store lock.
 // Annotations and excluded findings go to findings.json, candidates to
 // candidates.json.
 func (w *Writer) SetFindings(f *Findings, owns func(uid string) bool) error {
@@ -200,14 +222,12 @@ func (w *Writer) SetFindings(f *Findings, owns func(uid string) bool) error {
 			if !owns(uid) {
 				continue
 			}
-			if annotations || reads {
-				sf.Annotations = nil
+			_, covered := f.Series[uid] // the reads' own series
+			if annotations || (reads && covered) {
+				sf.Annotations, sf.Reads, sf.From = nil, nil, ""
 			}
-			if excluded || reads {
+			if excluded || (reads && covered) {
 				sf.Excluded = nil
-			}
-			if reads || annotations {
-				sf.Reads = nil
 			}
 			if candidates {
 				sf.Candidates = nil
@@ -222,8 +242,12 @@ func (w *Writer) SetFindings(f *Findings, owns func(uid string) bool) error {
 				old = &SeriesFindings{}
 				cur.Series[uid] = old
 			}
-			if len(sf.Annotations) > 0 {
+			if len(sf.Annotations) > 0 || len(sf.Reads) > 0 {
 				old.Annotations = sf.Annotations
+				old.From = "annotations"
+				if reads {
+					old.From = "lidc_reads"
+				}
 			}
 			if len(sf.Excluded) > 0 {
 				old.Excluded = sf.Excluded
@@ -241,21 +265,25 @@ func (w *Writer) SetFindings(f *Findings, owns func(uid string) bool) error {
 		if cur.Sources == nil {
 			cur.Sources = map[string]string{}
 		}
-		if reads {
-			delete(cur.Sources, "annotations")
-		}
-		if annotations {
-			delete(cur.Sources, "lidc_reads")
-		}
 		for k, v := range f.Sources {
 			cur.Sources[k] = v
+		}
+		// A source no series draws its annotations from any more is gone.
+		for _, src := range []string{"annotations", "lidc_reads"} {
+			used := false
+			for _, sf := range cur.Series {
+				used = used || (len(sf.Annotations) > 0 && sf.Origin() == src)
+			}
+			if _, ok := cur.Sources[src]; ok && !used && f.Sources[src] == "" {
+				delete(cur.Sources, src)
+			}
 		}
 		cur.Format = FormatVersion
 		small := &Findings{Format: FormatVersion, Sources: cur.Sources, Series: map[string]*SeriesFindings{}}
 		cands := map[string][]Finding{}
 		for uid, sf := range cur.Series {
 			if len(sf.Annotations)+len(sf.Excluded) > 0 {
-				small.Series[uid] = &SeriesFindings{Annotations: sf.Annotations, Excluded: sf.Excluded, Reads: sf.Reads, PatientID: sf.PatientID}
+				small.Series[uid] = &SeriesFindings{Annotations: sf.Annotations, Excluded: sf.Excluded, Reads: sf.Reads, PatientID: sf.PatientID, From: sf.From}
 			}
 			if len(sf.Candidates) > 0 {
 				cands[uid] = sf.Candidates

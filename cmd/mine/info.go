@@ -79,7 +79,11 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  FLAG: %s\n", fl)
 		}
 		if sf := f.Series[uid]; sf != nil {
-			fmt.Fprintf(stdout, "  annotations %d, excluded %d, candidates %d\n", len(sf.Annotations), len(sf.Excluded), len(sf.Candidates))
+			from := ""
+			if src := f.Sources[sf.Origin()]; src != "" {
+				from = " (annotations from " + src + ")"
+			}
+			fmt.Fprintf(stdout, "  annotations %d, excluded %d, candidates %d%s\n", len(sf.Annotations), len(sf.Excluded), len(sf.Candidates), from)
 			for _, a := range sf.Annotations {
 				fmt.Fprintf(stdout, "    nodule %.1f mm at world (%.1f, %.1f, %.1f) → voxel %v\n", a.Diameter, a.X, a.Y, a.Z,
 					query.NearestVoxel(g, [3]float64{a.X, a.Y, a.Z}))
@@ -90,10 +94,14 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	u, _ := st.DiskUsage()
 	var ann, withNodules, withLabels, computed, flagged int
 	var flags []string
+	bySource := map[string][2]int{} // where annotations came from: series, nodules
 	for _, s := range st.Scans() {
 		if sf := f.Series[s.UID]; sf != nil && len(sf.Annotations) > 0 {
 			ann += len(sf.Annotations)
 			withNodules++
+			from := sf.Origin()
+			n := bySource[from]
+			bySource[from] = [2]int{n[0] + 1, n[1] + len(sf.Annotations)}
 		}
 		if s.HasLabels {
 			withLabels++
@@ -143,7 +151,12 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			problems = []store.Problem{}
 		}
 		patients, _ := countPatients(st.Scans(), f)
+		sources := map[string]any{}
+		for k, n := range bySource {
+			sources[k] = map[string]any{"source": f.Sources[k], "series": n[0], "annotations": n[1]}
+		}
 		doc := map[string]any{"root": st.Root(), "scans": len(st.Scans()), "patients": len(patients), "annotations": ann,
+			"annotations_from": sources,
 			"scans_with_nodules": withNodules, "scans_with_labels": withLabels, "computed_masks": computed,
 			"flags": flags, "stored_bytes": u.StoredBytes, "raw_bytes": u.RawBytes, "problems": problems}
 		if list {
@@ -157,6 +170,11 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "store %s (uuid %s, format %s, created %s by %s)\n", storeDir, r.UUID, r.Format, r.Created.Format("2006-01-02 15:04"), r.Tool)
 	fmt.Fprintf(stdout, "scans %d: %d with nodules (%d annotations), %d with lung labels (%d computed), %d flagged\n",
 		len(st.Scans()), withNodules, ann, withLabels, computed, flagged)
+	for _, k := range []string{"annotations", "lidc_reads"} {
+		if n, ok := bySource[k]; ok {
+			fmt.Fprintf(stdout, "  annotations of %d series (%d nodules) from %s\n", n[0], n[1], cli.Clip(f.Sources[k], 200))
+		}
+	}
 	if patients, without := countPatients(st.Scans(), f); len(patients) > 0 {
 		fmt.Fprintf(stdout, "patients %d (%d scans without a patient id; mine split keeps a patient's scans together)\n", len(patients), without)
 	}
