@@ -156,7 +156,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			sources[k] = map[string]any{"source": f.Sources[k], "series": n[0], "annotations": n[1]}
 		}
 		doc := map[string]any{"root": st.Root(), "scans": len(st.Scans()), "patients": len(patients), "annotations": ann,
-			"annotations_from": sources,
+			"annotations_from":   sources,
 			"scans_with_nodules": withNodules, "scans_with_labels": withLabels, "computed_masks": computed,
 			"flags": flags, "stored_bytes": u.StoredBytes, "raw_bytes": u.RawBytes, "problems": problems}
 		if list {
