@@ -313,7 +313,7 @@ func TestRealLIDCReadsMatchLUNA16(t *testing.T) {
 	if len(masks["xml"]) != 64*64*64 || masks["xml"][centreIdx] != 1 || masks["csv"][centreIdx] != 1 {
 		t.Fatalf("the masks do not hold the cube's centre")
 	}
-	if r := float64(nx) / float64(nc); r < 0.7 || r > 1.4 || dice < 0.75 {
+	if r := float64(nx) / float64(nc); r < 0.85 || r > 1.15 || dice < 0.8 {
 		t.Errorf("consensus outline %d mm³ against the sphere's %d (Dice %.3f): not the same nodule", nx, nc, dice)
 	}
 }
