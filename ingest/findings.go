@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"voxmine/internal/clip"
 	"voxmine/store"
 )
 
@@ -104,7 +105,7 @@ func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note 
 				continue
 			}
 			if j, dup := col[w]; dup {
-				return 0, "", fmt.Errorf("%s:1: columns %q and %q both give %s", path, header[j], h, w)
+				return 0, "", fmt.Errorf("%s:1: columns %s and %s both give %s", path, clip.Q(header[j]), clip.Q(h), w)
 			}
 			col[w] = i
 		}
@@ -116,7 +117,7 @@ func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note 
 				noDiameter = true // LUNA25 lists nodules without a size
 				continue
 			}
-			return 0, "", fmt.Errorf("%s:1: no %q column (header %v); a %s file needs %v", path, w, header, kind, want)
+			return 0, "", fmt.Errorf("%s:1: no %q column (header %s); a %s file needs %v", path, w, clip.String(fmt.Sprint(header), clip.Max), kind, want)
 		}
 	}
 	if noDiameter {
@@ -146,7 +147,7 @@ func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note 
 			s := strings.TrimSpace(rec[col[name]])
 			x, perr := strconv.ParseFloat(s, 64)
 			if perr != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-				return rows, note, fmt.Errorf("%s:%d: %s %q is not a number", path, line, name, s)
+				return rows, note, fmt.Errorf("%s:%d: %s %s is not a number", path, line, name, clip.Q(s))
 			}
 			v[i] = x
 		}
@@ -172,7 +173,7 @@ func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note 
 				t := strings.TrimSpace(rec[labelCol])
 				l, err := strconv.Atoi(t)
 				if err != nil || l < 0 {
-					return rows, note, fmt.Errorf("%s:%d: %s %q is not a whole number ≥ 0", path, line, header[labelCol], t)
+					return rows, note, fmt.Errorf("%s:%d: %s %s is not a whole number ≥ 0", path, line, clip.Q(header[labelCol]), clip.Q(t))
 				}
 				fd.Class = l
 			}

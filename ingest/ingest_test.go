@@ -445,3 +445,13 @@ func TestMasksFoundInSource(t *testing.T) {
 		t.Errorf("masks found %d in %q", rep.MasksFound, rep.MaskDir)
 	}
 }
+
+// TestLongCSVValuesAreCut: a CSV field of 1 MB is quoted cut, with its size.
+func TestLongCSVValuesAreCut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "annotations.csv")
+	os.WriteFile(path, []byte("seriesuid,coordX,coordY,coordZ,diameter_mm\n1.2.3,"+strings.Repeat("9x", 1<<19)+",2,3,6\n"), 0o644)
+	_, err := ingest.ReadFindings(path, ingest.Annotations, &store.Findings{})
+	if err == nil || len(err.Error()) > 600 || !strings.Contains(err.Error(), "(1048576 bytes)") {
+		t.Errorf("%d bytes of error: %.300v", len(fmt.Sprint(err)), err)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"voxmine/internal/atomicfile"
+	"voxmine/internal/clip"
 	"voxmine/internal/workpool"
 	"voxmine/store"
 )
@@ -111,7 +112,7 @@ func (o *Output) chosen(all []store.ScanInfo) ([]store.ScanInfo, error) {
 			missing = append(missing, u)
 		}
 		sort.Strings(missing)
-		return nil, fmt.Errorf("%d of the %d series asked for are not in the store, e.g. %s", len(missing), len(o.UIDs), missing[0])
+		return nil, fmt.Errorf("%d of the %d series asked for are not in the store, e.g. %s", len(missing), len(o.UIDs), clip.Q(missing[0]))
 	}
 	return out, nil
 }

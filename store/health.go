@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"voxmine/internal/clip"
 )
 
 // Problem is what Check found wrong with one stored scan.
@@ -82,11 +83,11 @@ func (s *Store) Resolve(uid string) (string, error) {
 	case 1:
 		return matches[0], nil
 	case 0:
-		return "", fmt.Errorf("store %s: scan %q: %w", s.dir, uid, ErrNoScan)
+		return "", fmt.Errorf("store %s: scan %s: %w", s.dir, clip.Q(uid), ErrNoScan)
 	}
 	sort.Strings(matches)
 	if len(matches) > 3 {
 		matches = append(matches[:3], "…")
 	}
-	return "", fmt.Errorf("store %s: %q is the start of several scans (%s): give more of the uid", s.dir, uid, strings.Join(matches, ", "))
+	return "", fmt.Errorf("store %s: %s is the start of several scans (%s): give more of the uid", s.dir, clip.Q(uid), clip.String(strings.Join(matches, ", "), 400))
 }

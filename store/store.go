@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"voxmine/internal/atomicfile"
+	"voxmine/internal/clip"
 )
 
 // ToolVersion is written into every store and scan voxmine creates.
@@ -260,7 +261,7 @@ func scanDir(dir, uid string) string { return filepath.Join(dir, scansDir, uid) 
 // validUID rejects series uids that could escape the scans directory.
 func validUID(uid string) error {
 	if uid == "" || uid == "." || uid == ".." || strings.ContainsAny(uid, `/\`) || strings.HasPrefix(uid, ".") {
-		return fmt.Errorf("series uid %q cannot name a scan directory", uid)
+		return fmt.Errorf("series uid %s cannot name a scan directory", clip.Q(uid))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"voxmine/internal/clip"
 	"voxmine/store/grid"
 )
 
@@ -44,7 +45,7 @@ type Volume struct {
 func (s *Store) OpenVolume(uid string) (*Volume, error) {
 	info, ok := s.cat.Lookup(uid)
 	if !ok {
-		return nil, fmt.Errorf("store %s: scan %q: %w", s.dir, uid, ErrNoScan)
+		return nil, fmt.Errorf("store %s: scan %s: %w", s.dir, clip.Q(uid), ErrNoScan)
 	}
 	dir := scanDir(s.dir, uid)
 	g := info.Grid

@@ -23,6 +23,7 @@ import (
 	"voxmine/ingest"
 	"voxmine/ingest/synth"
 	"voxmine/internal/cli"
+	"voxmine/internal/clip"
 	"voxmine/store"
 )
 
@@ -304,7 +305,7 @@ func printFound(w io.Writer, rep *ingest.Report, o options) {
 	if o.uids != "" {
 		fmt.Fprintf(w, "--uids %s: %d of them", o.uids, rep.Selected)
 		if n := len(rep.NotFound); n > 0 {
-			fmt.Fprintf(w, "; %d listed series not found below the sources (e.g. %s)", n, rep.NotFound[0])
+			fmt.Fprintf(w, "; %d listed series not found below the sources (e.g. %s)", n, clip.Q(rep.NotFound[0]))
 		}
 		fmt.Fprintln(w)
 	} else if rep.Selected != rep.Found {

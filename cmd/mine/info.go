@@ -10,6 +10,7 @@ import (
 
 	"voxmine/internal/atomicfile"
 	"voxmine/internal/cli"
+	"voxmine/internal/clip"
 	"voxmine/mine"
 	"voxmine/query"
 	"voxmine/store"
@@ -172,7 +173,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		len(st.Scans()), withNodules, ann, withLabels, computed, flagged)
 	for _, k := range []string{"annotations", "lidc_reads"} {
 		if n, ok := bySource[k]; ok {
-			fmt.Fprintf(stdout, "  annotations of %d series (%d nodules) from %s\n", n[0], n[1], cli.Clip(f.Sources[k], 200))
+			fmt.Fprintf(stdout, "  annotations of %d series (%d nodules) from %s\n", n[0], n[1], clip.String(f.Sources[k], 200))
 		}
 	}
 	if patients, without := countPatients(st.Scans(), f); len(patients) > 0 {

@@ -507,3 +507,14 @@ func TestStrictShortfalls(t *testing.T) {
 		t.Errorf("positives of a series with no nodule, --strict: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestLongValuesAreCut: a --uids line of 10 MB is not echoed whole.
+func TestLongValuesAreCut(t *testing.T) {
+	st := testStore(t)
+	list := filepath.Join(t.TempDir(), "uids.txt")
+	os.WriteFile(list, []byte(strings.Repeat("1.2", 10<<20/3)+"\n"), 0o644)
+	code, stdout, stderr := runCmd("negatives", "--store", st, "--out", t.TempDir(), "--uids", list, "--quiet")
+	if code == 0 || len(stdout)+len(stderr) > 2000 || !strings.Contains(stderr, "bytes)") {
+		t.Errorf("exit %d, %d bytes of output: %.300s", code, len(stdout)+len(stderr), stderr)
+	}
+}

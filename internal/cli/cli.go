@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -106,17 +105,4 @@ func About(subject, message string) string {
 		return message
 	}
 	return subject + ": " + message
-}
-
-// Clip cuts a value quoted in a message to n bytes, saying how long it
-// was: a CSV field or a list line of 100 MB is not echoed whole.
-func Clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
 }
