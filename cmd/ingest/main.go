@@ -166,6 +166,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		_, err := synth.Generate(ctx, dir, synth.Options{N: o.synthetic, Seed: o.seed, Small: o.small, Variants: o.variants,
 			Workers: runtime.NumCPU(), Progress: func(done, total int) { p.Set(done) }})
 		p.Finish()
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stderr, "ingest: interrupted while generating the synthetic dataset in %s (remove it, or run the same command again into an empty folder)\n", dir)
+			return cli.ExitInterrupted
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "ingest: %v\n", err)
 			return cli.ExitUsage

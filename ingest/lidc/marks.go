@@ -73,6 +73,9 @@ func Place(ctx context.Context, r *Read, g *Grid) (marks []Marked, unplaced []st
 			seen := map[Voxel]bool{}
 			placed := 0
 			for _, roi := range n.ROIs {
+				if err := ctx.Err(); err != nil {
+					return nil, nil, err // a file may hold thousands of contours
+				}
 				k, ok := slice(roi.SOP, roi.Z)
 				if !ok {
 					unplaced = append(unplaced, fmt.Sprintf("reader %s, %.40s: no slice at z %.2f", s.Reader, n.ID, roi.Z))

@@ -89,7 +89,7 @@ func Generate(ctx context.Context, dir string, o Options) (*Truth, error) {
 		if i >= o.N {
 			variant = variants[i-o.N]
 		}
-		st, err := writeScan(dir, o, i, variant)
+		st, err := writeScan(ctx, dir, o, i, variant)
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,8 @@ func drawSliceSpacing(r *rand.Rand) float64 {
 // its lung mask. Tests that need a full-size phantom but not its files
 // use it and skip writing, compressing and reading some 100 MB.
 func Draw(o Options, i int) (*ScanTruth, []int16, []uint8) {
-	return drawScan(o, i, "")
+	st, hu, mask, _ := drawScan(context.Background(), o, i, "")
+	return st, hu, mask
 }
 
 // Geometry is the scan's grid (shape in z, y, x order).
@@ -161,7 +162,7 @@ func (st *ScanTruth) Geometry() grid.Geometry {
 	return grid.Geometry{Shape: [3]int{st.Size[2], st.Size[1], st.Size[0]}, Origin: st.Origin, Spacing: st.Spacing, Direction: st.Direction}
 }
 
-func drawScan(o Options, i int, variant string) (*ScanTruth, []int16, []uint8) {
+func drawScan(ctx context.Context, o Options, i int, variant string) (*ScanTruth, []int16, []uint8, error) {
 	r := scanRand(o.Seed, i, 1)
 	uid := seriesUID(r)
 	var nx int
@@ -213,18 +214,24 @@ func drawScan(o Options, i int, variant string) (*ScanTruth, []int16, []uint8) {
 		st.Lungs = append(st.Lungs, LungTruth{Label: l.label, CX: l.cx, CY: l.cy, RX: l.rx, RY: l.ry, Z0: l.z0, Z1: l.z1})
 	}
 	st.fillVoxels()
-	hu, mask := rasterize(o.Seed, i, st, a)
+	hu, mask, err := rasterize(ctx, o.Seed, i, st, a, max(1, o.Workers))
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	for _, m := range mask {
 		if m == 3 || m == 4 {
 			st.LungVoxels++
 		}
 	}
-	return st, hu, mask
+	return st, hu, mask, nil
 }
 
 // writeScan draws and writes scan i with its mask and returns its truth.
-func writeScan(dir string, o Options, i int, variant string) (*ScanTruth, error) {
-	st, hu, mask := drawScan(o, i, variant)
+func writeScan(ctx context.Context, dir string, o Options, i int, variant string) (*ScanTruth, error) {
+	st, hu, mask, err := drawScan(ctx, o, i, variant)
+	if err != nil {
+		return nil, err
+	}
 	uid, mirrored := st.UID, st.Mirrored
 	sub := filepath.Join(dir, fmt.Sprintf("subset%d", st.Subset))
 	if err := os.MkdirAll(sub, 0o755); err != nil {
@@ -260,7 +267,7 @@ func writeScan(dir string, o Options, i int, variant string) (*ScanTruth, error)
 		return st, nil
 	}
 	st.MaskPath = filepath.Join("seg-lungs-LUNA16", uid+".mhd")
-	err := metaimage.WriteImage(filepath.Join(dir, st.MaskPath), h, mask, metaimage.WriteOptions{Compress: true, Anatomical: orient})
+	err = metaimage.WriteImage(filepath.Join(dir, st.MaskPath), h, mask, metaimage.WriteOptions{Compress: true, Anatomical: orient})
 	return st, err
 }
 
@@ -391,7 +398,7 @@ func insideBy(l lung, c vec, margin float64) bool {
 
 // rasterize draws the phantom onto the scan's voxel grid: a value with
 // noise and a seg-lungs label per voxel.
-func rasterize(seed uint64, i int, st *ScanTruth, a *anatomy) ([]int16, []uint8) {
+func rasterize(ctx context.Context, seed uint64, i int, st *ScanTruth, a *anatomy, workers int) ([]int16, []uint8, error) {
 	nx, ny, nz := st.Size[0], st.Size[1], st.Size[2]
 	hu := make([]int16, nx*ny*nz)
 	mask := make([]uint8, nx*ny*nz)
@@ -400,24 +407,35 @@ func rasterize(seed uint64, i int, st *ScanTruth, a *anatomy) ([]int16, []uint8)
 			st.Origin[1] + st.Direction[4]*st.Spacing[1]*float64(iy),
 			st.Origin[2] + st.Spacing[2]*float64(iz)}
 	}
-	sigma := make([]float32, nx) // per-row scratch
-	for iz := range nz {
-		r := scanRand(seed, i, 1000+uint64(iz))
-		for iy := range ny {
-			row := hu[(iz*ny+iy)*nx:][:nx]
-			mrow := mask[(iz*ny+iy)*nx:][:nx]
-			p := world(0, iy, iz)
-			for ix := range nx {
-				x := p[0] + st.Direction[0]*st.Spacing[0]*float64(ix)
-				v, s, l := a.base(x, p[1], p[2])
-				row[ix], mrow[ix], sigma[ix] = int16(v), l, float32(s)
+	// Each slice has its own noise stream, so slices are drawn side by
+	// side with the same result.
+	err := workpool.Slabs(ctx, nz, workers, func(z0, z1 int) error {
+		sigma := make([]float32, nx) // per-row scratch
+		for iz := z0; iz < z1; iz++ {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			for ix := range nx {
-				if sigma[ix] > 0 {
-					row[ix] = clamp16(float64(row[ix]) + r.NormFloat64()*float64(sigma[ix]))
+			r := scanRand(seed, i, 1000+uint64(iz))
+			for iy := range ny {
+				row := hu[(iz*ny+iy)*nx:][:nx]
+				mrow := mask[(iz*ny+iy)*nx:][:nx]
+				p := world(0, iy, iz)
+				for ix := range nx {
+					x := p[0] + st.Direction[0]*st.Spacing[0]*float64(ix)
+					v, s, l := a.base(x, p[1], p[2])
+					row[ix], mrow[ix], sigma[ix] = int16(v), l, float32(s)
+				}
+				for ix := range nx {
+					if sigma[ix] > 0 {
+						row[ix] = clamp16(float64(row[ix]) + r.NormFloat64()*float64(sigma[ix]))
+					}
 				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	// stamp calls fn for every voxel within radius of a tube.
 	stamp := func(t tube, pad float64, fn func(idx int, d2 float64, p vec)) {
@@ -480,7 +498,7 @@ func rasterize(seed uint64, i int, st *ScanTruth, a *anatomy) ([]int16, []uint8)
 			}
 		})
 	}
-	return hu, mask
+	return hu, mask, nil
 }
 
 func clamp16(v float64) int16 {
