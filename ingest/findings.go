@@ -132,10 +132,10 @@ func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note 
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
-		if err != nil {
-			return rows, note, fmt.Errorf("%s:%d: %w", path, line, err)
+		if err != nil { // a *csv.ParseError, which says its line
+			return rows, note, fmt.Errorf("%s: %w", path, err)
 		}
+		line, _ := r.FieldPos(0) // only after a record was read: FieldPos panics after an error
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}

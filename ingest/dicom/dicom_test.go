@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"voxmine/ingest/dicom"
 	"voxmine/ingest/source"
@@ -280,17 +281,49 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// The files ingest refused as hostile stay as seeds.
+	for _, rows := range []int{65535, 60000} {
+		var b bytes.Buffer
+		s := slice("7.8", 0, 0)
+		s.Rows, s.Columns = 2, 2
+		dicom.Encode(&b, s, "1.2.840.10008.1.2.1", make([]int32, 4))
+		data := b.Bytes()
+		for _, tag := range [][]byte{{0x28, 0, 0x10, 0, 'U', 'S', 2, 0}, {0x28, 0, 0x11, 0, 'U', 'S', 2, 0}} {
+			if i := bytes.Index(data, tag); i >= 0 {
+				data[i+8], data[i+9] = byte(rows), byte(rows>>8)
+			}
+		}
+		f.Add(data)
+	}
+	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := dicom.Decode(data, "fuzz.dcm")
-		if err != nil || s.Rows*s.Columns > 1<<20 {
+		if err == nil && s.Rows*s.Columns <= 1<<20 {
+			if frames, err := s.Split(); err == nil {
+				for _, fr := range frames[:min(len(frames), 16)] {
+					fr.HU(make([]int16, s.Rows*s.Columns))
+				}
+			}
+		}
+		// The whole path ingest takes, with its budget in force: the
+		// header's grid is checked before ReadCT allocates it, and the
+		// read must end (a hang fails here rather than stalling the fuzzer).
+		path := filepath.Join(dir, "fuzz.dcm")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		found, err := dicom.Format{}.Find(ctx, []string{path})
+		if err != nil || len(found.Scans) != 1 {
 			return
 		}
-		frames, err := s.Split()
-		if err != nil {
-			return
+		info, err := dicom.Format{}.Info(ctx, found.Scans[0])
+		if err != nil || info.Geometry.Voxels() <= 0 || info.Geometry.Voxels() > 1<<22 {
+			return // ingest's budget refuses it before reading
 		}
-		for _, fr := range frames[:min(len(frames), 16)] {
-			fr.HU(make([]int16, s.Rows*s.Columns))
+		if _, _, err := (dicom.Format{}).ReadCT(ctx, found.Scans[0]); errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("ReadCT of a %v grid ran past 20 s", info.Geometry.Shape)
 		}
 	})
 }
