@@ -2,9 +2,12 @@ package dicom_test
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -355,5 +358,36 @@ func TestEmptyOptionalElements(t *testing.T) {
 	}
 	if hu[0] != 40-1024 {
 		t.Errorf("HU %d, want %d", hu[0], 40-1024)
+	}
+}
+
+// TestDeflateBomb: a deflated slice of a few hundred KB that inflates to
+// 250 MB is refused by its ratio, not read into memory (eight of them
+// parsed at once took 3.6 GB before).
+func TestDeflateBomb(t *testing.T) {
+	var b bytes.Buffer
+	s := slice("7.9", 0, 0)
+	if err := dicom.Encode(&b, s, "1.2.840.10008.1.2.1.99", make([]int32, s.Rows*s.Columns)); err != nil {
+		t.Fatal(err)
+	}
+	data := b.Bytes()
+	// The deflated dataset follows the meta group, whose length (0002,0000)
+	// is the first element after the preamble and "DICM".
+	start := 132 + 12 + int(binary.LittleEndian.Uint32(data[132+8:]))
+	head := data[:start]
+	body, err := io.ReadAll(flate.NewReader(bytes.NewReader(data[start:])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	w, _ := flate.NewWriter(&z, flate.BestCompression)
+	w.Write(body)
+	w.Write(make([]byte, 250<<20))
+	w.Close()
+	bomb := append(append([]byte(nil), head...), z.Bytes()...)
+	t.Logf("%d bytes inflating to %d MB", len(bomb), (len(body)+250<<20)>>20)
+	_, err = dicom.Decode(bomb, "bomb.dcm")
+	if err == nil || !strings.Contains(err.Error(), "inflates past") {
+		t.Errorf("a deflate bomb: %v, want it refused by its ratio", err)
 	}
 }

@@ -30,8 +30,28 @@ var compressedSyntaxes = map[string]string{
 }
 
 // maxInflated bounds a deflated dataset (a CT slice is about 0.5 MB), so a
-// crafted file cannot make the reader allocate without limit.
+// crafted file cannot make the reader allocate without limit; inflate
+// bounds it further by the compressed size.
 const maxInflated = 256 << 20
+
+// inflate inflates a deflated dataset. Its size may be at most 16 MiB plus
+// 64 times the compressed bytes (CT deflates 2–20×; a few KB that inflate
+// to hundreds of MB are a crafted file) and maxInflated. It is counted
+// first and allocated once at its size: growing a buffer by doubling
+// peaked at twice the cap, for each slice parsed at once.
+func inflate(z []byte) ([]byte, error) {
+	limit := min(int64(maxInflated), 16<<20+64*int64(len(z)))
+	n, err := io.Copy(io.Discard, io.LimitReader(flate.NewReader(bytes.NewReader(z)), limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, fmt.Errorf("deflated dataset of %d bytes inflates past %d bytes: not a CT image", len(z), limit)
+	}
+	out := make([]byte, n)
+	_, err = io.ReadFull(flate.NewReader(bytes.NewReader(z)), out)
+	return out, err
+}
 
 // Tags voxmine reads, as group<<16 | element.
 const (
@@ -241,7 +261,7 @@ func parse(b []byte, path string) (*Slice, error) {
 	case ts == explicitBE:
 		p.order, s.bigEndian = binary.BigEndian, true
 	case ts == deflatedLE:
-		inflated, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(b[p.pos:])), maxInflated))
+		inflated, err := inflate(b[p.pos:])
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				return nil, errShort
