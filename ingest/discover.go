@@ -34,6 +34,9 @@ type Found struct {
 	// Mask is the scan's lung mask from the mask folder (same uid), or nil.
 	Mask       *source.Scan
 	maskFormat source.Format
+	// nearMask is a mask file that nearly matches the scan's uid when none
+	// matches it (a suffix added, the last digits off), to name in messages.
+	nearMask string
 }
 
 // Discovery is what Discover found.
@@ -108,10 +111,23 @@ func Discover(ctx context.Context, srcs []string, maskDir string, formats []sour
 		if err != nil {
 			return nil, err
 		}
+		var unmatched []string // mask uids no scan has, sorted
+		paths := map[string]string{}
 		for _, m := range masks {
 			if s, ok := byUID[m.UID]; ok && s.Mask == nil {
 				s.Mask, s.maskFormat = &m.Scan, m.format
 				d.Masks++
+			} else if !ok {
+				unmatched = append(unmatched, m.UID)
+				paths[m.UID] = m.Path()
+			}
+		}
+		sort.Strings(unmatched)
+		for _, s := range byUID {
+			if s.Mask == nil {
+				if near := nearest(unmatched, s.UID); near != "" {
+					s.nearMask = paths[near]
+				}
 			}
 		}
 	}
@@ -219,4 +235,26 @@ func walkFiles(ctx context.Context, root string, skip func(path, name string) bo
 		return nil
 	}
 	return files, skipped, walk(root)
+}
+
+// nearest returns the uid of sorted that nearly matches uid: they share
+// all but the last three characters of the shorter, and differ in length
+// by at most eight (a "_mask" suffix, a digit or two off). "" when none.
+func nearest(sorted []string, uid string) string {
+	i := sort.SearchStrings(sorted, uid)
+	for _, j := range []int{i - 1, i, i + 1} {
+		if j < 0 || j >= len(sorted) {
+			continue
+		}
+		c := sorted[j]
+		n := 0
+		for n < len(c) && n < len(uid) && c[n] == uid[n] {
+			n++
+		}
+		short := min(len(c), len(uid))
+		if short >= 8 && n >= short-3 && max(len(c), len(uid))-short <= 8 {
+			return c
+		}
+	}
+	return ""
 }

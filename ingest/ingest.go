@@ -129,6 +129,10 @@ type ScanResult struct {
 	// Dice against the mask file, when CompareMasks computed both.
 	Dice  float64
 	Flags []string
+	// Fallback says what the scan got instead of what was asked (a mask
+	// computed because --masks held none for it), empty when nothing fell
+	// back.
+	Fallback string
 }
 
 // Report sums up a run.
@@ -576,10 +580,11 @@ func lungLabels(ctx context.Context, s Found, o Options, src, grid store.Geometr
 	switch {
 	case o.Lung == LungSourceNone:
 		return scanLabels{}, nil
+	case o.Lung == LungSourceMasks && fromFile == nil:
+		// Asked for a mask file: without one the scan would be stored
+		// without labels, and mining would fall back to the HU test.
+		return scanLabels{}, fmt.Errorf("no mask for this scan in %s (--lung masks)%s", o.MaskDir, nearMask(s))
 	case o.Lung == LungSourceMasks || (o.Lung == LungSourceAuto && fromFile != nil):
-		if fromFile == nil {
-			return scanLabels{}, nil
-		}
 		if o.CompareMasks {
 			computed, err := lungseg.Segment(ctx, vol, grid, workers)
 			if err != nil {
@@ -592,6 +597,9 @@ func lungLabels(ctx context.Context, s Found, o Options, src, grid store.Geometr
 		computed, err := lungseg.Segment(ctx, vol, grid, workers)
 		if err != nil {
 			return scanLabels{}, err
+		}
+		if o.Lung == LungSourceAuto && o.MaskDir != "" && s.Mask == nil {
+			res.Fallback = fmt.Sprintf("no mask in %s: lungs computed%s", o.MaskDir, nearMask(s))
 		}
 		if fromFile != nil && o.CompareMasks {
 			res.Dice = lungseg.Dice(computed.Labels, fromFile)
@@ -620,4 +628,13 @@ func sameGeometry(a, b store.Geometry) error {
 		}
 	}
 	return nil
+}
+
+// nearMask names the mask file whose name nearly matches the scan's uid
+// (a suffix, a digit or two off), as ", the nearest is NAME", or "".
+func nearMask(s Found) string {
+	if s.nearMask == "" {
+		return ""
+	}
+	return ", though " + s.nearMask + " nearly matches its uid"
 }

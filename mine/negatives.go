@@ -150,10 +150,15 @@ func spheres(f *store.SeriesFindings, avoid []string) []query.Sphere {
 	return out
 }
 
-// hu lung test constants: the notebook's 7³ neighbourhood and threshold.
+// hu lung test constants: the notebook's 7³ neighbourhood and threshold,
+// and the floor voxmine adds: a neighbourhood whose windowed mean is below
+// airMax (−975 HU: air around the patient, padding) is not lung. The
+// notebook's test accepted the air outside the body; lung parenchyma, even
+// emphysematous, averages above −960 over 7 mm.
 const (
 	huTestSize      = 7
 	huTestThreshold = 0.6
+	huTestAirMax    = 25.0 / 1400 // −975 HU in the [−1000, 400] window
 )
 
 // NegativeColumns are bg_index.csv's columns after patch_file: the
@@ -207,6 +212,17 @@ func Negatives(ctx context.Context, st *store.Store, o Output, p NegativeParams)
 		return sampleNegatives(v, info, findings.Series[info.UID], o, p)
 	}
 	k.asked = func(store.ScanInfo) int { return p.PerScan }
+	if p.Lung == LungAuto {
+		n := 0
+		for _, s := range st.Scans() {
+			if !s.HasLabels && (k.scans == nil || k.scans(s)) {
+				n++
+			}
+		}
+		if n > 0 {
+			k.warnings = append(k.warnings, fmt.Sprintf("%d scans have no lung labels: --lung auto tested their centres by HU instead (the notebook's 7³ test, air excluded), which is no lung mask", n))
+		}
+	}
 	return run(ctx, st, o, k, p)
 }
 
@@ -328,7 +344,7 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 			if err != nil {
 				return nil, "", err
 			}
-			if m > huTestThreshold {
+			if m > huTestThreshold || m < huTestAirMax {
 				continue
 			}
 		}

@@ -223,8 +223,9 @@ type kind struct {
 	// a shortfall.
 	asked func(info store.ScanInfo) int
 	// short are shortfalls of the run as a whole, known before any scan is
-	// cut.
-	short []Shortfall
+	// cut; warnings are its fallbacks.
+	short    []Shortfall
+	warnings []string
 }
 
 // Result is what a run wrote.
@@ -493,6 +494,7 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	}
 	var all []Sample
 	res.Shortfalls = append(res.Shortfalls, k.short...)
+	res.Warnings = append(res.Warnings, k.warnings...)
 	for _, s := range k.short {
 		res.Asked += s.Asked
 	}

@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"voxmine/ingest"
 	"voxmine/mine"
+	"voxmine/query"
+	"voxmine/store"
 )
 
 // TestShortfallsAreSaid: a run that gives less than asked says so, per
@@ -82,5 +86,47 @@ func TestFindingsInCube(t *testing.T) {
 	}
 	if n, total := count(true); n != 0 || total == 0 {
 		t.Errorf("--clear-cube: %d of %d cubes touch a finding", n, total)
+	}
+}
+
+// TestHUTestKeepsOutOfAir: scans without lung labels, mined under --lung
+// hu (the notebook's test) or --lung auto: no centre lies in the air
+// around the patient (the notebook's test took 8 of 8 there), and auto
+// says that it fell back.
+func TestHUTestKeepsOutOfAir(t *testing.T) {
+	f, _ := setup(t)
+	dir := t.TempDir()
+	if _, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{f.src}, StoreDir: dir, Workers: 2, PadHU: -1000,
+		Lung: ingest.LungSourceNone, Annotations: filepath.Join(f.src, "annotations.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []mine.LungMode{mine.LungHU, mine.LungAuto} {
+		o := mine.DefaultOutput(t.TempDir())
+		o.Size = 16
+		p := mine.DefaultNegatives()
+		p.PerScan, p.Seed, p.Lung = 20, 5, mode
+		res, err := mine.Negatives(context.Background(), s, o, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range readIndex(t, res.Index) {
+			v, err := s.OpenVolume(r["seriesuid"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := [3]int{atoi(t, r["center_z"]), atoi(t, r["center_y"]), atoi(t, r["center_x"])}
+			m, err := query.WindowedMean(v, c, 7, -1000, 400, v.Info().PadHU)
+			v.Close()
+			if err != nil || m*1400-1000 < -975 {
+				t.Errorf("%s: centre %v in air (7³ mean %.0f HU)", mode, c, m*1400-1000)
+			}
+		}
+		if mode == mine.LungAuto && !strings.Contains(strings.Join(res.Warnings, " "), "no lung labels") {
+			t.Errorf("--lung auto on scans without labels: warnings %v", res.Warnings)
+		}
 	}
 }

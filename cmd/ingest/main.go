@@ -354,6 +354,7 @@ func printFound(w io.Writer, rep *ingest.Report, o options) {
 // printReport says what ingest did.
 func printReport(w io.Writer, rep *ingest.Report, o options) {
 	var tot ingest.Timing
+	fallbacks := 0
 	for _, r := range rep.Results {
 		tot.Read += r.Timing.Read
 		tot.Resample += r.Timing.Resample
@@ -366,6 +367,13 @@ func printReport(w io.Writer, rep *ingest.Report, o options) {
 		for _, f := range r.Flags {
 			fmt.Fprintf(w, "flag %s: %s\n", r.UID, f)
 		}
+		if r.Fallback != "" {
+			fallbacks++
+			fmt.Fprintf(w, "FALLBACK %s: %s\n", r.UID, r.Fallback)
+		}
+	}
+	if fallbacks > 0 {
+		fmt.Fprintf(w, "%d scans got something other than asked (listed above with FALLBACK)\n", fallbacks)
 	}
 	fmt.Fprintf(w, "ingested %d, already current %d, failed %d in %s (read %s, resample %s, mask %s, spots %s, compress+write %s)\n",
 		rep.Count(ingest.Ingested), rep.Count(ingest.Skipped), rep.Count(ingest.Failed), rep.Elapsed.Round(time.Millisecond),

@@ -217,3 +217,36 @@ func TestUIDsSelectScans(t *testing.T) {
 		t.Errorf("stored %v, want only %s", got, all[1].UID)
 	}
 }
+
+// TestMaskFallbacksAreSaid: --masks naming a folder that holds no mask of
+// a scan. With --lung masks the scan fails (it was stored without labels,
+// and mining then fell back to the HU test); with --lung auto its lungs
+// are computed and every such scan is said, with a mask file that nearly
+// matches its uid named.
+func TestMaskFallbacksAreSaid(t *testing.T) {
+	testenv.SkipUnderRace(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if code, out := runCmd("--synthetic", "2", "--small", "--src", src, "--quiet"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	masks := filepath.Join(dir, "masks")
+	os.MkdirAll(masks, 0o755)
+	// One mask renamed as people do (uid_mask.mhd), pointing at its .zraw.
+	orig, _ := filepath.Glob(filepath.Join(src, "seg-lungs-LUNA16", "*.mhd"))
+	uid := strings.TrimSuffix(filepath.Base(orig[0]), ".mhd")
+	hdr, _ := os.ReadFile(orig[0])
+	data := strings.TrimSpace(strings.SplitN(string(hdr), "ElementDataFile = ", 2)[1])
+	b, _ := os.ReadFile(filepath.Join(filepath.Dir(orig[0]), data))
+	os.WriteFile(filepath.Join(masks, data), b, 0o644)
+	os.WriteFile(filepath.Join(masks, uid+"_mask.mhd"), hdr, 0o644)
+
+	code, out := runCmd("--src", src, "--out", filepath.Join(dir, "strict"), "--masks", masks, "--lung", "masks", "--quiet")
+	if code != 1 || !strings.Contains(out, "no mask for this scan") || !strings.Contains(out, uid+"_mask.mhd") {
+		t.Errorf("--lung masks without masks: exit %d\n%s", code, out)
+	}
+	code, out = runCmd("--src", src, "--out", filepath.Join(dir, "auto"), "--masks", masks, "--quiet")
+	if code != 0 || strings.Count(out, "\nFALLBACK ") != 2 || !strings.Contains(out, "lungs computed") {
+		t.Errorf("--lung auto without masks: exit %d\n%s", code, out)
+	}
+}
