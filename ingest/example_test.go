@@ -22,5 +22,5 @@ func ExampleReadFindings() {
 	n, err := ingest.ReadFindings(path, ingest.Annotations, f)
 	sf := f.Series["1.2.840.1"]
 	fmt.Println(n, err, sf.PatientID, sf.Annotations[0])
-	// Output: 1 <nil> 100012 {-61.2 25.5 -121 -1 1}
+	// Output: 1 <nil> 100012 {-61.2 25.5 -121 -1 1 2}
 }

@@ -110,6 +110,12 @@ func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note 
 			col[w] = i
 		}
 	}
+	// A candidates table given as annotations would make every class-0
+	// row (a CAD false positive) a 10 mm "nodule".
+	classCol := slices.IndexFunc(header, func(h string) bool { return norm(strings.TrimPrefix(h, "\ufeff")) == "class" })
+	if _, diameter := col["diameter_mm"]; kind != Candidates && classCol >= 0 && !diameter {
+		return 0, "", fmt.Errorf("%s:1: a class column and no diameter: this looks like a candidates table (candidates.csv); give it to --candidates, not as %s", path, kind)
+	}
 	noDiameter := false
 	for _, w := range want {
 		if _, ok := col[w]; !ok {
@@ -155,7 +161,7 @@ func readFindings(path string, kind CSVKind, f *store.Findings) (rows int, note 
 		if uid == "" {
 			return rows, note, fmt.Errorf("%s:%d: empty seriesuid", path, line)
 		}
-		fd := store.Finding{X: v[0], Y: v[1], Z: v[2], Diameter: v[3], Class: -1}
+		fd := store.Finding{X: v[0], Y: v[1], Z: v[2], Diameter: v[3], Class: -1, Row: line}
 		sf := f.Series[uid]
 		if sf == nil {
 			sf = &store.SeriesFindings{}

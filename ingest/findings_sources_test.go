@@ -2,7 +2,10 @@ package ingest_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"voxmine/ingest"
@@ -65,5 +68,42 @@ func TestNewReadsKeepOtherFindings(t *testing.T) {
 	}
 	if f.Sources["annotations"] == "" || f.Sources["lidc_reads"] == "" {
 		t.Errorf("sources %v: want both the CSV and the reads", f.Sources)
+	}
+}
+
+// TestFindingsThatCannotBeRight: a nodule whose world point lies outside
+// its scan (voxel coordinates written into the CSV) is reported by file
+// and row, and a candidates table given as annotations is refused (its
+// class-0 rows became 10 mm "nodules").
+func TestFindingsThatCannotBeRight(t *testing.T) {
+	orig, tr := small(t)
+	src := filepath.Join(t.TempDir(), "src")
+	if err := os.CopyFS(src, os.DirFS(orig)); err != nil {
+		t.Fatal(err)
+	}
+	var uid string
+	for _, s := range tr.Scans {
+		if s.Variant == "" {
+			uid = s.UID
+			break
+		}
+	}
+	ann := filepath.Join(src, "annotations.csv")
+	b, _ := os.ReadFile(ann)
+	lines := strings.Count(string(b), "\n")
+	os.WriteFile(ann, append(b, []byte(uid+",120,200,60,8\n")...), 0o644) // voxel indices, not mm
+	rep, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{src}, StoreDir: filepath.Join(t.TempDir(), "st"), Workers: 2,
+		PadHU: -1000, Lung: ingest.LungSourceNone, Annotations: ann})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("annotations.csv:%d:", lines+1)
+	if len(rep.Outside) != 1 || !strings.Contains(rep.Outside[0], want) || !strings.Contains(rep.Outside[0], uid) {
+		t.Errorf("outside: %q, want one line naming %s and the series", rep.Outside, want)
+	}
+	_, err = ingest.Run(context.Background(), ingest.Options{Sources: []string{src}, StoreDir: filepath.Join(t.TempDir(), "st2"), Workers: 2,
+		PadHU: -1000, Lung: ingest.LungSourceNone, Annotations: filepath.Join(src, "candidates.csv")})
+	if err == nil || !strings.Contains(err.Error(), "looks like a candidates table") {
+		t.Errorf("candidates as annotations: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"voxmine/store/spots"
 
 	"voxmine/ingest/source"
+	"voxmine/internal/clip"
 	"voxmine/internal/workpool"
 	"voxmine/store"
 )
@@ -160,6 +162,10 @@ type Report struct {
 	FoundCSVs map[string]string
 	// CSVNotes say how a CSV not in LUNA16's layout was read.
 	CSVNotes []string
+	// Outside lists the findings that lie outside their scan (voxel
+	// coordinates written as world ones, a row of another series), by file
+	// and row: mining cannot use them.
+	Outside []string
 	// NotFound are the series Options.UIDs asked for that no source holds.
 	NotFound []string
 	Elapsed  time.Duration
@@ -329,8 +335,52 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	sort.Slice(rep.Results, func(i, j int) bool { return rep.Results[i].UID < rep.Results[j].UID })
+	if len(findings.Sources) > 0 {
+		rep.Outside = outsideFindings(o, findings)
+	}
 	rep.Elapsed = time.Since(start)
 	return rep, ctx.Err()
+}
+
+// outsideFindings checks the run's findings against the stored scans'
+// grids and returns one line for each that lies outside its scan.
+func outsideFindings(o Options, f *store.Findings) []string {
+	st, err := store.Open(o.StoreDir)
+	if err != nil {
+		return nil
+	}
+	defer st.Close()
+	files := map[string]string{"annotations": o.Annotations, "excluded": o.Excluded}
+	var out []string
+	for _, uid := range slices.Sorted(maps.Keys(f.Series)) {
+		info, ok := st.ScanInfo(uid)
+		if !ok {
+			continue
+		}
+		sf := f.Series[uid]
+		for _, part := range []struct {
+			kind string
+			list []store.Finding
+		}{{"annotations", sf.Annotations}, {"excluded", sf.Excluded}} {
+			for i, x := range part.list {
+				w := [3]float64{x.X, x.Y, x.Z}
+				if info.Grid.Contains(w) {
+					continue
+				}
+				where := files[part.kind]
+				if where == "" {
+					where = "LIDC reads"
+				}
+				if x.Row > 0 {
+					where = fmt.Sprintf("%s:%d", where, x.Row)
+				}
+				idx := info.Grid.Index(w)
+				out = append(out, fmt.Sprintf("%s: %s %d of series %s at (%.1f, %.1f, %.1f) mm lies outside its scan (voxel %.0f, %.0f, %.0f of a %v grid): voxel coordinates written as world ones, or a row of another series?",
+					where, part.kind, i, clip.String(uid, 80), x.X, x.Y, x.Z, idx[0], idx[1], idx[2], info.Grid.Shape))
+			}
+		}
+	}
+	return out
 }
 
 // writeOptions returns the store write options with the compression

@@ -168,7 +168,7 @@ func TestCSVErrors(t *testing.T) {
 		{"two columns for one", "seriesuid,x,coordX,coordY,coordZ\n", ingest.Excluded, "both give coordX"},
 		{"bad class", "seriesuid,coordX,coordY,coordZ,class\n1.2,1,2,3,7\n", ingest.Candidates, ":2: class 7"},
 		{"short row", "seriesuid,coordX,coordY,coordZ,diameter_mm\n1.2,1,2\n", ingest.Annotations, ":2:"},
-		{"bad label", "SeriesInstanceUID,CoordX,CoordY,CoordZ,label\n1.2,1,2,3,maybe\n", ingest.Annotations, ":2: label \"maybe\""},
+		{"bad label", "SeriesInstanceUID,CoordX,CoordY,CoordZ,label\n1.2,1,2,3,maybe\n", ingest.Annotations, `:2: "label" "maybe"`},
 		{"empty uid", "seriesuid,coordX,coordY,coordZ,diameter_mm\n,1,2,3,4\n", ingest.Annotations, "empty seriesuid"},
 	}
 	for _, tc := range tests {
@@ -208,7 +208,7 @@ func TestCSVLayouts(t *testing.T) {
 				t.Fatalf("%d rows, %v", n, err)
 			}
 			sf := f.Series["1.2.3"]
-			if sf == nil || len(sf.Annotations) != 1 || sf.Annotations[0] != tc.want {
+			if sf == nil || len(sf.Annotations) != 1 || sf.Annotations[0] != withRow(tc.want, 2) {
 				t.Errorf("read %+v, want %+v", sf, tc.want)
 			}
 		})
@@ -454,4 +454,10 @@ func TestLongCSVValuesAreCut(t *testing.T) {
 	if err == nil || len(err.Error()) > 600 || !strings.Contains(err.Error(), "(1048576 bytes)") {
 		t.Errorf("%d bytes of error: %.300v", len(fmt.Sprint(err)), err)
 	}
+}
+
+// withRow is f read from line row of a CSV.
+func withRow(f store.Finding, row int) store.Finding {
+	f.Row = row
+	return f
 }

@@ -10,21 +10,7 @@ import (
 // point (x, y, z in mm): index = diag(1/spacing)·Dᵀ·(world − origin). The
 // direction matrix matters: LUNA16's 14 mirrored scans put every nodule
 // outside the volume when it is ignored.
-func WorldToIndex(g store.Geometry, world [3]float64) [3]float64 {
-	var d [3]float64
-	for k := range 3 {
-		d[k] = world[k] - g.Origin[k]
-	}
-	var idx [3]float64
-	for a := range 3 { // image axis a: x, y, z
-		s := 0.0
-		for r := range 3 {
-			s += g.Direction[r*3+a] * d[r] // Dᵀ: column a of D
-		}
-		idx[2-a] = s / g.Spacing[a]
-	}
-	return idx
-}
+func WorldToIndex(g store.Geometry, world [3]float64) [3]float64 { return g.Index(world) }
 
 // IndexToWorld returns the world point (x, y, z) of a continuous voxel
 // index (z, y, x).

@@ -20,6 +20,9 @@ type Finding struct {
 	X, Y, Z  float64
 	Diameter float64
 	Class    int
+	// Row is the line of the CSV it was read from (0: not from a CSV), for
+	// messages about it; it is not stored.
+	Row int
 }
 
 // UnknownDiameter is the size a finding listed without one (diameter −1,

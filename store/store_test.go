@@ -492,7 +492,7 @@ func TestWriterChild(t *testing.T) {
 	}
 	uid := fmt.Sprintf("p%d.s0", id)
 	mine := func(u string) bool { return strings.HasPrefix(u, fmt.Sprintf("p%d.", id)) }
-	if err := w.SetFindings(&Findings{Series: map[string]*SeriesFindings{uid: {Annotations: []Finding{{1, 2, 3, 4, -1}}}},
+	if err := w.SetFindings(&Findings{Series: map[string]*SeriesFindings{uid: {Annotations: []Finding{{X: 1, Y: 2, Z: 3, Diameter: 4, Class: -1}}}},
 		Sources: map[string]string{"annotations": "test"}}, mine); err != nil {
 		t.Fatal(err)
 	}

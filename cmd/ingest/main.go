@@ -372,6 +372,12 @@ func printReport(w io.Writer, rep *ingest.Report, o options) {
 			fmt.Fprintf(w, "FALLBACK %s: %s\n", r.UID, r.Fallback)
 		}
 	}
+	for _, s := range rep.Outside {
+		fmt.Fprintf(w, "OUTSIDE %s\n", s)
+	}
+	if n := len(rep.Outside); n > 0 {
+		fmt.Fprintf(w, "%d findings lie outside their scans: mining leaves them out (listed above with OUTSIDE)\n", n)
+	}
 	if fallbacks > 0 {
 		fmt.Fprintf(w, "%d scans got something other than asked (listed above with FALLBACK)\n", fallbacks)
 	}

@@ -1,5 +1,7 @@
 package grid
 
+import "math"
+
 // Geometry places a voxel grid in the world, the way ITK and MetaImage do.
 // Shape is in array order (z, y, x); Origin, Spacing and the axes of
 // Direction are in ITK order (x, y, z). Direction is row-major: column i is
@@ -40,3 +42,35 @@ const (
 
 // IsLung reports whether a label value marks lung parenchyma.
 func IsLung(label uint8) bool { return label == LabelLungA || label == LabelLungB }
+
+// Index returns the continuous voxel index (z, y, x) of a world point
+// (x, y, z in mm): index = diag(1/spacing)·Dᵀ·(world − origin). The
+// direction matrix matters: LUNA16's 14 mirrored scans put every nodule
+// outside the volume when it is ignored.
+func (g Geometry) Index(world [3]float64) [3]float64 {
+	var d [3]float64
+	for k := range 3 {
+		d[k] = world[k] - g.Origin[k]
+	}
+	var idx [3]float64
+	for a := range 3 { // image axis a: x, y, z
+		s := 0.0
+		for r := range 3 {
+			s += g.Direction[r*3+a] * d[r] // Dᵀ: column a of D
+		}
+		idx[2-a] = s / g.Spacing[a]
+	}
+	return idx
+}
+
+// Contains reports whether the voxel nearest a world point lies in the grid.
+func (g Geometry) Contains(world [3]float64) bool {
+	idx := g.Index(world)
+	for a := range 3 {
+		v := math.Floor(idx[a] + 0.5)
+		if v < 0 || v >= float64(g.Shape[a]) || v != v {
+			return false
+		}
+	}
+	return true
+}
