@@ -51,6 +51,9 @@ type Discovery struct {
 	// Reads are the LIDC XML read messages found among the files no
 	// format took.
 	Reads []*lidc.Read
+	// Unread are the files no format took and that are no LIDC read
+	// (notes, spreadsheets, files of no format voxmine reads).
+	Unread []string
 }
 
 // Discover finds the scans below the source folders with the given
@@ -92,6 +95,11 @@ func Discover(ctx context.Context, srcs []string, maskDir string, formats []sour
 	d.Skipped = append(d.Skipped, skipped...)
 	reads, bad := findReads(rest)
 	d.Reads, d.Skipped = reads, append(d.Skipped, bad...)
+	for _, p := range rest {
+		if !strings.EqualFold(filepath.Ext(p), ".xml") && !strings.EqualFold(filepath.Ext(p), ".csv") {
+			d.Unread = append(d.Unread, p)
+		}
+	}
 	byUID := map[string]*Found{}
 	for _, s := range scans {
 		if _, dup := byUID[s.UID]; dup {

@@ -274,6 +274,7 @@ func LoadFindings(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer w.Close()
 	return rep, w.SetFindings(findings, nil)
 }
 

@@ -244,7 +244,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	if len(disc.Scans) == 0 {
-		return nil, fmt.Errorf("no scans found below %s (formats read: MetaImage .mhd/.mha, DICOM, NIfTI .nii/.nii.gz)", strings.Join(o.Sources, ", "))
+		why := ""
+		if len(disc.Skipped) > 0 {
+			why = fmt.Sprintf("; %d files were skipped: %s", len(disc.Skipped), skipSummary(disc.Skipped))
+		}
+		if n := len(disc.Unread); n > 0 {
+			why += fmt.Sprintf("; %d files are of no format voxmine reads (e.g. %s)", n, filepath.Base(disc.Unread[0]))
+		}
+		return nil, fmt.Errorf("no scans found below %s (formats read: MetaImage .mhd/.mha, DICOM, NIfTI .nii/.nii.gz)%s", strings.Join(o.Sources, ", "), why)
 	}
 	rep := &Report{Found: len(disc.Scans), MasksFound: disc.Masks, MaskDir: o.MaskDir, Skipped: disc.Skipped, Duplicates: disc.Duplicates, FoundCSVs: found,
 		FindingRows: map[string]int{}, Unmatched: map[string]int{}, Series: map[string]int{}, SeriesMatched: map[string]int{}, PerFolder: map[string]int{}}
@@ -275,6 +282,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer w.Close()
 	if len(findings.Sources) > 0 {
 		// Keep only this shard's series so that concurrent shards write
 		// disjoint parts; unmatched series go with shard 0.
@@ -687,4 +695,34 @@ func nearMask(s Found) string {
 		return ""
 	}
 	return ", though " + s.nearMask + " nearly matches its uid"
+}
+
+// skipSummary counts skipped files by reason, most common first, each
+// with an example: "3 × not a CT (e.g. a.dcm); 1 × …".
+func skipSummary(skipped []source.Skipped) string {
+	type group struct {
+		reason, example string
+		n               int
+	}
+	var groups []*group
+	by := map[string]*group{}
+	for _, s := range skipped {
+		g := by[s.Reason]
+		if g == nil {
+			g = &group{reason: s.Reason, example: s.Path}
+			by[s.Reason] = g
+			groups = append(groups, g)
+		}
+		g.n++
+	}
+	sort.SliceStable(groups, func(i, j int) bool { return groups[i].n > groups[j].n })
+	parts := make([]string, 0, 4)
+	for i, g := range groups {
+		if i == 4 {
+			parts = append(parts, fmt.Sprintf("and %d other reasons", len(groups)-4))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%d × %s (e.g. %s)", g.n, clip.String(g.reason, 200), filepath.Base(g.example)))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,5 +79,19 @@ func TestSymbolicLinks(t *testing.T) {
 	}
 	if !dangling {
 		t.Errorf("the dangling link is not reported: %+v", d.Skipped)
+	}
+}
+
+// TestNoScansSaysWhy: a folder of files none of which is a scan says why,
+// with a count per reason, rather than only "no scans found".
+func TestNoScansSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 3 {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("x%d.dcm", i)), []byte("not DICOM at all"), 0o644)
+	}
+	os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "dangling.nii"))
+	_, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{dir}, StoreDir: filepath.Join(t.TempDir(), "st"), Workers: 1})
+	if err == nil || !strings.Contains(err.Error(), "no scans found") || !strings.Contains(err.Error(), "1 files were skipped: 1 × a symbolic link") || !strings.Contains(err.Error(), "3 files are of no format") {
+		t.Errorf("%v", err)
 	}
 }

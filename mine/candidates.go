@@ -58,8 +58,8 @@ func Candidates(ctx context.Context, st *store.Store, o Output, p CandidateParam
 }
 
 func sampleCandidates(info store.ScanInfo, f *store.SeriesFindings, p CandidateParams, limit int) ([]Sample, string) {
-	if f == nil {
-		return nil, "no candidates"
+	if f == nil || len(f.Candidates) == 0 {
+		return nil, "no candidates loaded for this series (ingest --candidates CSV)"
 	}
 	nodules := spheres(f, []string{AvoidAnnotations})
 	type cand struct {

@@ -243,6 +243,13 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 	if mode == LungMask && !info.HasLabels {
 		return nil, "no lung mask (--lung mask)", nil
 	}
+	if !p.AllowEdge {
+		for a, n := range info.Grid.Shape {
+			if o.Size > n {
+				return nil, fmt.Sprintf("the %d mm cube is larger than the scan along %s (%d mm): use --allow-edge (padded) or a smaller --size", o.Size, [3]string{"z", "y", "x"}[a], n), nil
+			}
+		}
+	}
 	r := ScanRand(p.Seed, info.UID, "negatives")
 	var lung *query.LungSampler
 	if mode == LungMask {
@@ -260,9 +267,9 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 			return nil, "", err
 		}
 		if len(blobs) == 0 {
-			why := "no nodule-like spots stored for this scan (ingest finds them where the scan has lung labels)"
+			why := "no nodule-like spots stored for this scan (ingest finds them where the scan has lung labels, and it has none)"
 			if info.HasLabels {
-				why = "no nodule-like spots stored for this scan (a store ingested before voxmine found them: ingest --force)"
+				why = "no nodule-like spots stored for this scan (none stood out in its lungs, or the scan was ingested before voxmine found them: ingest --force recomputes)"
 			}
 			return nil, why, nil
 		}

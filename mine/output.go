@@ -324,6 +324,16 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	if err != nil {
 		return nil, err
 	}
+	if o.Preview != "" {
+		// Fail now, not after every patch is cut, if the picture cannot
+		// be written.
+		f, err := os.CreateTemp(filepath.Dir(o.Preview), ".tmp-probe-*")
+		if err != nil {
+			return nil, fmt.Errorf("preview %s cannot be written: %w", o.Preview, err)
+		}
+		f.Close()
+		os.Remove(f.Name())
+	}
 	if o.Stream == nil {
 		// Lock first: a second run into the folder fails here, before it
 		// removes or writes anything of the first's.
@@ -340,6 +350,9 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 		}
 	}
 	res := &Result{RunUUID: uuid.NewString()}
+	if ws := st.Writers(); len(ws) > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("an ingest is writing this store (%s): scans it has not finished are not mined", strings.Join(ws, "; ")))
+	}
 	findings, ferr := st.Findings()
 	if f := findings; ferr == nil && len(f.Series) == 0 {
 		res.Warnings = append(res.Warnings, "the store holds no findings (ingest was given no annotations CSV and found no LIDC reads): negatives avoid nothing and may sit on nodules, and there are no positives")

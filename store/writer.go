@@ -40,9 +40,10 @@ type WriteOptions struct {
 // Writer puts scans into a store. Several Writers, in one process or many,
 // may write disjoint scans into one store at the same time.
 type Writer struct {
-	dir  string
-	opts WriteOptions
-	host string
+	dir    string
+	opts   WriteOptions
+	host   string
+	marker string // the file that says this writer is at work
 }
 
 // Scan is one volume on the 1 mm grid, ready to store.
@@ -76,7 +77,56 @@ func NewWriter(dir string, opts WriteOptions) (*Writer, error) {
 	host, _ := os.Hostname()
 	w := &Writer{dir: dir, opts: opts, host: sanitize(host)}
 	w.cleanTemps()
+	// A marker that says a writer is at work, for readers to say so
+	// (Store.Writers); Close removes it, and one whose process is gone is
+	// passed over.
+	w.marker = filepath.Join(dir, fmt.Sprintf("%s%s-%d", writerMarker, w.host, os.Getpid()))
+	os.WriteFile(w.marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
 	return w, nil
+}
+
+// writerMarker starts the name of the file a Writer keeps in the store's
+// folder while it is open: .writing-<host>-<pid>.
+const writerMarker = ".writing-"
+
+// Close says the writer is done (removes its marker). Nothing is left to
+// flush: every Put is committed when it returns.
+func (w *Writer) Close() error {
+	if w.marker == "" {
+		return nil
+	}
+	err := os.Remove(w.marker)
+	w.marker = ""
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// Writers describes the writers at work on the store: ingest processes
+// that have it open (pid and host, since when). Another host's writer is
+// listed as long as its marker is there; one of this host whose process
+// is gone (a crash) is not.
+func (s *Store) Writers() []string {
+	markers, _ := filepath.Glob(filepath.Join(s.dir, writerMarker+"*"))
+	host, _ := os.Hostname()
+	host = sanitize(host)
+	var out []string
+	for _, m := range markers {
+		rest := strings.TrimPrefix(filepath.Base(m), writerMarker)
+		i := strings.LastIndex(rest, "-")
+		if i < 0 {
+			continue
+		}
+		h, pidText := rest[:i], rest[i+1:]
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || (h == host && processGone(pid)) {
+			continue
+		}
+		since, _ := os.ReadFile(m)
+		out = append(out, fmt.Sprintf("pid %d on %s since %s", pid, h, strings.TrimSpace(string(since))))
+	}
+	return out
 }
 
 func sanitize(s string) string {

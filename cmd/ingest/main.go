@@ -109,7 +109,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := pflag.NewFlagSet("ingest", pflag.ContinueOnError)
 	fs.SortFlags = false
-	fs.StringArrayVar(&o.src, "src", nil, "folder searched recursively for .mhd/.mha scans (repeatable)")
+	fs.StringArrayVar(&o.src, "src", nil, "folder searched recursively, symbolic links followed, for scans: MetaImage .mhd/.mha, DICOM series (LIDC-IDRI XML reads beside them), NIfTI .nii/.nii.gz (repeatable)")
 	fs.StringVar(&o.out, "out", "", "the store to create or add to")
 	fs.StringVar(&o.masks, "masks", "", "folder of lung masks: seg-lungs-LUNA16 style (<seriesuid>.mhd, .nii.gz), or TotalSegmentator's output (<seriesuid>/lung_*_lobe_*.nii.gz)")
 	fs.StringVar(&o.annotations, "annotations", "", "annotations.csv (seriesuid,coordX,coordY,coordZ,diameter_mm)")

@@ -38,6 +38,10 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := fs.parse(args); !ok {
 		return code
 	}
+	if picture != "" && uid == "" {
+		fmt.Fprintln(stderr, "mine info: --picture draws one scan: give its --uid too")
+		return cli.ExitUsage
+	}
 	st, err := store.Open(storeDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "mine info: %v\n", err)

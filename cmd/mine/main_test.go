@@ -518,3 +518,36 @@ func TestLongValuesAreCut(t *testing.T) {
 		t.Errorf("exit %d, %d bytes of output: %.300s", code, len(stdout)+len(stderr), stderr)
 	}
 }
+
+// TestMessagesThatMisled: --picture without --uid is refused rather than
+// ignored; an unwritable --preview fails before any patch is cut; a store
+// an ingest is still writing is said.
+func TestMessagesThatMisled(t *testing.T) {
+	src := testStore(t)
+	if code, _, stderr := runCmd("info", "--store", src, "--picture", filepath.Join(t.TempDir(), "x.png")); code != 2 || !strings.Contains(stderr, "--uid") {
+		t.Errorf("--picture without --uid: exit %d, %q", code, stderr)
+	}
+	out := t.TempDir()
+	code, _, stderr := runCmd("negatives", "--store", src, "--out", out, "--preview", "/proc/nonexistent/p.png", "--quiet")
+	entries, _ := os.ReadDir(out)
+	if code == 0 || !strings.Contains(stderr, "preview") || len(entries) != 0 {
+		t.Errorf("unwritable --preview: exit %d, %d files written, %q", code, len(entries), stderr)
+	}
+	st := filepath.Join(t.TempDir(), "store")
+	if err := os.CopyFS(st, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	w, err := store.NewWriter(st, store.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, stderr = runCmd("negatives", "--store", st, "--out", t.TempDir(), "--quiet", "--size", "16")
+	w.Close()
+	if !strings.Contains(stderr, "an ingest is writing this store") {
+		t.Errorf("mining a store being written: %q", stderr)
+	}
+	_, _, stderr = runCmd("negatives", "--store", st, "--out", t.TempDir(), "--quiet", "--size", "16")
+	if strings.Contains(stderr, "is writing") {
+		t.Errorf("after the writer closed: %q", stderr)
+	}
+}

@@ -255,10 +255,10 @@ func report(w, stderr io.Writer, what string, r *mine.Result) int {
 	}
 	rate := float64(r.Patches) / r.Elapsed.Seconds()
 	if len(r.Shards) > 0 {
-		fmt.Fprintf(w, "saved %d %s patches in %d tar shards to %s | skipped scans: %d\n", r.Patches, what, len(r.Shards), dirOf(r.RunJSON), len(r.Skipped)+len(r.Failed))
+		fmt.Fprintf(w, "saved %d %s patches in %d tar shards to %s | scans skipped: %d, failed: %d\n", r.Patches, what, len(r.Shards), dirOf(r.RunJSON), len(r.Skipped), len(r.Failed))
 		fmt.Fprintf(w, "time %s (%.0f patches/s) | run %s\n", r.Elapsed.Round(time.Millisecond), rate, r.RunJSON)
 	} else {
-		fmt.Fprintf(w, "saved %d %s patches to %s | skipped scans: %d\n", r.Patches, what, dirOf(r.Index), len(r.Skipped)+len(r.Failed))
+		fmt.Fprintf(w, "saved %d %s patches to %s | scans skipped: %d, failed: %d\n", r.Patches, what, dirOf(r.Index), len(r.Skipped), len(r.Failed))
 		fmt.Fprintf(w, "time %s (%.0f patches/s) | index %s | run %s\n", r.Elapsed.Round(time.Millisecond), rate, r.Index, r.RunJSON)
 	}
 	if r.Pack != "" {
