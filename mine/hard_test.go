@@ -87,9 +87,15 @@ func TestHardNegativesOnPhantoms(t *testing.T) {
 
 // TestRealLIDCHardNegatives: on the real chest CT, the 5³ box around hard
 // centres is far brighter than around uniform ones (vessels, not
-// parenchyma).
+// parenchyma), and at least 80 % of hard centres sit on structure (a 5³
+// mean above −500 HU; 78 % before spots moved to their brightest voxel).
 func TestRealLIDCHardNegatives(t *testing.T) {
 	s := openReal(t)
+	if hard, _ := hardStats(t, s, "hard", 100, 3); share(hard["hard"], -500) < 0.8 {
+		t.Errorf("%.0f %% of %d hard centres on structure (5³ mean above −500 HU), want at least 80 %%", 100*share(hard["hard"], -500), len(hard["hard"]))
+	} else {
+		t.Logf("--hardness hard: %.0f %% of %d centres on structure", 100*share(hard["hard"], -500), len(hard["hard"]))
+	}
 	got, _ := hardStats(t, s, "mix:0.5", 40, 2)
 	mean := func(v []float64) float64 {
 		sum := 0.0
