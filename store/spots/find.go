@@ -27,7 +27,7 @@ const (
 	// texture of the parenchyma, not a vessel or a nodule-like bump (on
 	// LIDC-IDRI-0001 a fifth of the spots were such, before this bound).
 	minSpotMean = -600
-	blobSpacing   = 3 // cells (6 mm): a kept spot suppresses weaker ones this close
+	blobSpacing = 3 // cells (6 mm): a kept spot suppresses weaker ones this close
 )
 
 // Find returns the strongest local maxima of the blob response inside
