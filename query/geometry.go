@@ -14,15 +14,7 @@ func WorldToIndex(g store.Geometry, world [3]float64) [3]float64 { return g.Inde
 
 // IndexToWorld returns the world point (x, y, z) of a continuous voxel
 // index (z, y, x).
-func IndexToWorld(g store.Geometry, idx [3]float64) [3]float64 {
-	w := g.Origin
-	for r := range 3 {
-		for a := range 3 {
-			w[r] += g.Direction[r*3+a] * g.Spacing[a] * idx[2-a]
-		}
-	}
-	return w
-}
+func IndexToWorld(g store.Geometry, idx [3]float64) [3]float64 { return g.World(idx) }
 
 // NearestVoxel returns the voxel (z, y, x) nearest a world point; it may
 // lie outside the volume.

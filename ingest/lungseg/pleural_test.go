@@ -1,15 +1,11 @@
 package lungseg_test
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 
-	"voxmine/ingest/dicom"
-	"voxmine/internal/itkgolden"
 	"voxmine/internal/testenv"
 	"voxmine/store"
 )
@@ -24,14 +20,7 @@ import (
 // noise) before resampling, as a scanner would show them.
 func TestRealPleuralNodules(t *testing.T) {
 	testenv.SkipUnderRace(t)
-	dir := itkgolden.RealCT(t, "lidc-idri-0001")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.dcm"))
-	found, _ := dicom.Format{}.Find(context.Background(), files)
-	info, hu, err := dicom.Format{}.ReadCT(context.Background(), found.Scans[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := info.Geometry
+	hu, g := readLIDC(t)
 	_, ref, grid := realLungs(t, hu, g)
 	type nodule struct {
 		world [3]float64 // x, y, z mm
@@ -133,15 +122,7 @@ func TestRealPleuralNodules(t *testing.T) {
 }
 
 // worldOf is the world point (x, y, z) of a continuous voxel index (z, y, x).
-func worldOf(g store.Geometry, idx [3]float64) [3]float64 {
-	w := g.Origin
-	for r := range 3 {
-		for a := range 3 {
-			w[r] += g.Direction[r*3+a] * g.Spacing[a] * idx[2-a]
-		}
-	}
-	return w
-}
+func worldOf(g store.Geometry, idx [3]float64) [3]float64 { return g.World(idx) }
 
 func dist(a, b [3]float64) float64 {
 	return math.Sqrt((a[0]-b[0])*(a[0]-b[0]) + (a[1]-b[1])*(a[1]-b[1]) + (a[2]-b[2])*(a[2]-b[2]))

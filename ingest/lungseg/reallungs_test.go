@@ -31,6 +31,23 @@ func realLungs(t *testing.T, hu []int16, g store.Geometry) ([]int16, *lungseg.Lu
 	return vol, lungs, grid
 }
 
+// readLIDC reads the real LIDC-IDRI-0001 series: its HU as stored and
+// its grid.
+func readLIDC(t *testing.T) ([]int16, store.Geometry) {
+	t.Helper()
+	dir := itkgolden.RealCT(t, "lidc-idri-0001")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.dcm"))
+	found, err := dicom.Format{}.Find(context.Background(), files)
+	if err != nil || len(found.Scans) != 1 {
+		t.Fatalf("%v: %d series in %s", err, len(found.Scans), dir)
+	}
+	info, hu, err := dicom.Format{}.ReadCT(context.Background(), found.Scans[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hu, info.Geometry
+}
+
 func count(lab []uint8, keep func(uint8) bool) int {
 	n := 0
 	for _, l := range lab {

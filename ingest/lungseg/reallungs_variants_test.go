@@ -1,13 +1,9 @@
 package lungseg_test
 
 import (
-	"context"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 
-	"voxmine/ingest/dicom"
-	"voxmine/internal/itkgolden"
 	"voxmine/internal/testenv"
 	"voxmine/store"
 )
@@ -25,14 +21,7 @@ import (
 // with 7.5 mm slices 5.4 mL (docs/DESIGN.md).
 func TestRealLungsVariants(t *testing.T) {
 	testenv.SkipUnderRace(t)
-	dir := itkgolden.RealCT(t, "lidc-idri-0001")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.dcm"))
-	found, _ := dicom.Format{}.Find(context.Background(), files)
-	info, hu, err := dicom.Format{}.ReadCT(context.Background(), found.Scans[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := info.Geometry
+	hu, g := readLIDC(t)
 	_, ref, refGrid := realLungs(t, hu, g)
 
 	refAirway := count(ref.Labels, func(l uint8) bool { return l == store.LabelAirway })

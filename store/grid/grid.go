@@ -63,6 +63,18 @@ func (g Geometry) Index(world [3]float64) [3]float64 {
 	return idx
 }
 
+// World returns the world point (x, y, z in mm) of a continuous voxel
+// index (z, y, x): the inverse of Index.
+func (g Geometry) World(idx [3]float64) [3]float64 {
+	w := g.Origin
+	for r := range 3 {
+		for a := range 3 {
+			w[r] += g.Direction[r*3+a] * g.Spacing[a] * idx[2-a]
+		}
+	}
+	return w
+}
+
 // Contains reports whether the voxel nearest a world point lies in the grid.
 func (g Geometry) Contains(world [3]float64) bool {
 	idx := g.Index(world)
