@@ -106,6 +106,9 @@ func FuzzShardIndex(f *testing.F) {
 // opens lists named scans in order.
 func FuzzCatalog(f *testing.F) {
 	dir := writeTestStore(f, testScan("1.2.3", [3]int{8, 8, 8}, 1, false))
+	if err := Compact(dir); err != nil {
+		f.Fatal(err)
+	}
 	good, err := os.ReadFile(filepath.Join(dir, catalogFile))
 	if err != nil {
 		f.Fatal(err)

@@ -498,8 +498,16 @@ func TestWriterChild(t *testing.T) {
 	}
 }
 
+// TestCatalogJSON: after Compact, catalog.json alone lists every scan, in
+// order, with its record.
 func TestCatalogJSON(t *testing.T) {
 	dir := writeTestStore(t, testScan("b", [3]int{8, 8, 8}, 1, false), testScan("a", [3]int{8, 8, 8}, 1, true))
+	if err := Compact(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, journalFile)); err == nil {
+		t.Error("the journal outlived Compact")
+	}
 	b, _ := os.ReadFile(filepath.Join(dir, "catalog.json"))
 	var c Catalog
 	if err := json.Unmarshal(b, &c); err != nil {

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -44,6 +45,11 @@ type Writer struct {
 	opts   WriteOptions
 	host   string
 	marker string // the file that says this writer is at work
+	// cat is the catalog as Current first read it (other writers add
+	// other scans; this writer's own are on disk).
+	catOnce sync.Once
+	cat     *Catalog
+	catErr  error
 }
 
 // Scan is one volume on the 1 mm grid, ready to store.
@@ -162,25 +168,27 @@ func (w *Writer) cleanTemps() {
 }
 
 // Current reports whether uid is stored with the given source fingerprint,
-// which lets an interrupted ingest skip finished scans.
+// which lets an interrupted ingest skip finished scans. The scan's own
+// group says what is stored; the catalog, read once per writer, is only
+// checked to list it, and a scan stored but not listed (a crash between
+// the two) is listed now. So a resumed run costs a read per scan, not a
+// read of the whole catalog per scan.
 func (w *Writer) Current(uid, fingerprint string) (bool, error) {
-	var ok bool
-	err := withLock(w.dir, func() error {
-		c, err := readCatalog(w.dir)
-		if err != nil {
-			return err
-		}
-		info, found := c.Lookup(uid)
-		if !found || info.Source.Fingerprint != fingerprint {
-			return nil
-		}
-		// The catalog is written after the scan's directory: check that
-		// the directory holds the same volume.
-		disk, err := readScanGroup(w.dir, uid)
-		ok = err == nil && disk.VolumeUUID == info.VolumeUUID
-		return nil
-	})
-	return ok, err
+	disk, err := readScanGroup(w.dir, uid)
+	if err != nil || disk.UID != uid || disk.Source.Fingerprint != fingerprint {
+		return false, nil
+	}
+	w.catOnce.Do(func() { w.cat, w.catErr = readCatalog(w.dir) })
+	if w.catErr != nil {
+		return false, w.catErr
+	}
+	if listed, ok := w.cat.Lookup(uid); ok && listed.VolumeUUID == disk.VolumeUUID {
+		return true, nil
+	}
+	if err := appendCatalog(w.dir, disk); err != nil {
+		return false, fmt.Errorf("scan %s: catalog: %w", uid, err)
+	}
+	return true, nil
 }
 
 // Put compresses and writes a scan, replacing any earlier version
@@ -214,8 +222,7 @@ func (w *Writer) Put(ctx context.Context, sc *Scan) (ScanInfo, error) {
 		os.RemoveAll(tmp)
 		return info, fmt.Errorf("scan %s: %w", info.UID, err)
 	}
-	err := updateCatalog(w.dir, func(c *Catalog) error { c.upsert(info); return nil })
-	if err != nil {
+	if err := appendCatalog(w.dir, info); err != nil {
 		return info, fmt.Errorf("scan %s: catalog: %w", info.UID, err)
 	}
 	return info, nil

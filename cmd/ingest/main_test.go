@@ -87,6 +87,16 @@ func TestRepairRebuildsABrokenCatalog(t *testing.T) {
 	if code, out := runCmd("--synthetic", "2", "--small", "--src", src, "--out", st, "--quiet"); code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
+	// The scans' records are in the journal (catalog.log) until it is
+	// folded into catalog.json: damage both.
+	journal := filepath.Join(st, "catalog.log")
+	records, err := os.ReadFile(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Compact(st); err != nil {
+		t.Fatal(err)
+	}
 	catalog := filepath.Join(st, "catalog.json")
 	good, err := os.ReadFile(catalog)
 	if err != nil {
@@ -96,6 +106,7 @@ func TestRepairRebuildsABrokenCatalog(t *testing.T) {
 		name   string
 		damage func()
 	}{
+		{"journal with a bad record", func() { os.WriteFile(journal, append([]byte("{not json}\n"), records...), 0o644) }},
 		{"truncated", func() { os.WriteFile(catalog, good[:len(good)/2], 0o644) }},
 		{"empty", func() { os.WriteFile(catalog, nil, 0o644) }},
 		{"garbage", func() { os.WriteFile(catalog, []byte("\x00\xff not json"), 0o644) }},

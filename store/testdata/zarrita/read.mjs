@@ -5,13 +5,26 @@
 // usage: node read.mjs STORE OUTDIR
 import * as zarr from "zarrita";
 import { FileSystemStore } from "@zarrita/storage";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const [storeDir, outDir] = process.argv.slice(2);
 const store = new FileSystemStore(storeDir);
 const root = await zarr.open.v3(zarr.root(store), { kind: "group" });
-const catalog = JSON.parse(readFileSync(join(storeDir, "catalog.json"), "utf8"));
+// The catalog: the snapshot catalog.json, then the records catalog.log
+// appended since (docs/FORMAT.md), the last record of a uid winning.
+const snapshot = join(storeDir, "catalog.json");
+const byUID = new Map();
+if (existsSync(snapshot)) {
+  for (const s of JSON.parse(readFileSync(snapshot, "utf8")).scans) byUID.set(s.seriesuid, s);
+}
+const journal = join(storeDir, "catalog.log");
+if (existsSync(journal)) {
+  for (const line of readFileSync(journal, "utf8").split("\n")) {
+    if (line.trim()) byUID.set(JSON.parse(line).put.seriesuid, JSON.parse(line).put);
+  }
+}
+const catalog = { scans: [...byUID.values()].sort((a, b) => (a.seriesuid < b.seriesuid ? -1 : 1)) };
 const report = { root: root.attrs, scans: {} };
 for (const scan of catalog.scans) {
   const uid = scan.seriesuid;
