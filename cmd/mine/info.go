@@ -53,48 +53,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.ExitUsage
 	}
 	if uid != "" {
-		full, err := st.Resolve(uid) // a unique prefix will do
-		if err != nil {
-			fmt.Fprintf(stderr, "mine info: %v\n", err)
-			return cli.ExitUsage
-		}
-		uid = full
-		info, _ := st.ScanInfo(uid)
-		if picture != "" {
-			if err := writePicture(st, uid, picture); err != nil {
-				fmt.Fprintf(stderr, "mine info: %v\n", err)
-				return cli.ExitData
-			}
-			fmt.Fprintf(stdout, "picture: %s\n", picture)
-		}
-		doc := map[string]any{"scan": info, "findings": f.Series[uid]}
-		if asJSON {
-			b, _ := json.MarshalIndent(doc, "", " ")
-			fmt.Fprintln(stdout, string(b))
-			return cli.ExitOK
-		}
-		g := info.Grid
-		fmt.Fprintf(stdout, "%s\n  1 mm grid (z,y,x) %v, origin %v, direction %v\n  source %s: %v voxels at %v mm\n",
-			uid, g.Shape, g.Origin, g.Direction, info.Source.Path, info.Source.Geometry.Shape, info.Source.Geometry.Spacing)
-		fmt.Fprintf(stdout, "  labels: %v (%s), lung %.2f L, HU %d…%d\n", info.HasLabels, info.LabelSource, float64(info.LungVoxels)/1e6, info.HUMin, info.HUMax)
-		if p := info.Source.Provenance; p != (store.Provenance{}) {
-			fmt.Fprintf(stdout, "  patient %q, study %s of %s, series %q, kernel %q\n", p.PatientID, p.StudyUID, p.StudyDate, p.Description, p.Kernel)
-		}
-		for _, fl := range info.Flags {
-			fmt.Fprintf(stdout, "  FLAG: %s\n", fl)
-		}
-		if sf := f.Series[uid]; sf != nil {
-			from := ""
-			if src := f.Sources[sf.Origin()]; src != "" {
-				from = " (annotations from " + src + ")"
-			}
-			fmt.Fprintf(stdout, "  annotations %d, excluded %d, candidates %d%s\n", len(sf.Annotations), len(sf.Excluded), len(sf.Candidates), from)
-			for _, a := range sf.Annotations {
-				fmt.Fprintf(stdout, "    nodule %.1f mm at world (%.1f, %.1f, %.1f) → voxel %v\n", a.Diameter, a.X, a.Y, a.Z,
-					query.NearestVoxel(g, [3]float64{a.X, a.Y, a.Z}))
-			}
-		}
-		return cli.ExitOK
+		return infoScan(st, f, uid, picture, asJSON, stdout, stderr)
 	}
 	u, _ := st.DiskUsage()
 	var ann, withNodules, withLabels, computed, flagged int
@@ -239,4 +198,51 @@ func countPatients(scans []store.ScanInfo, f *store.Findings) (map[string]bool, 
 		patients[p] = true
 	}
 	return patients, without
+}
+
+// infoScan shows one scan in detail (uid may be a unique start of one),
+// and draws its picture when asked.
+func infoScan(st *store.Store, f *store.Findings, uid, picture string, asJSON bool, stdout, stderr io.Writer) int {
+	full, err := st.Resolve(uid) // a unique prefix will do
+	if err != nil {
+		fmt.Fprintf(stderr, "mine info: %v\n", err)
+		return cli.ExitUsage
+	}
+	uid = full
+	info, _ := st.ScanInfo(uid)
+	if picture != "" {
+		if err := writePicture(st, uid, picture); err != nil {
+			fmt.Fprintf(stderr, "mine info: %v\n", err)
+			return cli.ExitData
+		}
+		fmt.Fprintf(stdout, "picture: %s\n", picture)
+	}
+	doc := map[string]any{"scan": info, "findings": f.Series[uid]}
+	if asJSON {
+		b, _ := json.MarshalIndent(doc, "", " ")
+		fmt.Fprintln(stdout, string(b))
+		return cli.ExitOK
+	}
+	g := info.Grid
+	fmt.Fprintf(stdout, "%s\n  1 mm grid (z,y,x) %v, origin %v, direction %v\n  source %s: %v voxels at %v mm\n",
+		uid, g.Shape, g.Origin, g.Direction, info.Source.Path, info.Source.Geometry.Shape, info.Source.Geometry.Spacing)
+	fmt.Fprintf(stdout, "  labels: %v (%s), lung %.2f L, HU %d…%d\n", info.HasLabels, info.LabelSource, float64(info.LungVoxels)/1e6, info.HUMin, info.HUMax)
+	if p := info.Source.Provenance; p != (store.Provenance{}) {
+		fmt.Fprintf(stdout, "  patient %q, study %s of %s, series %q, kernel %q\n", p.PatientID, p.StudyUID, p.StudyDate, p.Description, p.Kernel)
+	}
+	for _, fl := range info.Flags {
+		fmt.Fprintf(stdout, "  FLAG: %s\n", fl)
+	}
+	if sf := f.Series[uid]; sf != nil {
+		from := ""
+		if src := f.Sources[sf.Origin()]; src != "" {
+			from = " (annotations from " + src + ")"
+		}
+		fmt.Fprintf(stdout, "  annotations %d, excluded %d, candidates %d%s\n", len(sf.Annotations), len(sf.Excluded), len(sf.Candidates), from)
+		for _, a := range sf.Annotations {
+			fmt.Fprintf(stdout, "    nodule %.1f mm at world (%.1f, %.1f, %.1f) → voxel %v\n", a.Diameter, a.X, a.Y, a.Z,
+				query.NearestVoxel(g, [3]float64{a.X, a.Y, a.Z}))
+		}
+	}
+	return cli.ExitOK
 }
