@@ -61,6 +61,10 @@ demo: build
 		--preview $(DEMO)/hardspots.png
 	$(BIN)/mine dataset --store $(DEMO)/store --out $(DEMO)/train --negatives-per-positive 3 --hard-fraction 0.5
 	$(BIN)/mine split --store $(DEMO)/store --out $(DEMO)/splits --parts train:0.75,test:0.25 --seed 1
+	@# A stream as a training loop reads it (here into a file, to look at): epoch 1's
+	@# negatives, rotated and scaled from the store, with lung labels beside each cube.
+	$(BIN)/mine stream negatives --store $(DEMO)/store --per-scan 4 --seed 1 --epoch 1 --aug-rotate 20 \
+		--aug-scale 0.9,1.1 --labels > $(DEMO)/stream-epoch1.tar
 	@echo
 	@echo "demo outputs:"
 	@echo "  synthetic LUNA16-like dataset  $(DEMO)/luna16   (truth.json: what was drawn)"
@@ -71,6 +75,7 @@ demo: build
 	@echo "  hard negatives (blob spots)    $(DEMO)/hardspots  $(DEMO)/hardspots.png"
 	@echo "  training set (index.csv)       $(DEMO)/train"
 	@echo "  train/test uid lists (--uids)  $(DEMO)/splits"
+	@echo "  a stream's epoch 1 (tar)       $(DEMO)/stream-epoch1.tar   (in Python: docs/TRAINING.md)"
 
 clean:
 	rm -rf $(BIN) $(DEMO)
