@@ -138,9 +138,9 @@ func loadLIDC1mm(b *testing.B) ([]int16, store.Geometry) {
 	return vol, grid
 }
 
-// BenchmarkFindBlobs is the nodule-likeness pass ingest adds for hard
+// BenchmarkFindSpots is the nodule-likeness pass ingest adds for hard
 // negatives, on a full-size phantom's 1 mm grid and computed lungs.
-func BenchmarkFindBlobs(b *testing.B) {
+func BenchmarkFindSpots(b *testing.B) {
 	vol, grid := loadFull1mm(b)
 	lungs, err := lungseg.Segment(context.Background(), vol, grid, runtime.GOMAXPROCS(0))
 	if err != nil {

@@ -111,13 +111,13 @@ type Progress struct {
 }
 
 // Timing splits one scan's ingest into its stages. Mask is the lung
-// labels (read or computed); Blobs is the search for nodule-like spots.
+// labels (read or computed); Spots is the search for nodule-like spots.
 type Timing struct {
-	Read, Resample, Mask, Blobs, Write time.Duration
+	Read, Resample, Mask, Spots, Write time.Duration
 }
 
 // Total is the sum of the stages.
-func (t Timing) Total() time.Duration { return t.Read + t.Resample + t.Mask + t.Blobs + t.Write }
+func (t Timing) Total() time.Duration { return t.Read + t.Resample + t.Mask + t.Spots + t.Write }
 
 // ScanResult is the outcome for one scan.
 type ScanResult struct {
@@ -561,7 +561,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 	o.collect() // the mask file's source-resolution copy is garbage now
 	tb := time.Now()
 	res.Timing.Mask = tb.Sub(t2)
-	var blobs []store.Blob
+	var blobs []store.Spot
 	if labels != nil {
 		// the nodule-like spots hard negatives are drawn from
 		if blobs, err = spots.Find(ctx, vol, labels, grid.Shape, workers); err != nil {
@@ -570,7 +570,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 		}
 	}
 	t3 := time.Now()
-	res.Timing.Blobs = t3.Sub(tb)
+	res.Timing.Spots = t3.Sub(tb)
 
 	info := store.ScanInfo{
 		UID: s.UID, Grid: grid, PadHU: o.PadHU, LabelSource: labelSource,
@@ -579,7 +579,7 @@ func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers
 	if len(blobs) == 0 {
 		blobs = nil
 	}
-	stored, err := w.Put(ctx, &store.Scan{Info: info, HU: vol, Labels: labels, Blobs: blobs, Check: func(i store.ScanInfo) []string {
+	stored, err := w.Put(ctx, &store.Scan{Info: info, HU: vol, Labels: labels, Spots: blobs, Check: func(i store.ScanInfo) []string {
 		flags := slices.Clone(h.Notes) // what the reader did, such as evening out slices
 		switch {
 		case lab.source == store.LabelsComputed:

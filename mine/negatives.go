@@ -76,7 +76,7 @@ func (p NegativeParams) hardFraction() (float64, error) {
 }
 
 // HardColumns are what bg_index.csv gains when --hardness is not uniform:
-// the blob response at the centre (HU, query.BlobResponse) and whether the
+// the blob response at the centre (HU, query.SpotScore) and whether the
 // centre was drawn "hard" or "uniform".
 var HardColumns = []string{"hardness", "drawn"}
 
@@ -261,7 +261,7 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 	withHard := p.Hardness != "" && p.Hardness != "uniform"
 	var spots *spotDraw
 	if hardShare > 0 {
-		blobs, err := v.Blobs()
+		blobs, err := v.Spots()
 		if err != nil {
 			return nil, "", err
 		}
@@ -376,7 +376,7 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 			mm(world[0]), mm(world[1]), mm(world[2]), mm(near), frac, strconv.FormatUint(p.Seed, 10), mm(nodule), itoa(touched)}
 		kind := ""
 		if withHard {
-			resp, err := query.BlobResponse(v, c, info.PadHU)
+			resp, err := query.SpotScore(v, c, info.PadHU)
 			if err != nil {
 				return nil, "", err
 			}

@@ -10,13 +10,13 @@ import (
 // spotDraw draws nodule-like spots weighted by their response, each at
 // most once: a hard negative twice in a run is the same sample twice.
 type spotDraw struct {
-	spots []store.Blob
+	spots []store.Spot
 	used  []bool
 	n     int
 	cum   []float64
 }
 
-func newSpotDraw(spots []store.Blob) *spotDraw {
+func newSpotDraw(spots []store.Spot) *spotDraw {
 	d := &spotDraw{spots: spots, used: make([]bool, len(spots)), n: len(spots), cum: make([]float64, len(spots))}
 	d.reweigh()
 	return d
@@ -44,7 +44,7 @@ func (d *spotDraw) left() int {
 }
 
 // take draws one unused spot, weighted by response, and marks it used.
-func (d *spotDraw) take(r *rand.Rand) store.Blob {
+func (d *spotDraw) take(r *rand.Rand) store.Spot {
 	k := r.Float64() * d.cum[len(d.cum)-1]
 	i := sort.SearchFloat64s(d.cum, k)
 	for i < len(d.spots)-1 && d.used[i] { // a used spot has no width: step on

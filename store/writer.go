@@ -61,9 +61,9 @@ type Scan struct {
 	HU []int16
 	// Labels, when not nil, holds the label mask in the same order.
 	Labels []uint8
-	// Blobs, when not nil, are the scan's nodule-like spots (ingest's blob
+	// Spots, when not nil, are the scan's nodule-like spots (ingest's spot
 	// response), stored as the small array "blobs".
-	Blobs []Blob
+	Spots []Spot
 	// Check, when set, is called with the scan's record once its label
 	// counts are known, before anything is committed; what it returns
 	// becomes Info.Flags (ingest uses it to flag implausible lungs without
@@ -365,14 +365,14 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 				"volume_uuid": info.VolumeUUID, "fields": stats.Fields, "labels": stats.Labels, "chunk_size": ChunkSize}})}},
 		scanFile{filepath.Join(chunksArray, "c/0/0/0/0"), encodeFloat32s(stats.data)},
 	)
-	if sc.Blobs != nil {
-		bshape := []int{len(sc.Blobs), blobFields}
+	if sc.Spots != nil {
+		bshape := []int{len(sc.Spots), spotFields}
 		files = append(files,
-			scanFile{filepath.Join(blobsArray, "zarr.json"), arrayMeta{ZarrFormat: 3, NodeType: "array", Shape: bshape, DataType: "float32",
-				ChunkGrid: regularGrid([]int{max(1, len(sc.Blobs)), blobFields}), ChunkKeyEncoding: defaultKeyEncoding, FillValue: "0", Codecs: plainCodecs,
+			scanFile{filepath.Join(spotsArray, "zarr.json"), arrayMeta{ZarrFormat: 3, NodeType: "array", Shape: bshape, DataType: "float32",
+				ChunkGrid: regularGrid([]int{max(1, len(sc.Spots)), spotFields}), ChunkKeyEncoding: defaultKeyEncoding, FillValue: "0", Codecs: plainCodecs,
 				DimensionNames: []string{"blob", "field"},
 				Attributes:     mustJSON(map[string]any{"voxmine": map[string]any{"volume_uuid": info.VolumeUUID, "fields": []string{"z", "y", "x", "response_hu"}}})}},
-			scanFile{filepath.Join(blobsArray, "c/0/0"), encodeBlobs(sc.Blobs)})
+			scanFile{filepath.Join(spotsArray, "c/0/0"), encodeSpots(sc.Spots)})
 	}
 	files = append(files,
 		scanFile{"zarr.json", groupMeta{ZarrFormat: 3, NodeType: "group", Attributes: mustJSON(map[string]any{"voxmine": info})}},

@@ -359,7 +359,7 @@ func printReport(w io.Writer, rep *ingest.Report, o options) {
 		tot.Read += r.Timing.Read
 		tot.Resample += r.Timing.Resample
 		tot.Mask += r.Timing.Mask
-		tot.Blobs += r.Timing.Blobs
+		tot.Spots += r.Timing.Spots
 		tot.Write += r.Timing.Write
 		if r.Dice > 0 {
 			fmt.Fprintf(w, "dice %s %.4f\n", r.UID, r.Dice)
@@ -383,7 +383,7 @@ func printReport(w io.Writer, rep *ingest.Report, o options) {
 	}
 	fmt.Fprintf(w, "ingested %d, already current %d, failed %d in %s (read %s, resample %s, mask %s, spots %s, compress+write %s)\n",
 		rep.Count(ingest.Ingested), rep.Count(ingest.Skipped), rep.Count(ingest.Failed), rep.Elapsed.Round(time.Millisecond),
-		tot.Read.Round(time.Millisecond), tot.Resample.Round(time.Millisecond), tot.Mask.Round(time.Millisecond), tot.Blobs.Round(time.Millisecond), tot.Write.Round(time.Millisecond))
+		tot.Read.Round(time.Millisecond), tot.Resample.Round(time.Millisecond), tot.Mask.Round(time.Millisecond), tot.Spots.Round(time.Millisecond), tot.Write.Round(time.Millisecond))
 	if s, err := store.Open(o.out); err == nil {
 		if u, err := s.DiskUsage(); err == nil {
 			fmt.Fprintf(w, "store %s: %d scans, %s on disk for %s raw (%.1f×)\n", o.out, u.Scans, cli.Bytes(u.StoredBytes), cli.Bytes(u.RawBytes), u.Ratio())

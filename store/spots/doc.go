@@ -7,5 +7,5 @@
 // It lives below store, not in ingest, because both ingest (which finds
 // spots) and query (which scores a centre) need the one definition, and
 // data flows one way: ingest → store → query → mine. The spots are
-// stored in a scan's "blobs" array (store.Blob).
+// stored in a scan's "blobs" array (store.Spot).
 package spots

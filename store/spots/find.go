@@ -21,7 +21,7 @@ import (
 const (
 	blobCell      = 2   // mm (the code halves indices with a shift)
 	blobThreshold = 150 // HU: weaker spots are plain parenchyma
-	maxBlobs      = 2000
+	maxSpots      = 2000
 	// minSpotMean (HU) is the least a spot's brightest 5³ neighbourhood
 	// may average: a spot whose every neighbourhood is darker is the
 	// texture of the parenchyma, not a vessel or a nodule-like bump (on
@@ -32,10 +32,10 @@ const (
 
 // Find returns the strongest local maxima of the blob response inside
 // the lungs (labels 3 and 4) of a volume on the 1 mm grid, strongest
-// first, at most maxBlobs of them, at least 6 mm apart.
+// first, at most maxSpots of them, at least 6 mm apart.
 //
 // The responses are computed by up to workers goroutines.
-func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers int) ([]store.Blob, error) {
+func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers int) ([]store.Spot, error) {
 	nz, ny, nx := shape[0], shape[1], shape[2]
 	// The lungs' box, on the coarse grid with a margin for the shells.
 	lo, hi := [3]int{nz, ny, nx}, [3]int{-1, -1, -1}
@@ -203,10 +203,10 @@ func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers
 	sort.Slice(cands, func(i, j int) bool {
 		return cands[i].r > cands[j].r || (cands[i].r == cands[j].r && cands[i].c < cands[j].c)
 	})
-	var out []store.Blob
+	var out []store.Spot
 	taken := map[[3]int]bool{}
 	for _, cd := range cands {
-		if len(out) == maxBlobs {
+		if len(out) == maxSpots {
 			break
 		}
 		cz, cy, cx := cd.c/(cs[1]*cs[2]), cd.c/cs[2]%cs[1], cd.c%cs[2]
@@ -235,13 +235,13 @@ func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers
 		if mean < minSpotMean {
 			continue // parenchyma's texture, not a structure
 		}
-		out = append(out, store.Blob{Z: z, Y: y, X: x, Response: cd.r})
+		out = append(out, store.Spot{Z: z, Y: y, X: x, Response: cd.r})
 	}
 	return out, nil
 }
 
 // Score is the blob response of one spot, the one definition both Find and
-// a mined centre's hardness (query.BlobResponse) use: the largest, over
+// a mined centre's hardness (query.SpotScore) use: the largest, over
 // the scales s = 1, 2, 3, of the mean of the cube of half-side s cells less
 // the mean of the shell between it and the cube of half-side 2s. cube(h)
 // returns the sum of the cell means in the cube of half-side h and their

@@ -5,12 +5,12 @@ import (
 	"voxmine/store/spots"
 )
 
-// BlobResponse is the nodule-likeness of voxel c, as ingest computes it for
+// SpotScore is the nodule-likeness of voxel c, as ingest computes it for
 // its nodule-like spots (spots.Find): on 2 mm blocks centred on c,
 // the largest over three scales of the mean HU of the cube of half-side s
 // blocks less the mean of the shell out to half-side 2s (s = 1, 2, 3).
 // It reads the 26 mm cube around c; voxels outside the volume count as pad.
-func BlobResponse(v *store.Volume, c [3]int, pad int16) (float64, error) {
+func SpotScore(v *store.Volume, c [3]int, pad int16) (float64, error) {
 	const cell, half = 2, 6 // half-side of the largest cube, in blocks
 	const n = 2*half + 1    // blocks along an axis
 	const side = n * cell   // voxels
