@@ -36,9 +36,23 @@ const (
 //
 // The responses are computed by up to workers goroutines.
 func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers int) ([]store.Spot, error) {
+	lo, hi, ok := lungBox(labels, shape)
+	if !ok {
+		return nil, nil
+	}
+	g := newCoarse(hu, labels, shape, lo, hi)
+	resp, err := g.responses(ctx, workers)
+	if err != nil {
+		return nil, err
+	}
+	return g.pick(hu, labels, g.peaks(resp)), nil
+}
+
+// lungBox is the box of the lung labels on the 1 mm grid (inclusive);
+// ok is false when there is no lung.
+func lungBox(labels []uint8, shape [3]int) (lo, hi [3]int, ok bool) {
 	nz, ny, nx := shape[0], shape[1], shape[2]
-	// The lungs' box, on the coarse grid with a margin for the shells.
-	lo, hi := [3]int{nz, ny, nx}, [3]int{-1, -1, -1}
+	lo, hi = [3]int{nz, ny, nx}, [3]int{-1, -1, -1}
 	for z := range nz {
 		for y := range ny {
 			// bytes.IndexByte scans a row many bytes at a time.
@@ -58,9 +72,24 @@ func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers
 			}
 		}
 	}
-	if hi[0] < 0 {
-		return nil, nil
-	}
+	return lo, hi, hi[0] >= 0
+}
+
+// coarse is the lungs' box on the 2 mm grid: each cell's mean HU and
+// whether it is mostly lung, and the summed-volume tables of both, so that
+// any cube's sum costs eight lookups.
+type coarse struct {
+	shape   [3]int // the 1 mm grid
+	lo, hi  [3]int // the box on the 1 mm grid, with a margin for the shells
+	cs      [3]int // cells along each axis
+	lung    []bool
+	sat     []float64 // summed-volume table of the means, one larger on each axis
+	lungSat []float64 // and of the lung flags
+	sy, sx  int       // the tables' strides
+}
+
+func newCoarse(hu []int16, labels []uint8, shape [3]int, lo, hi [3]int) *coarse {
+	ny, nx := shape[1], shape[2]
 	const margin = 7 * blobCell
 	var cs [3]int
 	for a := range 3 {
@@ -100,20 +129,20 @@ func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers
 		}
 		lung[c] = lungN[c]*2 > count[c]
 	}
-	sz, sy, sx := cs[0]+1, cs[1]+1, cs[2]+1
-	at := func(z, y, x int) int { return (z*sy+y)*sx + x }
+	g := &coarse{shape: shape, lo: lo, hi: hi, cs: cs, lung: lung, sy: cs[1] + 1, sx: cs[2] + 1}
+	sz, sy, sx := cs[0]+1, g.sy, g.sx
 	// The summed-volume tables of the means and of the lung flags, built
 	// together, plane by plane: a cell is its plane's 2-D running sum plus
 	// the cell below it in the previous plane (three additions, not seven).
-	sat := make([]float64, sz*sy*sx)
-	lungSat := make([]float64, sz*sy*sx)
+	g.sat = make([]float64, sz*sy*sx)
+	g.lungSat = make([]float64, sz*sy*sx)
 	colM, colL := make([]float64, sx), make([]float64, sx) // running column sums of the plane
 	for z := 1; z < sz; z++ {
 		clear(colM)
 		clear(colL)
 		for y := 1; y < sy; y++ {
 			src := ((z-1)*cs[1] + (y - 1)) * cs[2]
-			row, prev := at(z, y, 0), at(z-1, y, 0)
+			row, prev := g.at(z, y, 0), g.at(z-1, y, 0)
 			var rm, rl float64 // running sums along the row
 			for x := 1; x < sx; x++ {
 				c := src + x - 1
@@ -123,22 +152,32 @@ func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers
 				}
 				colM[x] += rm
 				colL[x] += rl
-				sat[row+x] = colM[x] + sat[prev+x]
-				lungSat[row+x] = colL[x] + lungSat[prev+x]
+				g.sat[row+x] = colM[x] + g.sat[prev+x]
+				g.lungSat[row+x] = colL[x] + g.lungSat[prev+x]
 			}
 		}
 	}
-	// sum returns the sum of a table's cells in the cube of half-side h
-	// around coarse cell (z, y, x), clipped to the grid, and their number.
-	sum := func(t []float64, z, y, x, h int) (float64, int) {
-		z0, y0, x0 := max(z-h, 0), max(y-h, 0), max(x-h, 0)
-		z1, y1, x1 := min(z+h+1, cs[0]), min(y+h+1, cs[1]), min(x+h+1, cs[2])
-		s := t[at(z1, y1, x1)] - t[at(z0, y1, x1)] - t[at(z1, y0, x1)] - t[at(z1, y1, x0)] +
-			t[at(z0, y0, x1)] + t[at(z0, y1, x0)] + t[at(z1, y0, x0)] - t[at(z0, y0, x0)]
-		return s, (z1 - z0) * (y1 - y0) * (x1 - x0)
-	}
-	box := func(z, y, x, h int) (float64, int) { return sum(sat, z, y, x, h) }
-	resp := make([]float32, n)
+	return g
+}
+
+// at is the index of table cell (z, y, x).
+func (g *coarse) at(z, y, x int) int { return (z*g.sy+y)*g.sx + x }
+
+// sum returns the sum of a table's cells in the cube of half-side h
+// around coarse cell (z, y, x), clipped to the grid, and their number.
+func (g *coarse) sum(t []float64, z, y, x, h int) (float64, int) {
+	cs := g.cs
+	z0, y0, x0 := max(z-h, 0), max(y-h, 0), max(x-h, 0)
+	z1, y1, x1 := min(z+h+1, cs[0]), min(y+h+1, cs[1]), min(x+h+1, cs[2])
+	s := t[g.at(z1, y1, x1)] - t[g.at(z0, y1, x1)] - t[g.at(z1, y0, x1)] - t[g.at(z1, y1, x0)] +
+		t[g.at(z0, y0, x1)] + t[g.at(z0, y1, x0)] + t[g.at(z1, y0, x0)] - t[g.at(z0, y0, x0)]
+	return s, (z1 - z0) * (y1 - y0) * (x1 - x0)
+}
+
+// responses is the blob response (Score) of every lung cell, 0 elsewhere.
+func (g *coarse) responses(ctx context.Context, workers int) ([]float32, error) {
+	cs := g.cs
+	resp := make([]float32, cs[0]*cs[1]*cs[2])
 	err := workpool.Slabs(ctx, cs[0], workers, func(z0, z1 int) error {
 		var sums [7]float64
 		var cnts [7]int
@@ -146,19 +185,19 @@ func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers
 			for cy := range cs[1] {
 				for cx := range cs[2] {
 					c := (cz*cs[1]+cy)*cs[2] + cx
-					if !lung[c] {
+					if !g.lung[c] {
 						continue
 					}
 					// A spot must lie in the lung, not on its edge against
 					// the mediastinum or the chest wall, whose brightness
 					// would read as a blob: half the 10 mm cube around it is
 					// lung.
-					if l, k := sum(lungSat, cz, cy, cx, 2); l*2 < float64(k) {
+					if l, k := g.sum(g.lungSat, cz, cy, cx, 2); l*2 < float64(k) {
 						continue
 					}
 					// The five cubes the three scales need (half-sides 1, 2, 3, 4, 6).
 					for _, h := range [5]int{1, 2, 3, 4, 6} {
-						sums[h], cnts[h] = box(cz, cy, cx, h)
+						sums[h], cnts[h] = g.sum(g.sat, cz, cy, cx, h)
 					}
 					resp[c] = float32(Score(func(h int) (float64, int) { return sums[h], cnts[h] }))
 				}
@@ -166,15 +205,20 @@ func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	// Local maxima over the 26 neighbours, above the threshold.
-	type cand struct {
-		c int
-		r float32
-	}
-	var cands []cand
+	return resp, err
+}
+
+// peak is a cell whose response is a local maximum.
+type peak struct {
+	c int
+	r float32
+}
+
+// peaks returns the local maxima over the 26 neighbours above the
+// threshold, strongest first (ties: the first cell).
+func (g *coarse) peaks(resp []float32) []peak {
+	cs := g.cs
+	var cands []peak
 	for cz := 1; cz < cs[0]-1; cz++ {
 		for cy := 1; cy < cs[1]-1; cy++ {
 			for cx := 1; cx < cs[2]-1; cx++ {
@@ -183,19 +227,19 @@ func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers
 				if r < blobThreshold {
 					continue
 				}
-				peak := true
-				for dz := -1; dz <= 1 && peak; dz++ {
-					for dy := -1; dy <= 1 && peak; dy++ {
+				isPeak := true
+				for dz := -1; dz <= 1 && isPeak; dz++ {
+					for dy := -1; dy <= 1 && isPeak; dy++ {
 						for dx := -1; dx <= 1; dx++ {
 							if (dz != 0 || dy != 0 || dx != 0) && resp[c+(dz*cs[1]+dy)*cs[2]+dx] > r {
-								peak = false
+								isPeak = false
 								break
 							}
 						}
 					}
 				}
-				if peak {
-					cands = append(cands, cand{c, r})
+				if isPeak {
+					cands = append(cands, peak{c, r})
 				}
 			}
 		}
@@ -203,6 +247,14 @@ func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers
 	sort.Slice(cands, func(i, j int) bool {
 		return cands[i].r > cands[j].r || (cands[i].r == cands[j].r && cands[i].c < cands[j].c)
 	})
+	return cands
+}
+
+// pick keeps the strongest peaks at least blobSpacing cells apart, at most
+// maxSpots, each moved to its brightest voxel, and drops those that are
+// parenchyma's texture.
+func (g *coarse) pick(hu []int16, labels []uint8, cands []peak) []store.Spot {
+	cs, lo := g.cs, g.lo
 	var out []store.Spot
 	taken := map[[3]int]bool{}
 	for _, cd := range cands {
@@ -231,13 +283,13 @@ func Find(ctx context.Context, hu []int16, labels []uint8, shape [3]int, workers
 		// voxel nearest the cell's centre missed the vessel by a voxel or
 		// two often enough that a fifth of the spots' centres sat in
 		// parenchyma.
-		z, y, x, mean := brightest(hu, labels, shape, [3]int{lo[0] + cz*blobCell, lo[1] + cy*blobCell, lo[2] + cx*blobCell})
+		z, y, x, mean := brightest(hu, labels, g.shape, [3]int{lo[0] + cz*blobCell, lo[1] + cy*blobCell, lo[2] + cx*blobCell})
 		if mean < minSpotMean {
 			continue // parenchyma's texture, not a structure
 		}
 		out = append(out, store.Spot{Z: z, Y: y, X: x, Response: cd.r})
 	}
-	return out, nil
+	return out
 }
 
 // Score is the blob response of one spot, the one definition both Find and
