@@ -226,6 +226,46 @@ func Negatives(ctx context.Context, st *store.Store, o Output, p NegativeParams)
 }
 
 func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindings, o Output, p NegativeParams) ([]Sample, string, error) {
+	mode, why := lungModeOf(info, o, p)
+	if why != "" {
+		return nil, why, nil
+	}
+	d, why, err := newNegativeDraw(v, info, f, o, p, mode)
+	if why != "" || err != nil {
+		return nil, why, err
+	}
+	var out []Sample
+	for len(out) < p.PerScan && d.tries < p.MaxTries*p.PerScan {
+		d.tries++
+		c, hard, ok, err := d.draw()
+		if err != nil {
+			return nil, "", err
+		}
+		if d.spotsGone && d.hardShare == 1 {
+			break
+		}
+		if !ok {
+			continue
+		}
+		near, ok, err := d.passes(c)
+		if err != nil {
+			return nil, "", err
+		}
+		if !ok {
+			continue
+		}
+		s, err := d.sample(c, near, hard, len(out))
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, s)
+	}
+	return out, d.shortfall(len(out)), nil
+}
+
+// lungModeOf is the lung rule a scan is sampled by (--lung auto: its mask
+// where it has one, else the HU test), or why the scan is not sampled.
+func lungModeOf(info store.ScanInfo, o Output, p NegativeParams) (LungMode, string) {
 	mode := p.Lung
 	if mode == LungAuto {
 		mode = LungHU
@@ -236,172 +276,204 @@ func sampleNegatives(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 		// one lung, no lungs at all) is not sampled from: its "lung" may be
 		// anything. --lung mask uses it anyway, --lung hu ignores it.
 		if bad := lungFlags(info); info.LabelSource == store.LabelsComputed && len(bad) > 0 {
-			return nil, fmt.Sprintf("computed lung mask flagged (%s): not sampled under --lung auto (use --lung mask to sample it anyway, or --lung hu)", strings.Join(bad, "; ")), nil
+			return mode, fmt.Sprintf("computed lung mask flagged (%s): not sampled under --lung auto (use --lung mask to sample it anyway, or --lung hu)", strings.Join(bad, "; "))
 		}
 	}
 	if mode == LungMask && !info.HasLabels {
-		return nil, "no lung mask (--lung mask)", nil
+		return mode, "no lung mask (--lung mask)"
 	}
 	if !p.AllowEdge {
 		for a, n := range info.Grid.Shape {
 			if o.Size > n {
-				return nil, fmt.Sprintf("the %d mm cube is larger than the scan along %s (%d mm): use --allow-edge (padded) or a smaller --size", o.Size, [3]string{"z", "y", "x"}[a], n), nil
+				return mode, fmt.Sprintf("the %d mm cube is larger than the scan along %s (%d mm): use --allow-edge (padded) or a smaller --size", o.Size, [3]string{"z", "y", "x"}[a], n)
 			}
 		}
 	}
-	r := ScanRand(p.Seed, info.UID, "negatives")
-	var lung *query.LungSampler
+	return mode, ""
+}
+
+// negativeDraw draws one scan's negative centres and checks them against
+// the run's rules. Its random stream depends only on the seed and the uid.
+type negativeDraw struct {
+	v      *store.Volume
+	info   store.ScanInfo
+	o      Output
+	p      NegativeParams
+	mode   LungMode
+	r      *rand.Rand
+	lung   *query.LungSampler // lung-uniform draws, with --lung mask
+	spots  *spotDraw          // nodule-like spots, with --hardness
+	avoid  []query.Sphere     // the findings to keep away from
+	all    []query.Sphere     // every finding, for findings_in_cube
+	nodule []query.Sphere     // the annotations, for nearest_nodule_mm
+	seen   map[[3]int]bool    // centres taken: none twice
+
+	hardShare float64
+	withHard  bool
+	spotsGone bool // every spot has been drawn
+	tries     int
+}
+
+// newNegativeDraw sets up a scan's draws, or says why it has none.
+func newNegativeDraw(v *store.Volume, info store.ScanInfo, f *store.SeriesFindings, o Output, p NegativeParams, mode LungMode) (*negativeDraw, string, error) {
+	d := &negativeDraw{v: v, info: info, o: o, p: p, mode: mode, r: ScanRand(p.Seed, info.UID, "negatives"), seen: map[[3]int]bool{}}
 	if mode == LungMask {
 		var err error
-		if lung, err = query.NewLungSampler(v); err != nil {
+		if d.lung, err = query.NewLungSampler(v); err != nil {
 			return nil, "empty lung mask", nil
 		}
 	}
-	hardShare, _ := p.hardFraction()
-	withHard := p.Hardness != "" && p.Hardness != "uniform"
-	var spots *spotDraw
-	if hardShare > 0 {
-		blobs, err := v.Spots()
+	d.hardShare, _ = p.hardFraction()
+	d.withHard = p.Hardness != "" && p.Hardness != "uniform"
+	if d.hardShare > 0 {
+		spots, err := v.Spots()
 		if err != nil {
 			return nil, "", err
 		}
-		if len(blobs) == 0 {
+		if len(spots) == 0 {
 			why := "no nodule-like spots stored for this scan (ingest finds them where the scan has lung labels, and it has none)"
 			if info.HasLabels {
 				why = "no nodule-like spots stored for this scan (none stood out in its lungs, or the scan was ingested before voxmine found them: ingest --force recomputes)"
 			}
 			return nil, why, nil
 		}
-		spots = newSpotDraw(blobs)
+		d.spots = newSpotDraw(spots)
 	}
-	// Every finding the cube may touch, for findings_in_cube.
-	var all []query.Sphere
 	if f != nil {
-		all = spheres(f, []string{AvoidAnnotations, AvoidExcluded, AvoidCandidates})
+		d.all = spheres(f, []string{AvoidAnnotations, AvoidExcluded, AvoidCandidates})
+		d.nodule = spheres(f, []string{AvoidAnnotations})
 	}
-	seen := map[[3]int]bool{}
-	spotsGone := false
-	avoid := spheres(f, p.Avoid)
-	var nodules []query.Sphere
-	if f != nil {
-		nodules = spheres(f, []string{AvoidAnnotations})
+	d.avoid = spheres(f, d.p.Avoid)
+	return d, "", nil
+}
+
+// draw draws a centre: on a nodule-like spot (hard, as --hardness asks),
+// lung-uniform, or anywhere in the volume (--lung hu or none). ok is false
+// for a spot outside the lung mask; when the spots are used up, spotsGone
+// is set and a mix draws uniformly instead.
+func (d *negativeDraw) draw() (c [3]int, hard, ok bool, err error) {
+	hard = d.hardShare > 0 && (d.hardShare == 1 || d.r.Float64() < d.hardShare)
+	if hard && d.spots.left() == 0 {
+		d.spotsGone = true
+		if d.hardShare == 1 {
+			return c, false, false, nil
+		}
+		hard = false // mix: the rest are drawn uniformly, and the run says so
 	}
-	shape := info.Grid.Shape
-	var out []Sample
-	tries := 0
-	for len(out) < p.PerScan && tries < p.MaxTries*p.PerScan {
-		tries++
-		var c [3]int
-		hard := hardShare > 0 && (hardShare == 1 || r.Float64() < hardShare)
-		if hard && spots.left() == 0 {
-			spotsGone = true
-			if hardShare == 1 {
-				break
-			}
-			hard = false // mix: the rest are drawn uniformly, and the run says so
-		}
-		switch {
-		case hard:
-			b := spots.take(r)
-			c = [3]int{b.Z, b.Y, b.X}
-			if mode == LungMask {
-				l, err := query.LabelAt(v, c)
-				if err != nil {
-					return nil, "", err
-				}
-				if !store.IsLung(l) {
-					continue
-				}
-			}
-		case lung != nil:
-			var err error
-			if c, err = lung.Draw(r); err != nil {
-				return nil, "", err
-			}
-		default:
-			c = [3]int{r.IntN(shape[0]), r.IntN(shape[1]), r.IntN(shape[2])}
-		}
-		if seen[c] {
-			continue // no centre twice in a run
-		}
-		if !p.AllowEdge && !query.CubeInside(shape, c, o.Size) {
-			continue
-		}
-		world := query.VoxelWorld(info.Grid, c)
-		near, _ := query.Nearest(world, avoid, p.Surface)
-		if near < p.MinDist {
-			continue
-		}
-		if p.ClearCube {
-			lo, hi := query.CubeWorldBounds(info.Grid, c, o.Size)
-			touched := false
-			for _, s := range avoid {
-				if query.CubeTouches(lo, hi, s) {
-					touched = true
-					break
-				}
-			}
-			if touched {
-				continue
+	shape := d.info.Grid.Shape
+	switch {
+	case hard:
+		b := d.spots.take(d.r)
+		c = [3]int{b.Z, b.Y, b.X}
+		if d.mode == LungMask {
+			l, err := query.LabelAt(d.v, c)
+			if err != nil || !store.IsLung(l) {
+				return c, hard, false, err
 			}
 		}
-		if mode == LungHU {
-			m, err := query.WindowedMean(v, c, huTestSize, -1000, 400, info.PadHU)
-			if err != nil {
-				return nil, "", err
-			}
-			if m > huTestThreshold || m < huTestAirMax {
-				continue
-			}
+	case d.lung != nil:
+		if c, err = d.lung.Draw(d.r); err != nil {
+			return c, hard, false, err
 		}
-		frac := ""
-		if info.HasLabels {
-			lf, err := query.LungFraction(v, c, o.Size)
-			if err != nil {
-				return nil, "", err
-			}
-			frac = strconv.FormatFloat(lf, 'f', 4, 64)
-		}
-		nodule, _ := query.Nearest(world, nodules, false)
-		lo, hi := query.CubeWorldBounds(info.Grid, c, o.Size)
-		touched := 0
-		for _, s := range all {
+	default:
+		c = [3]int{d.r.IntN(shape[0]), d.r.IntN(shape[1]), d.r.IntN(shape[2])}
+	}
+	return c, hard, true, nil
+}
+
+// passes checks a centre against the rules: not drawn before, the cube
+// inside the volume (unless --allow-edge), the distance to every finding
+// avoided, a clear cube (--clear-cube), and the HU test (--lung hu). It
+// returns the distance to the nearest finding avoided.
+func (d *negativeDraw) passes(c [3]int) (near float64, ok bool, err error) {
+	p, info := d.p, d.info
+	if d.seen[c] {
+		return 0, false, nil // no centre twice in a run
+	}
+	if !p.AllowEdge && !query.CubeInside(info.Grid.Shape, c, d.o.Size) {
+		return 0, false, nil
+	}
+	world := query.VoxelWorld(info.Grid, c)
+	near, _ = query.Nearest(world, d.avoid, p.Surface)
+	if near < p.MinDist {
+		return near, false, nil
+	}
+	if p.ClearCube {
+		lo, hi := query.CubeWorldBounds(info.Grid, c, d.o.Size)
+		for _, s := range d.avoid {
 			if query.CubeTouches(lo, hi, s) {
-				touched++
+				return near, false, nil
 			}
 		}
-		seen[c] = true
-		i := len(out)
-		row := []string{info.UID, "0", itoa(c[0]), itoa(c[1]), itoa(c[2]), strconv.FormatFloat(p.MinDist, 'f', -1, 64), zeroOne(info.HasLabels),
-			mm(world[0]), mm(world[1]), mm(world[2]), mm(near), frac, strconv.FormatUint(p.Seed, 10), mm(nodule), itoa(touched)}
-		kind := ""
-		if withHard {
-			resp, err := query.SpotScore(v, c, info.PadHU)
-			if err != nil {
-				return nil, "", err
-			}
-			kind = map[bool]string{true: "hard", false: "uniform"}[hard]
-			row = append(row, strconv.FormatFloat(resp, 'f', 1, 64), kind)
-		}
-		out = append(out, Sample{UID: info.UID, Center: c, File: fmt.Sprintf("%s_bg%d.npy", info.UID, i), Row: row, Kind: kind})
 	}
-	rules := fmt.Sprintf("lung %s, min-dist %g mm", mode, p.MinDist)
+	if d.mode == LungHU {
+		m, err := query.WindowedMean(d.v, c, huTestSize, -1000, 400, info.PadHU)
+		if err != nil {
+			return near, false, err
+		}
+		if m > huTestThreshold || m < huTestAirMax {
+			return near, false, nil
+		}
+	}
+	return near, true, nil
+}
+
+// sample is the accepted centre c as sample i, with its index row.
+func (d *negativeDraw) sample(c [3]int, near float64, hard bool, i int) (Sample, error) {
+	p, info := d.p, d.info
+	frac := ""
+	if info.HasLabels {
+		lf, err := query.LungFraction(d.v, c, d.o.Size)
+		if err != nil {
+			return Sample{}, err
+		}
+		frac = strconv.FormatFloat(lf, 'f', 4, 64)
+	}
+	world := query.VoxelWorld(info.Grid, c)
+	nodule, _ := query.Nearest(world, d.nodule, false)
+	lo, hi := query.CubeWorldBounds(info.Grid, c, d.o.Size)
+	touched := 0
+	for _, s := range d.all {
+		if query.CubeTouches(lo, hi, s) {
+			touched++
+		}
+	}
+	d.seen[c] = true
+	row := []string{info.UID, "0", itoa(c[0]), itoa(c[1]), itoa(c[2]), strconv.FormatFloat(p.MinDist, 'f', -1, 64), zeroOne(info.HasLabels),
+		mm(world[0]), mm(world[1]), mm(world[2]), mm(near), frac, strconv.FormatUint(p.Seed, 10), mm(nodule), itoa(touched)}
+	kind := ""
+	if d.withHard {
+		resp, err := query.SpotScore(d.v, c, info.PadHU)
+		if err != nil {
+			return Sample{}, err
+		}
+		kind = map[bool]string{true: "hard", false: "uniform"}[hard]
+		row = append(row, strconv.FormatFloat(resp, 'f', 1, 64), kind)
+	}
+	return Sample{UID: info.UID, Center: c, File: fmt.Sprintf("%s_bg%d.npy", info.UID, i), Row: row, Kind: kind}, nil
+}
+
+// shortfall says why a scan gave got centres, when it is fewer than asked
+// or the spots ran out ("" when nothing fell short).
+func (d *negativeDraw) shortfall(got int) string {
+	p := d.p
+	rules := fmt.Sprintf("lung %s, min-dist %g mm", d.mode, p.MinDist)
 	if p.ClearCube {
 		rules += ", clear cube"
 	}
 	switch {
-	case len(out) == 0 && spotsGone && hardShare == 1:
-		return nil, fmt.Sprintf("every one of the %d nodule-like spots failed the rules (%s)", spots.n, rules), nil
-	case len(out) == 0:
-		return nil, fmt.Sprintf("no centre passed the rules in %d draws (%s)", tries, rules), nil
-	case len(out) < p.PerScan && spotsGone && hardShare == 1:
-		return out, fmt.Sprintf("the %d nodule-like spots are used up: %d of them passed the rules (%s)", spots.n, len(out), rules), nil
-	case len(out) < p.PerScan:
-		return out, fmt.Sprintf("only %d centres passed the rules in %d draws (%s)", len(out), tries, rules), nil
-	case spotsGone:
-		return out, fmt.Sprintf("the %d nodule-like spots were used up: the rest of the centres were drawn uniformly", spots.n), nil
+	case got == 0 && d.spotsGone && d.hardShare == 1:
+		return fmt.Sprintf("every one of the %d nodule-like spots failed the rules (%s)", d.spots.n, rules)
+	case got == 0:
+		return fmt.Sprintf("no centre passed the rules in %d draws (%s)", d.tries, rules)
+	case got < p.PerScan && d.spotsGone && d.hardShare == 1:
+		return fmt.Sprintf("the %d nodule-like spots are used up: %d of them passed the rules (%s)", d.spots.n, got, rules)
+	case got < p.PerScan:
+		return fmt.Sprintf("only %d centres passed the rules in %d draws (%s)", got, d.tries, rules)
+	case d.spotsGone:
+		return fmt.Sprintf("the %d nodule-like spots were used up: the rest of the centres were drawn uniformly", d.spots.n)
 	}
-	return out, "", nil
+	return ""
 }
 
 // lungFlags returns a scan's flags about its lung mask.
