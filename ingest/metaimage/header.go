@@ -81,209 +81,220 @@ func (u unsupported) Error() string { return u.feature + " is not supported" }
 // path: it names the file in errors and locates a data file given by a
 // relative name.
 func DecodeHeader(r io.Reader, name string) (*Header, error) {
-	path := name
-	h := &Header{Path: path, Spacing: [3]float64{1, 1, 1}, Direction: [9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1},
-		CompressedSize: -1}
-	fail := func(format string, a ...any) (*Header, error) {
-		err := fmt.Errorf(format, a...)
-		var u unsupported
-		if errors.As(err, &u) {
-			return nil, &source.UnsupportedError{Path: path, Feature: u.feature}
-		}
-		return nil, &source.FormatError{Path: path, Err: err}
+	d := &headerDecoder{h: &Header{Path: name, Spacing: [3]float64{1, 1, 1}, Direction: [9]float64{1, 0, 0, 0, 1, 0, 0, 0, 1},
+		CompressedSize: -1}, ndims: -1}
+	if err := d.readKeys(r); err != nil {
+		return nil, d.wrap(err)
 	}
-	unsup := func(feature string) (*Header, error) {
-		return nil, &source.UnsupportedError{Path: path, Feature: feature}
+	if err := d.finish(); err != nil {
+		return nil, d.wrap(err)
 	}
+	return d.h, nil
+}
+
+// headerDecoder is DecodeHeader's state: the header being filled and what
+// the keys said that the checks at the end need.
+type headerDecoder struct {
+	h             *Header
+	offset        int64 // bytes read, where LOCAL data starts
+	ndims         int   // −1 until NDims
+	spacing, size []float64
+	dataFile      string
+}
+
+// wrap makes err a FormatError of the header's file, or an
+// UnsupportedError when it names a variant voxmine does not read.
+func (d *headerDecoder) wrap(err error) error {
+	var u unsupported
+	if errors.As(err, &u) {
+		return &source.UnsupportedError{Path: d.h.Path, Feature: u.feature}
+	}
+	return &source.FormatError{Path: d.h.Path, Err: err}
+}
+
+// readKeys reads "Key = Value" lines up to ElementDataFile, which ends
+// the header.
+func (d *headerDecoder) readKeys(r io.Reader) error {
 	br := bufio.NewReaderSize(io.LimitReader(r, maxHeaderBytes), 4096)
-	var offset int64
-	ndims, channels := -1, 1
-	seen := map[string]bool{}
-	var spacing, size []float64
-	var dataFile string
 	for line := 1; ; line++ {
 		raw, err := br.ReadString('\n')
-		offset += int64(len(raw))
+		d.offset += int64(len(raw))
 		if err != nil && err != io.EOF {
-			return fail("%v", err)
+			return err
 		}
 		if raw == "" && err == io.EOF {
-			break
+			return nil
 		}
 		text := strings.TrimRight(raw, "\r\n")
 		if strings.TrimSpace(text) == "" {
 			if err == io.EOF {
-				break
+				return nil
 			}
 			continue
 		}
 		if strings.IndexByte(text, 0) >= 0 {
-			return fail("line %d: binary data before ElementDataFile", line)
+			return fmt.Errorf("line %d: binary data before ElementDataFile", line)
 		}
 		key, val, ok := strings.Cut(text, "=")
 		if !ok {
-			return fail("line %d: %q is not \"Key = Value\"", line, text)
+			return fmt.Errorf("line %d: %q is not \"Key = Value\"", line, text)
 		}
 		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
-		h.Keys = append(h.Keys, key)
-		seen[key] = true
-		nums := func(n int) ([]float64, error) {
-			fs := strings.Fields(val)
-			if n > 0 && len(fs) != n {
-				return nil, fmt.Errorf("%s: %d numbers, want %d", key, len(fs), n)
-			}
-			out := make([]float64, len(fs))
-			for i, s := range fs {
-				v, err := strconv.ParseFloat(s, 64)
-				if err != nil {
-					return nil, fmt.Errorf("%s: bad number %q", key, s)
-				}
-				out[i] = v
-			}
-			return out, nil
+		d.h.Keys = append(d.h.Keys, key)
+		if perr := d.set(key, val); perr != nil {
+			return fmt.Errorf("line %d: %w", line, perr)
 		}
-		needDims := func() error {
-			if ndims < 0 {
-				return fmt.Errorf("%s comes before NDims", key)
-			}
+		if key == "ElementDataFile" || err == io.EOF {
 			return nil
 		}
-		var perr error
-		switch key {
-		case "ObjectType":
-			if val != "Image" {
-				perr = fmt.Errorf("ObjectType %q is not Image", val)
-			}
-		case "NDims":
-			n, err := strconv.Atoi(val)
-			if err != nil {
-				perr = fmt.Errorf("NDims: bad number %q", val)
-			} else if n != 3 {
-				perr = unsupported{fmt.Sprintf("NDims = %d (only 3-D images)", n)}
-			}
-			ndims = n
-		case "DimSize":
-			if perr = needDims(); perr == nil {
-				size, perr = nums(3)
-			}
-		case "ElementSpacing", "ElementSize":
-			if perr = needDims(); perr == nil {
-				var v []float64
-				if v, perr = nums(3); perr == nil && (key == "ElementSpacing" || spacing == nil) {
-					spacing = v
-				}
-			}
-		case "Offset", "Position", "Origin":
-			if perr = needDims(); perr == nil {
-				var v []float64
-				if v, perr = nums(3); perr == nil {
-					copy(h.Origin[:], v)
-				}
-			}
-		case "TransformMatrix", "Rotation", "Orientation":
-			if perr = needDims(); perr == nil {
-				var v []float64
-				if v, perr = nums(9); perr == nil {
-					// Written axis by axis: group i is axis i's direction,
-					// which is column i of ITK's direction matrix.
-					for axis := range 3 {
-						for r := range 3 {
-							h.Direction[r*3+axis] = v[axis*3+r]
-						}
-					}
-				}
-			}
-		case "BinaryDataByteOrderMSB", "ElementByteOrderMSB":
-			h.MSB, perr = parseBool(key, val)
-		case "BinaryData":
-			var b bool
-			if b, perr = parseBool(key, val); perr == nil && !b {
-				perr = unsupported{"BinaryData = False (ASCII data)"}
-			}
-		case "CompressedData":
-			h.Compressed, perr = parseBool(key, val)
-		case "CompressedDataSize":
-			h.CompressedSize, perr = strconv.ParseInt(val, 10, 64)
-			if perr != nil || h.CompressedSize < 0 {
-				perr = fmt.Errorf("CompressedDataSize: bad number %q", val)
-			}
-		case "HeaderSize":
-			h.HeaderSize, perr = strconv.ParseInt(val, 10, 64)
-			if perr != nil || h.HeaderSize < -1 {
-				perr = fmt.Errorf("HeaderSize: bad number %q", val)
-			}
-		case "ElementNumberOfChannels":
-			channels, perr = strconv.Atoi(val)
-			if perr != nil {
-				perr = fmt.Errorf("ElementNumberOfChannels: bad number %q", val)
-			} else if channels != 1 {
-				perr = unsupported{fmt.Sprintf("ElementNumberOfChannels = %d (only single-channel images)", channels)}
-			}
-		case "ElementType":
-			if _, ok := elementSizes[val]; !ok {
-				perr = unsupported{fmt.Sprintf("ElementType %q", val)}
-			}
-			h.ElementType = val
-		case "ElementDataFile":
-			dataFile = val
-		}
-		if perr != nil {
-			return fail("line %d: %w", line, perr)
-		}
-		if key == "ElementDataFile" {
-			break
-		}
-		if err == io.EOF {
-			break
-		}
 	}
+}
+
+// set takes one key's value.
+func (d *headerDecoder) set(key, val string) error {
+	h := d.h
+	nums := func(n int) ([]float64, error) {
+		if d.ndims < 0 {
+			return nil, fmt.Errorf("%s comes before NDims", key)
+		}
+		fs := strings.Fields(val)
+		if n > 0 && len(fs) != n {
+			return nil, fmt.Errorf("%s: %d numbers, want %d", key, len(fs), n)
+		}
+		out := make([]float64, len(fs))
+		for i, s := range fs {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: bad number %q", key, s)
+			}
+			out[i] = v
+		}
+		return out, nil
+	}
+	var err error
+	switch key {
+	case "ObjectType":
+		if val != "Image" {
+			return fmt.Errorf("ObjectType %q is not Image", val)
+		}
+	case "NDims":
+		n, err := strconv.Atoi(val)
+		d.ndims = n
+		if err != nil {
+			return fmt.Errorf("NDims: bad number %q", val)
+		} else if n != 3 {
+			return unsupported{fmt.Sprintf("NDims = %d (only 3-D images)", n)}
+		}
+	case "DimSize":
+		d.size, err = nums(3)
+	case "ElementSpacing", "ElementSize":
+		var v []float64
+		if v, err = nums(3); err == nil && (key == "ElementSpacing" || d.spacing == nil) {
+			d.spacing = v
+		}
+	case "Offset", "Position", "Origin":
+		var v []float64
+		if v, err = nums(3); err == nil {
+			copy(h.Origin[:], v)
+		}
+	case "TransformMatrix", "Rotation", "Orientation":
+		var v []float64
+		if v, err = nums(9); err == nil {
+			// Written axis by axis: group i is axis i's direction, which is
+			// column i of ITK's direction matrix.
+			for axis := range 3 {
+				for r := range 3 {
+					h.Direction[r*3+axis] = v[axis*3+r]
+				}
+			}
+		}
+	case "BinaryDataByteOrderMSB", "ElementByteOrderMSB":
+		h.MSB, err = parseBool(key, val)
+	case "BinaryData":
+		var b bool
+		if b, err = parseBool(key, val); err == nil && !b {
+			return unsupported{"BinaryData = False (ASCII data)"}
+		}
+	case "CompressedData":
+		h.Compressed, err = parseBool(key, val)
+	case "CompressedDataSize":
+		h.CompressedSize, err = strconv.ParseInt(val, 10, 64)
+		if err != nil || h.CompressedSize < 0 {
+			return fmt.Errorf("CompressedDataSize: bad number %q", val)
+		}
+	case "HeaderSize":
+		h.HeaderSize, err = strconv.ParseInt(val, 10, 64)
+		if err != nil || h.HeaderSize < -1 {
+			return fmt.Errorf("HeaderSize: bad number %q", val)
+		}
+	case "ElementNumberOfChannels":
+		channels, err := strconv.Atoi(val)
+		if err != nil {
+			return fmt.Errorf("ElementNumberOfChannels: bad number %q", val)
+		} else if channels != 1 {
+			return unsupported{fmt.Sprintf("ElementNumberOfChannels = %d (only single-channel images)", channels)}
+		}
+	case "ElementType":
+		h.ElementType = val
+		if _, ok := elementSizes[val]; !ok {
+			return unsupported{fmt.Sprintf("ElementType %q", val)}
+		}
+	case "ElementDataFile":
+		d.dataFile = val
+	}
+	return err
+}
+
+// finish checks what the keys said and places the data.
+func (d *headerDecoder) finish() error {
+	h, size := d.h, d.size
 	switch {
-	case ndims < 0:
-		return fail("missing key NDims")
+	case d.ndims < 0:
+		return errors.New("missing key NDims")
 	case size == nil:
-		return fail("missing key DimSize")
+		return errors.New("missing key DimSize")
 	case h.ElementType == "":
-		return fail("missing key ElementType")
-	case dataFile == "":
-		return fail("missing key ElementDataFile (it must be the last key)")
+		return errors.New("missing key ElementType")
+	case d.dataFile == "":
+		return errors.New("missing key ElementDataFile (it must be the last key)")
 	}
 	for i, v := range size {
 		if v < 1 || v != float64(int(v)) || v > 1<<20 {
-			return fail("DimSize %v: size %d is not a positive whole number", size, i)
+			return fmt.Errorf("DimSize %v: size %d is not a positive whole number", size, i)
 		}
 		h.DimSize[i] = int(v)
 	}
 	if h.Voxels() > 1<<32 {
-		return fail("DimSize %v: %d voxels is more than voxmine handles", size, h.Voxels())
+		return fmt.Errorf("DimSize %v: %d voxels is more than voxmine handles", size, h.Voxels())
 	}
-	if spacing != nil {
-		copy(h.Spacing[:], spacing)
+	if d.spacing != nil {
+		copy(h.Spacing[:], d.spacing)
 	}
 	for i, s := range h.Spacing {
 		if !(s > 0) || s > 1e4 {
-			return fail("spacing %v: axis %d is not a positive size", h.Spacing, i)
+			return fmt.Errorf("spacing %v: axis %d is not a positive size", h.Spacing, i)
 		}
 	}
 	det := h.Direction[0]*(h.Direction[4]*h.Direction[8]-h.Direction[5]*h.Direction[7]) -
 		h.Direction[1]*(h.Direction[3]*h.Direction[8]-h.Direction[5]*h.Direction[6]) +
 		h.Direction[2]*(h.Direction[3]*h.Direction[7]-h.Direction[4]*h.Direction[6])
 	if det == 0 {
-		return fail("TransformMatrix %v is singular", h.Direction)
+		return fmt.Errorf("TransformMatrix %v is singular", h.Direction)
 	}
-	switch fs := strings.Fields(dataFile); {
-	case dataFile == "LOCAL":
-		h.Local, h.DataFile, h.dataStart = true, path, offset
-	case dataFile == "LIST" || strings.HasPrefix(dataFile, "LIST "):
-		return unsup("ElementDataFile = LIST (one file per slice)")
+	switch fs := strings.Fields(d.dataFile); {
+	case d.dataFile == "LOCAL":
+		h.Local, h.DataFile, h.dataStart = true, h.Path, d.offset
+	case d.dataFile == "LIST" || strings.HasPrefix(d.dataFile, "LIST "):
+		return unsupported{"ElementDataFile = LIST (one file per slice)"}
 	case len(fs) == 4 && strings.Contains(fs[0], "%"):
-		return unsup(fmt.Sprintf("ElementDataFile pattern %q (one file per slice)", dataFile))
+		return unsupported{fmt.Sprintf("ElementDataFile pattern %q (one file per slice)", d.dataFile)}
 	default:
-		h.DataFile = dataFile
-		if !filepath.IsAbs(dataFile) {
-			h.DataFile = filepath.Join(filepath.Dir(path), dataFile)
+		h.DataFile = d.dataFile
+		if !filepath.IsAbs(d.dataFile) {
+			h.DataFile = filepath.Join(filepath.Dir(h.Path), d.dataFile)
 		}
 	}
-	return h, nil
+	return nil
 }
 
 func parseBool(key, val string) (bool, error) {
