@@ -26,9 +26,9 @@ func DefaultFormats() []source.Format {
 	return []source.Format{metaimage.Format{}, nifti.Format{}, dicom.Format{}}
 }
 
-// Found is one scan to ingest: what its format found, the format itself,
+// Discovered is one scan to ingest: what its format found, the format itself,
 // and the mask that goes with it, if any.
-type Found struct {
+type Discovered struct {
 	source.Scan
 	format source.Format
 	// Mask is the scan's lung mask from the mask folder (same uid), or nil.
@@ -41,7 +41,7 @@ type Found struct {
 
 // Discovery is what Discover found.
 type Discovery struct {
-	Scans []Found // sorted by UID
+	Scans []Discovered // sorted by UID
 	// Masks counts scans that have a mask.
 	Masks int
 	// Duplicates lists the files of scans whose uid was already seen.
@@ -100,13 +100,13 @@ func Discover(ctx context.Context, srcs []string, maskDir string, formats []sour
 			d.Unread = append(d.Unread, p)
 		}
 	}
-	byUID := map[string]*Found{}
+	byUID := map[string]*Discovered{}
 	for _, s := range scans {
 		if _, dup := byUID[s.UID]; dup {
 			d.Duplicates = append(d.Duplicates, s.Path())
 			continue
 		}
-		byUID[s.UID] = &Found{Scan: s.Scan, format: s.format}
+		byUID[s.UID] = &Discovered{Scan: s.Scan, format: s.format}
 	}
 	if maskDir != "" {
 		maskFiles, skipped, err := walkFiles(ctx, maskDir, func(string, string) bool { return false })

@@ -265,7 +265,7 @@ func LoadFindings(ctx context.Context, o Options) (*Report, error) {
 	for _, s := range st.Scans() {
 		known[s.UID] = true
 	}
-	rep.Found = len(known)
+	rep.Mapped = len(known)
 	rep.match(findings, known)
 	if err := ctx.Err(); err != nil {
 		return nil, err

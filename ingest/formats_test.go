@@ -147,7 +147,7 @@ func TestFindsCSVsInSource(t *testing.T) {
 	}
 	var found *ingest.Report
 	rep, err := ingest.Run(context.Background(), ingest.Options{Sources: []string{src}, StoreDir: filepath.Join(dir, "store"), Workers: 1, PadHU: -1000,
-		Lung: ingest.LungSourceNone, FindCSVs: true, Found: func(r *ingest.Report) { found = r }})
+		Lung: ingest.LungSourceNone, FindCSVs: true, Planned: func(r *ingest.Report) { found = r }})
 	if err != nil {
 		t.Fatal(err)
 	}

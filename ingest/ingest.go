@@ -96,10 +96,10 @@ type Options struct {
 	CompareMasks bool
 	// Progress is called after each scan with the running counts.
 	Progress func(p Progress)
-	// Found, when set, is called once what is to be done is known and
+	// Planned, when set, is called once what is to be done is known and
 	// before any scan is read: the report's discovery part (scans per
 	// folder, masks, CSV rows and series matched) is filled in.
-	Found func(r *Report)
+	Planned func(r *Report)
 	// Write tunes compression; its Workers default to the cores left per scan.
 	Write store.WriteOptions
 }
@@ -139,7 +139,11 @@ type ScanResult struct {
 
 // Report sums up a run.
 type Report struct {
-	Found, MasksFound, Selected int
+	// Mapped counts the scans discovered below the sources, MasksFound
+	// those with a mask file, Selected those this run (or shard) takes.
+	// ("Found" alone means one thing in voxmine: what a format's Find
+	// returns, source.Found.)
+	Mapped, MasksFound, Selected int
 	// MaskDir is the mask folder used (named, or found in a source).
 	MaskDir     string
 	Results     []ScanResult
@@ -253,7 +257,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		return nil, fmt.Errorf("no scans found below %s (formats read: MetaImage .mhd/.mha, DICOM, NIfTI .nii/.nii.gz)%s", strings.Join(o.Sources, ", "), why)
 	}
-	rep := &Report{Found: len(disc.Scans), MasksFound: disc.Masks, MaskDir: o.MaskDir, Skipped: disc.Skipped, Duplicates: disc.Duplicates, FoundCSVs: found,
+	rep := &Report{Mapped: len(disc.Scans), MasksFound: disc.Masks, MaskDir: o.MaskDir, Skipped: disc.Skipped, Duplicates: disc.Duplicates, FoundCSVs: found,
 		FindingRows: map[string]int{}, Unmatched: map[string]int{}, Series: map[string]int{}, SeriesMatched: map[string]int{}, PerFolder: map[string]int{}}
 	findings, err := o.readCSVs(rep)
 	if err != nil {
@@ -295,7 +299,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, u := range o.UIDs {
 		only[u] = true
 	}
-	var todo []Found
+	var todo []Discovered
 	for _, s := range disc.Scans {
 		if ShardOf(s.UID, o.Shards) == o.Shard && (len(only) == 0 || only[s.UID]) {
 			todo = append(todo, s)
@@ -307,8 +311,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	sort.Strings(rep.NotFound)
 	rep.Selected = len(todo)
-	if o.Found != nil {
-		o.Found(rep)
+	if o.Planned != nil {
+		o.Planned(rep)
 	}
 	inner := max(1, runtime.GOMAXPROCS(0)/o.Workers)
 	results := make([]ScanResult, len(todo))
@@ -405,7 +409,7 @@ func (o Options) writeOptions() store.WriteOptions {
 // its stored volume. It uses names, sizes and modification times, not the
 // content, so checking 888 scans for changes costs 888 stats. The files are
 // the scan's, as its format's Info lists them, and the mask's.
-func Fingerprint(s Found, o Options, info *source.Info) string {
+func Fingerprint(s Discovered, o Options, info *source.Info) string {
 	sum := sha256.New()
 	fmt.Fprintf(sum, "format=%s pad=%d lung=%s\n", store.FormatVersion, o.PadHU, o.Lung)
 	files := slices.Clone(s.Files)
@@ -430,7 +434,7 @@ func Fingerprint(s Found, o Options, info *source.Info) string {
 }
 
 // maskPath is the file that names a scan's mask, or "".
-func maskPath(s Found) string {
+func maskPath(s Discovered) string {
 	if s.Mask == nil {
 		return ""
 	}
@@ -499,7 +503,7 @@ func voxelCount(s [3]int) int64 {
 	return int64(s[0]) * int64(s[1]) * int64(s[2])
 }
 
-func ingestOne(ctx context.Context, w *store.Writer, s Found, o Options, workers int) (res ScanResult) {
+func ingestOne(ctx context.Context, w *store.Writer, s Discovered, o Options, workers int) (res ScanResult) {
 	res = ScanResult{UID: s.UID, Path: s.Path(), Status: Failed}
 	defer func() {
 		if p := recover(); p != nil { // a bug must not take the other 887 scans down
@@ -621,7 +625,7 @@ type scanLabels struct {
 }
 
 // lungLabels returns the scan's labels according to the lung mode.
-func lungLabels(ctx context.Context, s Found, o Options, src, grid store.Geometry, vol []int16, workers int, res *ScanResult) (scanLabels, error) {
+func lungLabels(ctx context.Context, s Discovered, o Options, src, grid store.Geometry, vol []int16, workers int, res *ScanResult) (scanLabels, error) {
 	var fromFile []uint8
 	if s.Mask != nil && o.Lung != LungSourceNone && (o.Lung != LungSourceCompute || o.CompareMasks) {
 		mh, m, err := s.maskFormat.ReadLabels(ctx, *s.Mask)
@@ -690,7 +694,7 @@ func sameGeometry(a, b store.Geometry) error {
 
 // nearMask names the mask file whose name nearly matches the scan's uid
 // (a suffix, a digit or two off), as ", the nearest is NAME", or "".
-func nearMask(s Found) string {
+func nearMask(s Discovered) string {
 	if s.nearMask == "" {
 		return ""
 	}

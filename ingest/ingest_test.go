@@ -59,8 +59,8 @@ func TestIngestVariantsAndFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Found != len(tr.Scans) || rep.MasksFound != len(tr.Scans)-3 {
-		t.Errorf("found %d scans and %d masks, generated %d", rep.Found, rep.MasksFound, len(tr.Scans))
+	if rep.Mapped != len(tr.Scans) || rep.MasksFound != len(tr.Scans)-3 {
+		t.Errorf("found %d scans and %d masks, generated %d", rep.Mapped, rep.MasksFound, len(tr.Scans))
 	}
 	byUID := map[string]ingest.ScanResult{}
 	for _, r := range rep.Results {

@@ -44,8 +44,8 @@ func findReads(files []string) ([]*lidc.Read, []source.Skipped) {
 // the rest excluded findings, with what the readers said kept beside them.
 // A read that cannot be placed fails only its own annotations: it is
 // returned among the skipped, and the scan is still ingested.
-func addReads(ctx context.Context, reads []*lidc.Read, scans []Found, k int, f *store.Findings) (series int, skipped []source.Skipped) {
-	byUID := map[string]Found{}
+func addReads(ctx context.Context, reads []*lidc.Read, scans []Discovered, k int, f *store.Findings) (series int, skipped []source.Skipped) {
+	byUID := map[string]Discovered{}
 	for _, s := range scans {
 		if s.Format == "dicom" {
 			byUID[s.UID] = s

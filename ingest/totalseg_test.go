@@ -94,8 +94,8 @@ func TestTotalSegmentatorMasks(t *testing.T) {
 	// The folder as TotalSegmentator leaves it: the CT and its lobes.
 	rep, err = ingest.Run(context.Background(), ingest.Options{Sources: []string{real}, StoreDir: filepath.Join(dir, "store2"),
 		Workers: 1, PadHU: -1000, Lung: ingest.LungSourceNone})
-	if err != nil || rep.Found != 1 {
-		t.Fatalf("found %d scans in %s (%v), want the CT alone", rep.Found, real, err)
+	if err != nil || rep.Mapped != 1 {
+		t.Fatalf("found %d scans in %s (%v), want the CT alone", rep.Mapped, real, err)
 	}
 	skipped := 0
 	for _, sk := range rep.Skipped {

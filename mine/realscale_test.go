@@ -35,8 +35,8 @@ func TestPositivesAtRealScale(t *testing.T) {
 	if err != nil || len(rep.Failed()) > 0 {
 		t.Fatalf("ingest: %v %v", err, rep.Failed())
 	}
-	if rep.Found != 601 || rep.FindingRows["annotations"] != 1186 {
-		t.Fatalf("%d series, %d annotations", rep.Found, rep.FindingRows["annotations"])
+	if rep.Mapped != 601 || rep.FindingRows["annotations"] != 1186 {
+		t.Fatalf("%d series, %d annotations", rep.Mapped, rep.FindingRows["annotations"])
 	}
 	s, err := store.Open(st)
 	if err != nil {

@@ -207,7 +207,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	opts := ingest.Options{
 		Sources: o.src, StoreDir: o.out, MaskDir: o.masks,
 		Annotations: o.annotations, Excluded: o.excluded, Candidates: o.candidates, LIDCConsensus: lidcK(o.lidcConsensus), FindCSVs: o.findCSVs,
-		Found:   func(r *ingest.Report) { printFound(stdout, r, o) },
+		Planned: func(r *ingest.Report) { printFound(stdout, r, o) },
 		Workers: o.workers, MaxVoxels: o.maxVoxels, Collect: true, PadHU: o.pad, Lung: ingest.LungSource(o.lung), Shard: shard, Shards: shards, UIDs: uids,
 		Force: o.force, CompareMasks: o.compare,
 		Write: store.WriteOptions{NoShuffle: o.noShuffle, HC: o.hc},
@@ -264,7 +264,7 @@ func loadFindings(ctx context.Context, o options, stdout, stderr io.Writer) int 
 	}
 	for _, k := range []string{"annotations", "excluded", "candidates"} {
 		if n, ok := rep.FindingRows[k]; ok {
-			fmt.Fprintf(stdout, "%s: %d rows of %d series, %d of them among the %d stored scans", k, n, rep.Series[k], rep.SeriesMatched[k], rep.Found)
+			fmt.Fprintf(stdout, "%s: %d rows of %d series, %d of them among the %d stored scans", k, n, rep.Series[k], rep.SeriesMatched[k], rep.Mapped)
 			if u := rep.Unmatched[k]; u > 0 {
 				fmt.Fprintf(stdout, " (%d rows for series not stored)", u)
 			}
@@ -290,7 +290,7 @@ func parseShard(s string) (int, int, error) {
 
 // printFound says what ingest found, before it reads a scan.
 func printFound(w io.Writer, rep *ingest.Report, o options) {
-	fmt.Fprintf(w, "CT scans mapped: %d | masks found: %d\n", rep.Found, rep.MasksFound)
+	fmt.Fprintf(w, "CT scans mapped: %d | masks found: %d\n", rep.Mapped, rep.MasksFound)
 	folders := make([]string, 0, len(rep.PerFolder))
 	for d := range rep.PerFolder {
 		folders = append(folders, d)
@@ -312,7 +312,7 @@ func printFound(w io.Writer, rep *ingest.Report, o options) {
 			fmt.Fprintf(w, "; %d listed series not found below the sources (e.g. %s)", n, clip.Q(rep.NotFound[0]))
 		}
 		fmt.Fprintln(w)
-	} else if rep.Selected != rep.Found {
+	} else if rep.Selected != rep.Mapped {
 		fmt.Fprintf(w, "shard %s: %d of them\n", o.shard, rep.Selected)
 	}
 	for _, k := range []string{"annotations", "excluded", "candidates"} {
