@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"voxmine/internal/flock"
 )
 
 // lockName is the file in an output folder that a run holds locked while
@@ -26,7 +27,7 @@ func lockOutput(dir string, commandLine []string) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("output folder %s: lock: %w", dir, err)
 	}
-	ok, err := tryLock(f)
+	ok, err := flock.TryLock(f)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("output folder %s: lock: %w", dir, err)

@@ -353,7 +353,7 @@ func newNegativeDraw(v *store.Volume, info store.ScanInfo, f *store.SeriesFindin
 // is set and a mix draws uniformly instead.
 func (d *negativeDraw) draw() (c [3]int, hard, ok bool, err error) {
 	hard = d.hardShare > 0 && (d.hardShare == 1 || d.r.Float64() < d.hardShare)
-	if hard && d.spots.left() == 0 {
+	if hard && d.spots.left == 0 {
 		d.spotsGone = true
 		if d.hardShare == 1 {
 			return c, false, false, nil

@@ -12,12 +12,13 @@ import (
 type spotDraw struct {
 	spots []store.Spot
 	used  []bool
-	n     int
+	n     int // spots in all
+	left  int // spots not drawn yet
 	cum   []float64
 }
 
 func newSpotDraw(spots []store.Spot) *spotDraw {
-	d := &spotDraw{spots: spots, used: make([]bool, len(spots)), n: len(spots), cum: make([]float64, len(spots))}
+	d := &spotDraw{spots: spots, used: make([]bool, len(spots)), n: len(spots), left: len(spots), cum: make([]float64, len(spots))}
 	d.reweigh()
 	return d
 }
@@ -32,17 +33,6 @@ func (d *spotDraw) reweigh() {
 	}
 }
 
-// left is how many spots have not been drawn.
-func (d *spotDraw) left() int {
-	n := 0
-	for _, u := range d.used {
-		if !u {
-			n++
-		}
-	}
-	return n
-}
-
 // take draws one unused spot, weighted by response, and marks it used.
 func (d *spotDraw) take(r *rand.Rand) store.Spot {
 	k := r.Float64() * d.cum[len(d.cum)-1]
@@ -54,6 +44,7 @@ func (d *spotDraw) take(r *rand.Rand) store.Spot {
 		i--
 	}
 	d.used[i] = true
+	d.left--
 	d.reweigh()
 	return d.spots[i]
 }

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -341,7 +343,7 @@ func rowJSON(columns, values []string, extra map[string]any) []byte {
 			field(c, v)
 		}
 	}
-	for _, k := range sortedKeys(extra) {
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
 		field(k, extra[k])
 	}
 	b.WriteByte('}')
@@ -349,19 +351,6 @@ func rowJSON(columns, values []string, extra map[string]any) []byte {
 }
 
 func isSpecial(f float64) bool { return f != f || f > 1e308 || f < -1e308 }
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
-}
 
 // streamScan cuts one scan's samples in chunk order and hands each to the
 // stream with its row as it is cut.

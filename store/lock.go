@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"voxmine/internal/flock"
 )
 
 // withLock runs fn while holding an exclusive advisory lock on the store,
@@ -14,9 +15,9 @@ func withLock(dir string, fn func() error) error {
 		return fmt.Errorf("store %s: lock: %w", dir, err)
 	}
 	defer f.Close()
-	if err := lockFile(f); err != nil {
+	if err := flock.Lock(f); err != nil {
 		return fmt.Errorf("store %s: lock: %w", dir, err)
 	}
-	defer unlockFile(f)
+	defer flock.Unlock(f)
 	return fn()
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"voxmine/internal/atomicfile"
+	"voxmine/internal/flock"
 )
 
 // Array names inside a scan group.
@@ -126,7 +127,7 @@ func (s *Store) Writers() []string {
 		}
 		h, pidText := rest[:i], rest[i+1:]
 		pid, err := strconv.Atoi(pidText)
-		if err != nil || (h == host && processGone(pid)) {
+		if err != nil || (h == host && flock.ProcessGone(pid)) {
 			continue
 		}
 		since, _ := os.ReadFile(m)
@@ -161,7 +162,7 @@ func (w *Writer) cleanTemps() {
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
-		if processGone(pid) {
+		if flock.ProcessGone(pid) {
 			os.RemoveAll(filepath.Join(w.dir, scansDir, e.Name()))
 		}
 	}
