@@ -337,7 +337,7 @@ func printFound(w io.Writer, rep *ingest.Report, o options) {
 	}
 	const most = 20
 	if n := len(rep.Skipped); n > 0 {
-		fmt.Fprintf(w, "skipped %d files (not CT scans voxmine reads):\n", n)
+		fmt.Fprintf(w, "skipped %d files, each with the reason:\n", n)
 		for i, sk := range rep.Skipped {
 			if i == most {
 				fmt.Fprintf(w, "  … and %d more\n", n-most)
