@@ -26,11 +26,13 @@ if [ ! -x "$b/notebook" ] && command -v cmake >/dev/null && [ -d /usr/lib/cmake/
   mkdir -p "$b" && (cd "$b" && cmake -DCMAKE_BUILD_TYPE=Release "$OLDPWD/testdata/itkresample" >/dev/null && make -j2 >/dev/null)
 fi
 if [ -x "$b/notebook" ]; then
-  # The same centres, from the index voxmine wrote, with each scan's .mhd.
+  # The same centres, from the index voxmine wrote, with each scan's .mhd
+  # from the store's scan table.
+  bin/mine info --store "$W/store" --csv > "$W/scans.csv"
   /usr/bin/python3 - "$W" <<'PY'
-import csv, json, sys
+import csv, sys
 w = sys.argv[1]
-paths = {s["seriesuid"]: s["source"]["path"] for s in json.load(open(f"{w}/store/catalog.json"))["scans"]}
+paths = {s["seriesuid"]: s["source"] for s in csv.DictReader(open(f"{w}/scans.csv"))}
 with open(f"{w}/centres.txt", "w") as f:
     for r in csv.DictReader(open(f"{w}/neg/bg_index.csv")):
         f.write(f'{paths[r["seriesuid"]]} {r["center_z"]} {r["center_y"]} {r["center_x"]}\n')

@@ -261,9 +261,13 @@ func LoadFindings(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	known := map[string]bool{}
-	for _, s := range st.Scans() {
-		known[s.UID] = true
+	uids, err := st.UIDs()
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]bool, len(uids))
+	for _, u := range uids {
+		known[u] = true
 	}
 	rep.Mapped = len(known)
 	rep.match(findings, known)

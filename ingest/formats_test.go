@@ -53,7 +53,7 @@ func TestNIfTIScansAndMasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, info := range s.Scans() {
+	for _, info := range scansOf(t, s) {
 		if info.Source.Format != "nifti" || info.LabelSource != "file" || info.LungVoxels == 0 || info.Source.ElementType != "int16" {
 			t.Errorf("%s: format %q, labels %q, %d lung voxels, element %q", info.UID, info.Source.Format, info.LabelSource, info.LungVoxels, info.Source.ElementType)
 		}

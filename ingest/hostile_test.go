@@ -95,7 +95,7 @@ func TestHostileGeometryFailsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if n := len(st.Scans()); n != 2 {
+	if n := len(scansOf(t, st)); n != 2 {
 		t.Errorf("%d scans stored, want the valid one and the many-slice one", n)
 	}
 }

@@ -365,7 +365,11 @@ func outsideFindings(o Options, f *store.Findings) []string {
 	files := map[string]string{"annotations": o.Annotations, "excluded": o.Excluded}
 	var out []string
 	for _, uid := range slices.Sorted(maps.Keys(f.Series)) {
-		info, ok := st.ScanInfo(uid)
+		info, ok, err := st.Lookup(uid)
+		if err != nil {
+			out = append(out, err.Error())
+			continue
+		}
 		if !ok {
 			continue
 		}

@@ -69,7 +69,7 @@ func TestLUNA25Layout(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := 0
-	for _, sc := range s.Scans() {
+	for _, sc := range scansOf(t, s) {
 		sf := f.Series[sc.UID]
 		if sf == nil || !strings.HasPrefix(sf.PatientID, "P") {
 			t.Errorf("%s: findings %+v without the table's patient", sc.UID, sf)

@@ -53,7 +53,7 @@ func TestTotalSegmentatorMasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	info, _ := s.ScanInfo("case7")
+	info, _ := lookupOf(t, s, "case7")
 	if info.LabelSource != "file" || !strings.HasSuffix(info.Source.MaskPath, ".nii.gz") {
 		t.Fatalf("labels from %q (%s)", info.LabelSource, info.Source.MaskPath)
 	}

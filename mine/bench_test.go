@@ -108,7 +108,7 @@ func BenchmarkNotebookWay(b *testing.B) {
 	t0 := time.Now()
 	for b.Loop() {
 		out := b.TempDir()
-		for _, info := range s.Scans() {
+		for _, info := range scansOf(b, s) {
 			h, hu, err := metaimage.ReadCT(info.Source.Path)
 			if err != nil {
 				b.Fatal(err)

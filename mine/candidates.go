@@ -44,12 +44,12 @@ func Candidates(ctx context.Context, st *store.Store, o Output, p CandidateParam
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	findings, err := st.FindingsWithCandidates()
+	findings, err := o.findings(st, true)
 	if err != nil {
 		return nil, err
 	}
 	k := kind{name: "candidates", index: "cand_index.csv", columns: CandidateColumns}
-	k.scans = func(info store.ScanInfo) bool { return findings.Series[info.UID] != nil }
+	k.scans = func(uid string) bool { return findings.Of(uid) != nil }
 	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
 		s, reason := sampleCandidates(info, findings.Series[info.UID], p, p.PerScan)
 		return s, reason, nil

@@ -45,7 +45,7 @@ func TestLungAutoOnComputedMasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, sc := range s.Scans() {
+	for _, sc := range scansOf(t, s) {
 		if !sc.HasLabels || sc.LabelSource != "computed" {
 			t.Fatalf("%s: labels %v from %q; want computed", sc.UID, sc.HasLabels, sc.LabelSource)
 		}
@@ -133,7 +133,7 @@ func TestLungAutoSkipsFlaggedComputedMasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := s.Scans()[0]
+	info := scansOf(t, s)[0]
 	if info.LabelSource != "computed" || info.LungVoxels != 0 || len(info.Flags) == 0 {
 		t.Fatalf("labels %q, %d lung voxels, flags %v: want an empty computed mask, flagged", info.LabelSource, info.LungVoxels, info.Flags)
 	}

@@ -62,22 +62,31 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 	if err := p.Negatives.validate(); err != nil {
 		return nil, err
 	}
-	findings, err := st.FindingsWithCandidates()
+	findings, err := o.findings(st, true)
 	if err != nil {
 		return nil, err
 	}
 	// Count the positives first: the negatives follow from them.
-	scans, err := o.chosen(st.Scans())
+	scans, err := o.chosen(st)
 	if err != nil {
 		return nil, err
 	}
 	npos, nhardScans := 0, 0
-	for _, s := range scans {
-		f := findings.Series[s.UID]
-		if pos, _ := samplePositives(s, f, p.Positives, false, false); pos != nil {
-			npos += len(pos)
+	for _, uid := range scans {
+		f := findings.Of(uid)
+		if f == nil {
+			continue
 		}
-		if f != nil && len(f.Candidates) > 0 {
+		if len(f.Annotations) > 0 {
+			info, _, err := st.Lookup(uid)
+			if err != nil {
+				return nil, err
+			}
+			if pos, _ := samplePositives(info, f, p.Positives, false, false); pos != nil {
+				npos += len(pos)
+			}
+		}
+		if len(f.Candidates) > 0 {
 			nhardScans++
 		}
 	}
@@ -96,10 +105,10 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 	}
 	order := map[string]int{}
 	hardOrder := map[string]int{}
-	for i, s := range scans {
-		order[s.UID] = i
-		if f := findings.Series[s.UID]; f != nil && len(f.Candidates) > 0 {
-			hardOrder[s.UID] = len(hardOrder)
+	for i, uid := range scans {
+		order[uid] = i
+		if f := findings.Of(uid); f != nil && len(f.Candidates) > 0 {
+			hardOrder[uid] = len(hardOrder)
 		}
 	}
 	withReads, withLabels := hasReads(findings), hasLabels(findings)
@@ -115,15 +124,15 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 			"%d hard negatives asked (--hard-fraction %g), but no scan has class-0 candidates (ingest --candidates CSV, or --hard-fraction 0)",
 			hardTotal, p.HardFraction)})
 	}
-	k.asked = func(info store.ScanInfo) int {
-		n := p.Positives.asked(findings.Series[info.UID]) + share(randTotal, len(scans), order[info.UID])
-		if i, ok := hardOrder[info.UID]; ok {
+	k.asked = func(uid string) int {
+		n := p.Positives.asked(findings.Of(uid)) + share(randTotal, len(scans), order[uid])
+		if i, ok := hardOrder[uid]; ok {
 			n += share(hardTotal, nhardScans, i)
 		}
 		return n
 	}
 	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
-		f := findings.Series[info.UID]
+		f := findings.Of(info.UID)
 		var out []Sample
 		// add puts a part's rows into index.csv's columns by name; the
 		// label is the dataset's (a class-0 candidate is a negative).

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -189,37 +190,25 @@ func Negatives(ctx context.Context, st *store.Store, o Output, p NegativeParams)
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	load := st.Findings
-	for _, a := range p.Avoid {
-		if a == AvoidCandidates {
-			load = st.FindingsWithCandidates
-		}
-	}
-	findings, err := load()
+	findings, err := o.findings(st, slices.Contains(p.Avoid, AvoidCandidates))
 	if err != nil {
 		return nil, err
 	}
 	k := kind{name: "negatives", index: "bg_index.csv", columns: negativeColumns(p.Hardness)}
-	k.scans = func(info store.ScanInfo) bool {
+	k.scans = func(uid string) bool {
 		if !p.AnnotatedOnly {
 			return true
 		}
-		f := findings.Series[info.UID]
+		f := findings.Of(uid)
 		return f != nil && len(f.Annotations) > 0
 	}
 	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
-		return sampleNegatives(v, info, findings.Series[info.UID], o, p)
+		return sampleNegatives(v, info, findings.Of(info.UID), o, p)
 	}
-	k.asked = func(store.ScanInfo) int { return p.PerScan }
+	k.asked = func(string) int { return p.PerScan }
 	if p.Lung == LungAuto {
-		n := 0
-		for _, s := range st.Scans() {
-			if !s.HasLabels && (k.scans == nil || k.scans(s)) {
-				n++
-			}
-		}
-		if n > 0 {
-			k.warnings = append(k.warnings, fmt.Sprintf("%d scans have no lung labels: --lung auto tested their centres by HU instead (the notebook's 7³ test, air excluded), which is no lung mask", n))
+		k.unlabelled = func(n int) string {
+			return fmt.Sprintf("%d scans have no lung labels: --lung auto tested their centres by HU instead (the notebook's 7³ test, air excluded), which is no lung mask", n)
 		}
 	}
 	return run(ctx, st, o, k, p)

@@ -46,7 +46,7 @@ func assertLPS(t *testing.T, s *store.Store, dir, index string) {
 		if r["orient"] != "lps" {
 			t.Fatalf("orient column %q", r["orient"])
 		}
-		info, _ := s.ScanInfo(r["seriesuid"])
+		info, _ := lookupOf(t, s, r["seriesuid"])
 		c := centre(t, r)
 		b, _ := os.ReadFile(filepath.Join(dir, r["patch_file"]))
 		cube := b[len(mine.NPYHeader(mine.I16, 8, 8, 8)):]

@@ -59,7 +59,7 @@ func Positives(ctx context.Context, st *store.Store, o Output, p PositiveParams)
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	findings, err := st.Findings()
+	findings, err := o.findings(st, false)
 	if err != nil {
 		return nil, err
 	}
@@ -69,15 +69,15 @@ func Positives(ctx context.Context, st *store.Store, o Output, p PositiveParams)
 	}
 	withLabels := hasLabels(findings)
 	k := kind{name: "positives", index: "pos_index.csv", columns: positiveColumns(withReads, withLabels)}
-	k.scans = func(info store.ScanInfo) bool {
-		f := findings.Series[info.UID]
+	k.scans = func(uid string) bool {
+		f := findings.Of(uid)
 		return f != nil && len(f.Annotations) > 0
 	}
 	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
 		s, reason := samplePositives(info, findings.Series[info.UID], p, withReads, withLabels)
 		return s, reason, nil
 	}
-	k.asked = func(info store.ScanInfo) int { return p.asked(findings.Series[info.UID]) }
+	k.asked = func(uid string) int { return p.asked(findings.Of(uid)) }
 	return run(ctx, st, o, k, p)
 }
 
@@ -123,27 +123,11 @@ func positiveColumns(withReads, withLabels bool) []string {
 }
 
 // hasLabels tells whether any annotation carries its table's label.
-func hasLabels(f *store.Findings) bool {
-	for _, sf := range f.Series {
-		for _, a := range sf.Annotations {
-			if a.Class >= 0 {
-				return true
-			}
-		}
-	}
-	return false
-}
+func hasLabels(f *store.Findings) bool { return f.Counts.Labelled > 0 }
 
 // hasReads tells whether any series' findings came from LIDC-IDRI's reads,
 // which gives the positives' index its ReadColumns.
-func hasReads(f *store.Findings) bool {
-	for _, sf := range f.Series {
-		if len(sf.Reads) > 0 {
-			return true
-		}
-	}
-	return false
-}
+func hasReads(f *store.Findings) bool { return f.Counts.WithReads > 0 }
 
 func samplePositives(info store.ScanInfo, f *store.SeriesFindings, p PositiveParams, withReads, withLabels bool) ([]Sample, string) {
 	if f == nil {

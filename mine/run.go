@@ -46,16 +46,20 @@ type runner struct {
 
 	findings    *store.Findings
 	findingsErr error
-	scans       []store.ScanInfo // the scans this run (or share) visits, in order
+	scans       []string // the uids of the scans this run (or share) visits, in order
 
 	stream *orderedStream // the tar stream, or nil for .npy files
 	shards *shardFiles    // with --format tar
 	undo   []func()       // what cleanup runs: the folder's lock, an unfinished shard
 
-	// Per scan: its samples, why there are none or too few, why it failed.
+	// Per scan: its samples, why there are none or too few, why it failed,
+	// and what run.json says of it.
 	perScan  [][]Sample
 	reasons  []string
 	failures []error
+	used     []usedScan
+	// unlabelled counts the scans visited that have no lung labels.
+	unlabelled int
 }
 
 func (r *runner) cleanup() {
@@ -74,7 +78,7 @@ func (r *runner) prepare() error {
 	if r.win, err = o.validate(); err != nil {
 		return err
 	}
-	chosen, err := o.chosen(r.st.Scans())
+	chosen, err := o.chosen(r.st)
 	if err != nil {
 		return err
 	}
@@ -103,8 +107,8 @@ func (r *runner) prepare() error {
 	if ws := r.st.Writers(); len(ws) > 0 {
 		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("an ingest is writing this store (%s): scans it has not finished are not mined", strings.Join(ws, "; ")))
 	}
-	r.findings, r.findingsErr = r.st.Findings()
-	if r.findingsErr == nil && len(r.findings.Series) == 0 {
+	r.findings, r.findingsErr = o.findings(r.st, false)
+	if r.findingsErr == nil && r.findings.Counts.Series == 0 {
 		r.res.Warnings = append(r.res.Warnings, "the store holds no findings (ingest was given no annotations CSV and found no LIDC reads): negatives avoid nothing and may sit on nodules, and there are no positives")
 	}
 	for _, s := range chosen {
@@ -116,7 +120,7 @@ func (r *runner) prepare() error {
 		shuffleScans(r.scans, o.ShuffleSeed)
 	}
 	if !o.Share.whole() {
-		var part []store.ScanInfo
+		var part []string
 		for i, s := range r.scans {
 			if i%o.Share.N == o.Share.I {
 				part = append(part, s)
@@ -190,6 +194,7 @@ func (r *runner) cutAll(ctx context.Context) error {
 	r.perScan = make([][]Sample, len(scans))
 	r.reasons = make([]string, len(scans))
 	r.failures = make([]error, len(scans))
+	r.used = make([]usedScan, len(scans))
 	if r.stream != nil {
 		defer context.AfterFunc(ctx, r.stream.wake)()
 	}
@@ -212,17 +217,24 @@ func (r *runner) cutAll(ctx context.Context) error {
 	err := workpool.Run(ctx, len(scans), o.Workers, func(i int) error {
 		t0 := time.Now()
 		var masks *noduleMask
-		if o.NoduleMask {
-			masks = newNoduleMask(scans[i], r.findings.Series[scans[i].UID])
-		}
-		v, err := r.st.OpenVolume(scans[i].UID)
+		v, err := r.st.OpenVolume(scans[i])
 		if err != nil {
 			r.failures[i] = err // a scan that cannot be opened fails alone
 		} else {
 			defer v.Close()
-			r.perScan[i], r.reasons[i], r.failures[i] = r.k.sample(ctx, v, scans[i])
+			info := v.Info()
+			r.used[i] = usedOf(info)
+			if !info.HasLabels {
+				mu.Lock()
+				r.unlabelled++
+				mu.Unlock()
+			}
+			if o.NoduleMask {
+				masks = newNoduleMask(info, r.findings.Of(info.UID))
+			}
+			r.perScan[i], r.reasons[i], r.failures[i] = r.k.sample(ctx, v, info)
 			for j := range r.perScan[i] {
-				r.finishRow(&r.perScan[i][j], scans[i], masks)
+				r.finishRow(&r.perScan[i][j], info, masks)
 			}
 		}
 		t1 := time.Now()
@@ -273,23 +285,26 @@ func (r *runner) tally() []Sample {
 	for _, s := range k.short {
 		res.Asked += s.Asked
 	}
-	for i, sc := range r.scans {
+	if k.unlabelled != nil && r.unlabelled > 0 {
+		res.Warnings = append(res.Warnings, k.unlabelled(r.unlabelled))
+	}
+	for i, uid := range r.scans {
 		asked := 0
 		if k.asked != nil {
-			asked = k.asked(sc)
+			asked = k.asked(uid)
 			res.Asked += asked
 		}
 		switch {
 		case r.failures[i] != nil:
-			res.Failed = append(res.Failed, Skip{sc.UID, r.failures[i].Error(), failureKind(r.failures[i])})
+			res.Failed = append(res.Failed, Skip{uid, r.failures[i].Error(), failureKind(r.failures[i])})
 		case len(r.perScan[i]) == 0:
-			res.Skipped = append(res.Skipped, Skip{UID: sc.UID, Reason: r.reasons[i]})
+			res.Skipped = append(res.Skipped, Skip{UID: uid, Reason: r.reasons[i]})
 		default:
 			res.Scans++
-			res.used = append(res.used, sc)
+			res.used = append(res.used, r.used[i])
 			all = append(all, r.perScan[i]...)
 			if got := len(r.perScan[i]); r.reasons[i] != "" || got < asked {
-				res.Shortfalls = append(res.Shortfalls, Shortfall{UID: sc.UID, Asked: asked, Got: got, Reason: r.reasons[i]})
+				res.Shortfalls = append(res.Shortfalls, Shortfall{UID: uid, Asked: asked, Got: got, Reason: r.reasons[i]})
 			}
 		}
 	}

@@ -32,7 +32,7 @@ func benchVolume(b *testing.B) *Volume {
 	if err != nil {
 		b.Fatal(err)
 	}
-	v, err := s.OpenVolume(s.Scans()[0].UID)
+	v, err := s.OpenVolume(scansOf(b, s)[0].UID)
 	if err != nil {
 		b.Fatal(err)
 	}

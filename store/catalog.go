@@ -8,90 +8,165 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"voxmine/internal/atomicfile"
+	"voxmine/store/jsonl"
 )
 
 // Store-level file names.
 const (
-	catalogFile    = "catalog.json"
-	journalFile    = "catalog.log"
-	findingsFile   = "findings.json"
-	candidatesFile = "candidates.json"
+	catalogFile    = "catalog.jsonl"    // the snapshot: a jsonl table of scan records
+	journalFile    = "catalog.log"      // records stored since the snapshot
+	findingsFile   = "findings.jsonl"   // annotations and excluded findings by series
+	candidatesFile = "candidates.jsonl" // candidates by series
 	lockName       = ".lock"
 	scansDir       = "scans"
+
+	// Format 1 kept each as one JSON document; a writer migrates them.
+	legacyCatalogFile    = "catalog.json"
+	legacyFindingsFile   = "findings.json"
+	legacyCandidatesFile = "candidates.json"
 )
 
-// Catalog lists every scan of a store. It is voxmine's index of the
-// dataset: opening a store reads it and nothing per scan.
-type Catalog struct {
-	Format string     `json:"format"`
-	Scans  []ScanInfo `json:"scans"` // sorted by UID
+// The catalog lists every scan of a store: voxmine's index of the dataset.
+// It is a snapshot, catalog.jsonl, and a journal, catalog.log.
+//
+// The snapshot is a jsonl table: a header line whose summary counts the
+// scans, their labels, flags, patients and bytes (what `mine info` says),
+// then one scan record a line, sorted by series uid. So a run that mines
+// 100 scans of 200,000 finds its records by binary search, a whole-store
+// run streams them, and `mine info` reads the header: each costs what it
+// uses, not the store's size.
+//
+// Writing the snapshot for every scan stored made ingesting N scans cost
+// O(N²) (20 ms a scan at 200 scans, 120 ms at 2,700). So a stored scan
+// appends its record to catalog.log, one line ({"put": record}) under the
+// store lock and fsynced, and readers apply the journal to the snapshot in
+// order, the last record of a uid winning. When the journal outgrows
+// 1/64 of the snapshot (and 256 KiB) the writer folds it into a new
+// snapshot: a merge that copies the snapshot's lines as they are, so a
+// scan's share of that cost stays constant whatever the store's size, and
+// the journal a reader replays stays small.
+//
+// A crash mid-append leaves a last line without its newline, which readers
+// pass over (it was never acknowledged). A crash between writing the
+// snapshot and removing the journal leaves records the snapshot already
+// holds: they replay to the same catalog and the same summary.
+type catalog struct {
+	snap    *jsonl.Table // nil when there is none
+	head    catalogHeader
+	legacy  []ScanInfo     // a format-1 catalog.json, sorted by uid
+	journal []journalEntry // catalog.log's records, in order
+	latest  map[string]int // uid → its last entry in journal
 }
 
-// readCatalog reads the catalog: the snapshot catalog.json, then the
-// records appended to catalog.log since it was written.
-func readCatalog(dir string) (*Catalog, error) {
-	c, err := readSnapshot(dir)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := replayJournal(dir, c); err != nil {
-		return nil, err
-	}
-	return c, nil
+// catalogHeader is the snapshot's first line.
+type catalogHeader struct {
+	Table   string  `json:"voxmine"` // "catalog"
+	Format  string  `json:"format"`
+	Summary Summary `json:"summary"`
 }
 
-func readSnapshot(dir string) (*Catalog, error) {
-	path := filepath.Join(dir, catalogFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return &Catalog{Format: FormatVersion}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var c Catalog
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, &CatalogError{Path: path, Err: err}
-	}
-	for i, s := range c.Scans {
-		if s.UID == "" || (i > 0 && c.Scans[i-1].UID >= s.UID) {
-			return nil, &CatalogError{Path: path, Err: fmt.Errorf("scan %d (%.80q) is unnamed or out of order", i, s.UID)}
-		}
-	}
-	return &c, nil
+type journalEntry struct {
+	uid string
+	raw []byte // the record, a ScanInfo as JSON
 }
 
-// The journal. Writing the whole catalog for every scan stored made
-// ingesting N scans cost O(N²): 20 ms a scan at 200 scans, 120 ms at
-// 2,700, and the catalog alone would dominate at NLST's 200,000. So a
-// stored scan appends its record to catalog.log, one JSON object a line
-// ({"put": record}), under the store lock and fsynced; readers apply the
-// journal to the snapshot in order, the last record of a uid winning. When
-// the journal outgrows a quarter of the snapshot (and 256 KiB), the
-// writer folds it into a new snapshot and starts it afresh, so a scan's
-// share of that cost stays constant whatever the store's size. A crash
-// mid-append leaves a last line without its newline, which readers pass
-// over; a crash between writing the snapshot and emptying the journal
-// leaves records that the snapshot already holds, which replay the same.
 type journalRecord struct {
 	Put *ScanInfo `json:"put,omitempty"`
 }
 
-// replayJournal applies catalog.log to c and returns how many records it
-// held.
-func replayJournal(dir string, c *Catalog) (int, error) {
-	path := filepath.Join(dir, journalFile)
+// openCatalog opens the catalog of the store at dir. It reads the journal
+// first and the snapshot second: a writer folds the journal into a new
+// snapshot before it removes the journal, so in this order a reader never
+// misses a record, whenever the fold happens.
+func openCatalog(dir string) (*catalog, error) {
+	c := &catalog{latest: map[string]int{}}
+	if err := c.readJournal(filepath.Join(dir, journalFile)); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, catalogFile)
+	t, err := jsonl.Open(path)
+	switch {
+	case err == nil:
+		c.snap = t
+		if err := json.Unmarshal(t.Header(), &c.head); err != nil || c.head.Table != "catalog" {
+			t.Close()
+			if err == nil {
+				err = errors.New(`the header is not a voxmine catalog's ("voxmine": "catalog")`)
+			}
+			return nil, &CatalogError{Path: path + ":1", Err: err}
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if c.legacy, err = readLegacyCatalog(dir); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, catalogError(path, err)
+	}
+	return c, nil
+}
+
+// catalogError makes err, from reading the catalog file at path, a
+// CatalogError that names the file (and line) once.
+func catalogError(path string, err error) error {
+	var te *jsonl.Error
+	if errors.As(err, &te) {
+		p := te.Path
+		if te.Line > 0 {
+			p = fmt.Sprintf("%s:%d", p, te.Line)
+		}
+		return &CatalogError{Path: p, Err: te.Err}
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return &CatalogError{Path: pe.Path, Err: pe.Err}
+	}
+	return &CatalogError{Path: path, Err: err}
+}
+
+func (c *catalog) close() {
+	if c != nil && c.snap != nil {
+		c.snap.Close()
+	}
+}
+
+// readLegacyCatalog reads a format-1 catalog.json, one JSON document.
+func readLegacyCatalog(dir string) ([]ScanInfo, error) {
+	path := filepath.Join(dir, legacyCatalogFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+		return nil, nil
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	var doc struct {
+		Scans []ScanInfo `json:"scans"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, &CatalogError{Path: path, Err: err}
+	}
+	for i, s := range doc.Scans {
+		if s.UID == "" || (i > 0 && doc.Scans[i-1].UID >= s.UID) {
+			return nil, &CatalogError{Path: path, Err: fmt.Errorf("scan %d (%.80q) is unnamed or out of order", i, s.UID)}
+		}
+	}
+	return doc.Scans, nil
+}
+
+// readJournal reads catalog.log's records. It finds each record's uid
+// without decoding the rest: a record is decoded when it is asked for.
+func (c *catalog) readJournal(path string) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	for line := 1; len(b) > 0; line++ {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
@@ -102,17 +177,194 @@ func replayJournal(dir string, c *Catalog) (int, error) {
 		if len(bytes.TrimSpace(rec)) == 0 {
 			continue
 		}
-		var r journalRecord
-		if err := json.Unmarshal(rec, &r); err != nil || r.Put == nil || validUID(r.Put.UID) != nil {
-			if err == nil {
-				err = errors.New("not a catalog record")
-			}
-			return n, &CatalogError{Path: fmt.Sprintf("%s:%d", path, line), Err: err}
+		uid, raw, err := journalPut(rec)
+		if err != nil {
+			return &CatalogError{Path: fmt.Sprintf("%s:%d", path, line), Err: err}
 		}
-		c.upsert(*r.Put)
-		n++
+		c.latest[uid] = len(c.journal)
+		c.journal = append(c.journal, journalEntry{uid, raw})
 	}
-	return n, nil
+	return nil
+}
+
+// journalPut returns the uid and record of a journal line.
+func journalPut(line []byte) (string, []byte, error) {
+	const prefix = `{"put":`
+	if bytes.HasPrefix(line, []byte(prefix)) && bytes.HasSuffix(line, []byte("}")) && json.Valid(line) {
+		raw := line[len(prefix) : len(line)-1]
+		if uid, err := jsonl.Key(raw); err == nil && validUID(uid) == nil {
+			return uid, raw, nil
+		}
+	}
+	// Anything else that is still a record (spaces, other order).
+	var r journalRecord
+	err := json.Unmarshal(line, &r)
+	if err == nil && (r.Put == nil || validUID(r.Put.UID) != nil) {
+		err = errors.New("not a catalog record")
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	raw, err := json.Marshal(r.Put)
+	return r.Put.UID, raw, err
+}
+
+func decodeInfo(raw []byte) (ScanInfo, error) {
+	var info ScanInfo
+	err := json.Unmarshal(raw, &info)
+	return info, err
+}
+
+// lookup returns uid's record: the journal's last, else the snapshot's.
+func (c *catalog) lookup(uid string) (ScanInfo, bool, error) {
+	if i, ok := c.latest[uid]; ok {
+		info, err := decodeInfo(c.journal[i].raw)
+		return info, err == nil, err
+	}
+	return c.lookupSnapshot(uid)
+}
+
+func (c *catalog) lookupSnapshot(uid string) (ScanInfo, bool, error) {
+	if c.snap == nil {
+		i := sort.Search(len(c.legacy), func(i int) bool { return c.legacy[i].UID >= uid })
+		if i < len(c.legacy) && c.legacy[i].UID == uid {
+			return c.legacy[i], true, nil
+		}
+		return ScanInfo{}, false, nil
+	}
+	line, err := c.snap.Find(uid)
+	if err != nil || line == nil {
+		return ScanInfo{}, false, catalogErrorOrNil(c.snap.Path(), err)
+	}
+	info, err := decodeInfo(line)
+	if err != nil {
+		return ScanInfo{}, false, &CatalogError{Path: c.snap.Path(), Err: fmt.Errorf("the record of %.80q: %w", uid, err)}
+	}
+	return info, true, nil
+}
+
+func catalogErrorOrNil(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return catalogError(path, err)
+}
+
+// walk calls fn with every scan's uid and record, in uid order, the
+// journal's records in place of the snapshot's. The record is a ScanInfo
+// as one line of JSON, valid during the call only. It holds one record at
+// a time, whatever the store's size.
+func (c *catalog) walk(fn func(uid string, raw []byte) error) error {
+	pending := make([]string, 0, len(c.latest))
+	for uid := range c.latest {
+		pending = append(pending, uid)
+	}
+	slices.Sort(pending)
+	j := 0
+	visit := func(uid string, raw func() ([]byte, error)) error {
+		for ; j < len(pending) && pending[j] < uid; j++ {
+			if err := fn(pending[j], c.journal[c.latest[pending[j]]].raw); err != nil {
+				return err
+			}
+		}
+		if j < len(pending) && pending[j] == uid {
+			j++
+			return fn(uid, c.journal[c.latest[uid]].raw)
+		}
+		b, err := raw()
+		if err != nil {
+			return err
+		}
+		return fn(uid, b)
+	}
+	var err error
+	if c.snap != nil {
+		err = c.snap.Scan(func(uid string, line []byte) error {
+			return visit(uid, func() ([]byte, error) { return line, nil })
+		})
+		if err != nil {
+			var ce *CatalogError
+			if !errors.As(err, &ce) {
+				var te *jsonl.Error
+				if errors.As(err, &te) {
+					err = catalogError(c.snap.Path(), err)
+				}
+			}
+		}
+	} else {
+		for i := range c.legacy {
+			s := &c.legacy[i]
+			if err = visit(s.UID, func() ([]byte, error) { return json.Marshal(s) }); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for ; j < len(pending); j++ {
+		if err := fn(pending[j], c.journal[c.latest[pending[j]]].raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scans decodes every record (O(store): for callers that want them all).
+func (c *catalog) scans() ([]ScanInfo, error) {
+	var out []ScanInfo
+	err := c.walk(func(uid string, raw []byte) error {
+		info, err := decodeInfo(raw)
+		if err != nil {
+			return fmt.Errorf("the record of %.80q: %w", uid, err)
+		}
+		out = append(out, info)
+		return nil
+	})
+	return out, err
+}
+
+// uids lists every scan's uid in order, decoding no record.
+func (c *catalog) uids() ([]string, error) {
+	var out []string
+	err := c.walk(func(uid string, _ []byte) error {
+		out = append(out, uid)
+		return nil
+	})
+	return out, err
+}
+
+// summary is the snapshot's summary with the journal's records applied.
+// The journal is short (1/64 of the snapshot at most, save for a fold
+// that failed), so this costs about the same at any store size.
+func (c *catalog) summary() (Summary, error) {
+	var s Summary
+	if c.snap != nil {
+		s = c.head.Summary.clone()
+	} else {
+		for _, info := range c.legacy {
+			s.add(info, 1)
+		}
+	}
+	seen := map[string]ScanInfo{}
+	for _, e := range c.journal {
+		info, err := decodeInfo(e.raw)
+		if err != nil {
+			return s, fmt.Errorf("catalog journal: the record of %.80q: %w", e.uid, err)
+		}
+		old, had := seen[e.uid]
+		if !had {
+			if old, had, err = c.lookupSnapshot(e.uid); err != nil {
+				return s, err
+			}
+		}
+		if had {
+			s.add(old, -1)
+		}
+		s.add(info, 1)
+		seen[e.uid] = info
+	}
+	return s, nil
 }
 
 // appendCatalog records info in the journal under the store lock and
@@ -122,14 +374,6 @@ func appendCatalog(dir string, info ScanInfo) error {
 		line, err := json.Marshal(journalRecord{Put: &info})
 		if err != nil {
 			return err
-		}
-		// A snapshot exists from the first scan on, so that a reader that
-		// knows only catalog.json finds one (with the scans of the last fold).
-		snapshot := filepath.Join(dir, catalogFile)
-		if _, err := os.Stat(snapshot); errors.Is(err, fs.ErrNotExist) {
-			if err := writeJSON(snapshot, &Catalog{Format: FormatVersion, Scans: []ScanInfo{}}); err != nil {
-				return err
-			}
 		}
 		path := filepath.Join(dir, journalFile)
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -176,15 +420,12 @@ func endLine(f *os.File, path string, size int64) error {
 }
 
 // compactIfLarge folds the journal into the snapshot when it holds more
-// than 256 KiB (some 500 records) and more than a quarter of the
-// snapshot's bytes. The store lock is held.
+// than 256 KiB (some 250 records) and more than 1/64 of the snapshot's
+// bytes, or when there is no snapshot yet (the first scan writes one, so
+// that a reader always finds a catalog.jsonl). The store lock is held.
 func compactIfLarge(dir string, journalBytes int64) error {
 	snap, err := os.Stat(filepath.Join(dir, catalogFile))
-	snapBytes := int64(0)
-	if err == nil {
-		snapBytes = snap.Size()
-	}
-	if journalBytes < 256<<10 || journalBytes*4 < snapBytes {
+	if err == nil && (journalBytes < 256<<10 || journalBytes*64 < snap.Size()) {
 		return nil
 	}
 	return compactLocked(dir)
@@ -193,15 +434,19 @@ func compactIfLarge(dir string, journalBytes int64) error {
 // compactLocked writes the catalog as a new snapshot and empties the
 // journal. The store lock is held.
 func compactLocked(dir string) error {
-	c, err := readCatalog(dir)
+	c, err := openCatalog(dir)
 	if err != nil {
 		return err
 	}
-	c.Format = FormatVersion
-	if c.Scans == nil {
-		c.Scans = []ScanInfo{}
+	defer c.close()
+	if c.snap == nil && c.legacy != nil {
+		return migrateLocked(dir)
 	}
-	if err := writeJSON(filepath.Join(dir, catalogFile), c); err != nil {
+	sum, err := c.summary()
+	if err != nil {
+		return err
+	}
+	if err := writeSnapshot(dir, sum, c.walk); err != nil {
 		return err
 	}
 	if err := os.Remove(filepath.Join(dir, journalFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -210,7 +455,19 @@ func compactLocked(dir string) error {
 	return atomicfile.SyncDir(dir)
 }
 
-// Compact folds the catalog's journal into catalog.json, so that the
+// writeSnapshot writes catalog.jsonl: the header with sum, then the
+// records walk yields.
+func writeSnapshot(dir string, sum Summary, walk func(func(uid string, raw []byte) error) error) error {
+	header, err := json.Marshal(catalogHeader{Table: "catalog", Format: FormatVersion, Summary: sum})
+	if err != nil {
+		return err
+	}
+	return jsonl.Write(filepath.Join(dir, catalogFile), header, func(yield func([]byte) error) error {
+		return walk(func(_ string, raw []byte) error { return yield(raw) })
+	})
+}
+
+// Compact folds the catalog's journal into catalog.jsonl, so that the
 // snapshot alone lists every scan (for readers that do not replay the
 // journal). Ingest does it when the journal grows large; Rebuild too.
 func Compact(dir string) error {
@@ -226,7 +483,8 @@ type CatalogError struct {
 }
 
 func (e *CatalogError) Error() string {
-	return e.Path + ": unreadable catalog (" + e.Err.Error() + "); rebuild it from the scan folders with: ingest --repair --out " + filepath.Dir(e.Path)
+	dir := filepath.Dir(e.Path)
+	return e.Path + ": unreadable catalog (" + e.Err.Error() + "); rebuild it from the scan folders with: ingest --repair --out " + dir
 }
 
 func (e *CatalogError) Unwrap() error { return e.Err }
@@ -239,30 +497,6 @@ func writeJSON(path string, v any) error {
 	return atomicfile.WriteFile(path, append(b, '\n'))
 }
 
-// upsert puts info into the catalog, replacing an entry of the same UID.
-func (c *Catalog) upsert(info ScanInfo) {
-	i := sort.Search(len(c.Scans), func(i int) bool { return c.Scans[i].UID >= info.UID })
-	if i < len(c.Scans) && c.Scans[i].UID == info.UID {
-		c.Scans[i] = info
-		return
-	}
-	c.Scans = append(c.Scans, ScanInfo{})
-	copy(c.Scans[i+1:], c.Scans[i:])
-	c.Scans[i] = info
-}
-
-// Lookup returns the entry of uid.
-func (c *Catalog) Lookup(uid string) (ScanInfo, bool) {
-	i := sort.Search(len(c.Scans), func(i int) bool { return c.Scans[i].UID >= uid })
-	if i < len(c.Scans) && c.Scans[i].UID == uid {
-		return c.Scans[i], true
-	}
-	return ScanInfo{}, false
-}
-
-// readFindings reads findings.json and, when asked, candidates.json: the
-// candidates (755,000 rows for LUNA16's candidates_V2.csv) live in their
-// own file so that runs that do not need them do not pay for them.
 // Rebuild writes the catalog anew from the scan groups on disk. It repairs
 // a catalog that a crash between a scan's rename and its catalog update
 // left behind, and is what `ingest --repair` runs. It returns how many
@@ -275,20 +509,20 @@ func Rebuild(dir string) (kept int, dropped []string, err error) {
 	err = withLock(dir, func() error {
 		// The old catalog only tells which uids were dropped: a catalog
 		// that cannot be read (the reason to repair) is rebuilt all the same.
-		c, err := readCatalog(dir)
-		if err != nil {
-			c = &Catalog{}
+		before := map[string]bool{}
+		if c, err := openCatalog(dir); err == nil {
+			uids, _ := c.uids()
+			for _, u := range uids {
+				before[u] = true
+			}
+			c.close()
 		}
 		entries, err := os.ReadDir(filepath.Join(dir, scansDir))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		before := map[string]bool{}
-		for _, s := range c.Scans {
-			before[s.UID] = true
-		}
-		c.Scans = c.Scans[:0]
-		for _, e := range entries {
+		var scans []ScanInfo
+		for _, e := range entries { // ReadDir sorts by name: uid order
 			if !e.IsDir() || validUID(e.Name()) != nil {
 				continue
 			}
@@ -296,23 +530,61 @@ func Rebuild(dir string) (kept int, dropped []string, err error) {
 			if err != nil || info.UID != e.Name() {
 				continue // not a finished scan
 			}
-			c.Scans = append(c.Scans, info)
+			measure(dir, &info)
+			scans = append(scans, info)
 			delete(before, info.UID)
 		}
 		for uid := range before {
 			dropped = append(dropped, uid)
 		}
 		sort.Strings(dropped)
-		kept = len(c.Scans)
-		sort.Slice(c.Scans, func(i, j int) bool { return c.Scans[i].UID < c.Scans[j].UID })
-		c.Format = FormatVersion
-		if err := writeJSON(filepath.Join(dir, catalogFile), c); err != nil {
+		kept = len(scans)
+		if err := writeScans(dir, scans); err != nil {
 			return err
 		}
-		if err := os.Remove(filepath.Join(dir, journalFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+		for _, f := range []string{journalFile, legacyCatalogFile} {
+			if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+		return migrateLocked(dir)
+	})
+	return kept, dropped, err
+}
+
+// writeScans writes scans, sorted by uid, as the snapshot.
+func writeScans(dir string, scans []ScanInfo) error {
+	var sum Summary
+	for _, s := range scans {
+		sum.add(s, 1)
+	}
+	return writeSnapshot(dir, sum, func(fn func(string, []byte) error) error {
+		for i := range scans {
+			b, err := json.Marshal(&scans[i])
+			if err != nil {
+				return err
+			}
+			if err := fn(scans[i].UID, b); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
-	return kept, dropped, err
+}
+
+// measure sets info.StoredBytes from its shard files, for records written
+// before records held it.
+func measure(dir string, info *ScanInfo) {
+	if info.StoredBytes > 0 {
+		return
+	}
+	arrays := []string{huArray}
+	if info.HasLabels {
+		arrays = append(arrays, labelArray)
+	}
+	for _, a := range arrays {
+		if st, err := os.Stat(filepath.Join(scanDir(dir, info.UID), a, shardKey)); err == nil {
+			info.StoredBytes += st.Size()
+		}
+	}
 }

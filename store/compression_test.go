@@ -30,7 +30,7 @@ func TestCompressionReport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, sc := range s.Scans() {
+		for _, sc := range scansOf(t, s) {
 			v, err := s.OpenVolume(sc.UID)
 			if err != nil {
 				t.Fatal(err)

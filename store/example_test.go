@@ -36,6 +36,7 @@ func Example() {
 	defer v.Close()
 	box := make([]int16, 4)
 	v.ReadHU(store.Box{Z: 0, Y: 0, X: 38, D: 1, H: 1, W: 4}, -1000, box) // x = 38, 39, 40, 41
-	fmt.Println(box, len(s.Scans()))
+	sum, _ := s.Summary()
+	fmt.Println(box, sum.Scans)
 	// Output: [38 39 -1000 -1000] 1
 }

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
-	"voxmine/internal/atomicfile"
+	"voxmine/store/jsonl"
 )
 
 // Finding is one row of a LUNA16-style CSV in world millimetres.
@@ -141,41 +143,284 @@ func (s *SeriesFindings) UnmarshalJSON(b []byte) error {
 }
 
 // Findings holds the dataset's CSVs grouped by series uid. It lives in its
-// own file so that per-scan catalog updates stay small.
+// own files so that per-scan catalog updates stay small.
 type Findings struct {
 	Format string                     `json:"format"`
 	Series map[string]*SeriesFindings `json:"series"`
 	// Sources records the CSV files the findings came from.
 	Sources map[string]string `json:"sources,omitempty"`
+	// Counts sum up the store's findings, all of them, even when Series
+	// holds only some series (Store.FindingsOf).
+	Counts FindingCounts `json:"-"`
+}
+
+// Of returns the findings of series uid, or nil.
+func (f *Findings) Of(uid string) *SeriesFindings { return f.Series[uid] }
+
+// FindingCounts sum up a store's findings: what `mine info` says of them
+// and what decides a run's columns. The findings table's header keeps
+// them, so they cost the same at any store size.
+type FindingCounts struct {
+	Series      int `json:"series"`       // series with annotations or excluded findings
+	WithNodules int `json:"with_nodules"` // series with annotations
+	Annotations int `json:"annotations"`
+	// Labelled counts annotations that carry their table's own label
+	// (LUNA25's malignancy); WithReads the series with LIDC-IDRI reads.
+	Labelled  int `json:"labelled"`
+	WithReads int `json:"with_reads"`
+	// From counts series and annotations by where they came from (Origin).
+	From map[string][2]int `json:"from,omitempty"`
+	// Patients is the patient id a table gives a series (LUNA25's
+	// PatientID), by series uid.
+	Patients        map[string]string `json:"patients,omitempty"`
+	CandidateSeries int               `json:"candidate_series"`
+	Candidates      int               `json:"candidates"`
+}
+
+func (c *FindingCounts) add(uid string, sf *SeriesFindings) {
+	if len(sf.Annotations)+len(sf.Excluded) > 0 {
+		c.Series++
+	}
+	if n := len(sf.Annotations); n > 0 {
+		c.WithNodules++
+		c.Annotations += n
+		if c.From == nil {
+			c.From = map[string][2]int{}
+		}
+		f := c.From[sf.Origin()]
+		c.From[sf.Origin()] = [2]int{f[0] + 1, f[1] + n}
+	}
+	for _, a := range sf.Annotations {
+		if a.Class >= 0 {
+			c.Labelled++
+		}
+	}
+	if len(sf.Reads) > 0 {
+		c.WithReads++
+	}
+	if sf.PatientID != "" {
+		if c.Patients == nil {
+			c.Patients = map[string]string{}
+		}
+		c.Patients[uid] = sf.PatientID
+	}
+	if n := len(sf.Candidates); n > 0 {
+		c.CandidateSeries++
+		c.Candidates += n
+	}
+}
+
+// findingsHeader is the first line of findings.jsonl.
+type findingsHeader struct {
+	Table   string            `json:"voxmine"` // "findings"
+	Format  string            `json:"format"`
+	Sources map[string]string `json:"sources,omitempty"`
+	Counts  FindingCounts     `json:"counts"`
+}
+
+// findingsRecord is a line of findings.jsonl: a series' findings, but its
+// candidates, which candidates.jsonl holds (755,000 rows for LUNA16's
+// candidates_V2.csv: runs that do not need them do not read them).
+type findingsRecord struct {
+	UID string `json:"seriesuid"`
+	*SeriesFindings
+}
+
+// candidatesRecord is a line of candidates.jsonl.
+type candidatesRecord struct {
+	UID        string       `json:"seriesuid"`
+	Candidates [][5]float64 `json:"candidates"`
+}
+
+func (r *candidatesRecord) findings() []Finding {
+	out := make([]Finding, len(r.Candidates))
+	for i, a := range r.Candidates {
+		out[i] = Finding{X: a[0], Y: a[1], Z: a[2], Diameter: a[3], Class: int(a[4])}
+	}
+	return out
+}
+
+// findingsTables are the open findings and candidates tables (each nil
+// when absent), or a format-1 store's findings read whole.
+type findingsTables struct {
+	dir        string
+	head       findingsHeader
+	findings   *jsonl.Table
+	candidates *jsonl.Table
+	legacy     *Findings
+}
+
+func openFindings(dir string, withCandidates bool) (*findingsTables, error) {
+	ft := &findingsTables{dir: dir, head: findingsHeader{Format: FormatVersion}}
+	path := filepath.Join(dir, findingsFile)
+	t, err := jsonl.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, lerr := os.Stat(filepath.Join(dir, legacyFindingsFile)); lerr == nil {
+			ft.legacy, err = readLegacyFindings(dir, withCandidates)
+			return ft, err
+		}
+		return ft, nil // no findings at all
+	}
+	if err != nil {
+		return nil, err
+	}
+	ft.findings = t
+	if err := json.Unmarshal(t.Header(), &ft.head); err != nil || ft.head.Table != "findings" {
+		t.Close()
+		return nil, fmt.Errorf("%s:1: not the header of a voxmine findings table", path)
+	}
+	if withCandidates {
+		ft.candidates, err = jsonl.Open(filepath.Join(dir, candidatesFile))
+		if errors.Is(err, fs.ErrNotExist) {
+			err = nil
+		}
+		if err != nil {
+			ft.close()
+			return nil, err
+		}
+	}
+	return ft, nil
+}
+
+func (ft *findingsTables) close() {
+	if ft.findings != nil {
+		ft.findings.Close()
+	}
+	if ft.candidates != nil {
+		ft.candidates.Close()
+	}
+}
+
+func (ft *findingsTables) empty() *Findings {
+	if ft.legacy != nil {
+		return &Findings{Format: FormatVersion, Series: map[string]*SeriesFindings{}, Sources: ft.legacy.Sources, Counts: ft.legacy.Counts}
+	}
+	return &Findings{Format: FormatVersion, Series: map[string]*SeriesFindings{}, Sources: ft.head.Sources, Counts: ft.head.Counts}
+}
+
+// all reads every series' findings.
+func (ft *findingsTables) all() (*Findings, error) {
+	if ft.legacy != nil {
+		return ft.legacy, nil
+	}
+	f := ft.empty()
+	if ft.findings != nil {
+		err := ft.findings.Scan(func(uid string, line []byte) error {
+			sf := &SeriesFindings{}
+			if err := json.Unmarshal(line, sf); err != nil {
+				return fmt.Errorf("%s: the findings of %.80q: %w", ft.findings.Path(), uid, err)
+			}
+			f.Series[uid] = sf
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if ft.candidates != nil {
+		err := ft.candidates.Scan(func(uid string, line []byte) error {
+			var r candidatesRecord
+			if err := json.Unmarshal(line, &r); err != nil {
+				return fmt.Errorf("%s: the candidates of %.80q: %w", ft.candidates.Path(), uid, err)
+			}
+			ft.attach(f, uid, r.findings())
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+func (ft *findingsTables) attach(f *Findings, uid string, cands []Finding) {
+	sf := f.Series[uid]
+	if sf == nil {
+		sf = &SeriesFindings{}
+		f.Series[uid] = sf
+	}
+	sf.Candidates = cands
+}
+
+// of reads the findings of the series uids name, each found by binary
+// search: a run over 100 scans of a large store reads 100 records.
+func (ft *findingsTables) of(uids []string) (*Findings, error) {
+	f := ft.empty()
+	for _, uid := range uids {
+		if ft.legacy != nil {
+			if sf := ft.legacy.Series[uid]; sf != nil {
+				f.Series[uid] = sf
+			}
+			continue
+		}
+		if ft.findings != nil {
+			line, err := ft.findings.Find(uid)
+			if err != nil {
+				return nil, err
+			}
+			if line != nil {
+				sf := &SeriesFindings{}
+				if err := json.Unmarshal(line, sf); err != nil {
+					return nil, fmt.Errorf("%s: the findings of %.80q: %w", ft.findings.Path(), uid, err)
+				}
+				f.Series[uid] = sf
+			}
+		}
+		if ft.candidates != nil {
+			line, err := ft.candidates.Find(uid)
+			if err != nil {
+				return nil, err
+			}
+			if line != nil {
+				var r candidatesRecord
+				if err := json.Unmarshal(line, &r); err != nil {
+					return nil, fmt.Errorf("%s: the candidates of %.80q: %w", ft.candidates.Path(), uid, err)
+				}
+				ft.attach(f, uid, r.findings())
+			}
+		}
+	}
+	return f, nil
 }
 
 func readFindings(dir string, withCandidates bool) (*Findings, error) {
+	ft, err := openFindings(dir, withCandidates)
+	if err != nil {
+		return nil, err
+	}
+	defer ft.close()
+	return ft.all()
+}
+
+// readLegacyFindings reads a format-1 store's findings.json (and
+// candidates.json), each one JSON document.
+func readLegacyFindings(dir string, withCandidates bool) (*Findings, error) {
 	f := &Findings{Format: FormatVersion}
-	if err := readJSONIfExists(filepath.Join(dir, findingsFile), f); err != nil {
+	if err := readJSONIfExists(filepath.Join(dir, legacyFindingsFile), f); err != nil {
 		return nil, err
 	}
 	if f.Series == nil {
 		f.Series = map[string]*SeriesFindings{}
 	}
-	if !withCandidates {
-		return f, nil
-	}
-	var c struct {
-		Series map[string][][5]float64 `json:"series"`
-	}
-	if err := readJSONIfExists(filepath.Join(dir, candidatesFile), &c); err != nil {
-		return nil, err
-	}
-	for uid, rows := range c.Series {
-		sf := f.Series[uid]
-		if sf == nil {
-			sf = &SeriesFindings{}
-			f.Series[uid] = sf
+	if withCandidates {
+		var c struct {
+			Series map[string][][5]float64 `json:"series"`
 		}
-		sf.Candidates = make([]Finding, len(rows))
-		for i, a := range rows {
-			sf.Candidates[i] = Finding{X: a[0], Y: a[1], Z: a[2], Diameter: a[3], Class: int(a[4])}
+		if err := readJSONIfExists(filepath.Join(dir, legacyCandidatesFile), &c); err != nil {
+			return nil, err
 		}
+		for uid, rows := range c.Series {
+			r := candidatesRecord{UID: uid, Candidates: rows}
+			sf := f.Series[uid]
+			if sf == nil {
+				sf = &SeriesFindings{}
+				f.Series[uid] = sf
+			}
+			sf.Candidates = r.findings()
+		}
+	}
+	for uid, sf := range f.Series {
+		f.Counts.add(uid, sf)
 	}
 	return f, nil
 }
@@ -194,6 +439,74 @@ func readJSONIfExists(path string, v any) error {
 	return nil
 }
 
+// writeFindings writes f as findings.jsonl and candidates.jsonl, the
+// candidates first: a reader that finds the new findings table finds the
+// candidates that go with it. The store lock is held.
+func writeFindings(dir string, f *Findings) error {
+	uids := slices.Sorted(maps.Keys(f.Series))
+	var counts FindingCounts
+	for _, uid := range uids {
+		counts.add(uid, f.Series[uid])
+	}
+	cands, err := json.Marshal(map[string]any{"voxmine": "candidates", "format": FormatVersion})
+	if err != nil {
+		return err
+	}
+	err = jsonl.Write(filepath.Join(dir, candidatesFile), cands, func(yield func([]byte) error) error {
+		for _, uid := range uids {
+			sf := f.Series[uid]
+			if len(sf.Candidates) == 0 {
+				continue
+			}
+			r := candidatesRecord{UID: uid, Candidates: make([][5]float64, len(sf.Candidates))}
+			for i, c := range sf.Candidates {
+				r.Candidates[i] = [5]float64{c.X, c.Y, c.Z, c.Diameter, float64(c.Class)}
+			}
+			b, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			if err := yield(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	head, err := json.Marshal(findingsHeader{Table: "findings", Format: FormatVersion, Sources: f.Sources, Counts: counts})
+	if err != nil {
+		return err
+	}
+	err = jsonl.Write(filepath.Join(dir, findingsFile), head, func(yield func([]byte) error) error {
+		for _, uid := range uids {
+			sf := *f.Series[uid]
+			sf.Candidates = nil
+			if len(sf.Annotations)+len(sf.Excluded)+len(sf.Reads) == 0 && sf.PatientID == "" {
+				continue
+			}
+			b, err := json.Marshal(findingsRecord{UID: uid, SeriesFindings: &sf})
+			if err != nil {
+				return err
+			}
+			if err := yield(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{legacyFindingsFile, legacyCandidatesFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
 // SetFindings makes f the store's findings for every kind f.Sources names
 // ("annotations", "excluded", "candidates", or "lidc_reads", which holds
 // annotations, excluded findings and their reads), in the series owns
@@ -206,8 +519,8 @@ func readJSONIfExists(path string, v any) error {
 // name, and series owns rejects (the parts of other ingest shards), are
 // kept. Each series records where its annotations came from (From). It
 // runs under the store lock.
-// Annotations and excluded findings go to findings.json, candidates to
-// candidates.json.
+// Annotations and excluded findings go to findings.jsonl, candidates to
+// candidates.jsonl.
 func (w *Writer) SetFindings(f *Findings, owns func(uid string) bool) error {
 	if owns == nil {
 		owns = func(string) bool { return true }
@@ -281,24 +594,6 @@ func (w *Writer) SetFindings(f *Findings, owns func(uid string) bool) error {
 				delete(cur.Sources, src)
 			}
 		}
-		cur.Format = FormatVersion
-		small := &Findings{Format: FormatVersion, Sources: cur.Sources, Series: map[string]*SeriesFindings{}}
-		cands := map[string][]Finding{}
-		for uid, sf := range cur.Series {
-			if len(sf.Annotations)+len(sf.Excluded) > 0 {
-				small.Series[uid] = &SeriesFindings{Annotations: sf.Annotations, Excluded: sf.Excluded, Reads: sf.Reads, PatientID: sf.PatientID, From: sf.From}
-			}
-			if len(sf.Candidates) > 0 {
-				cands[uid] = sf.Candidates
-			}
-		}
-		b, err := json.Marshal(map[string]any{"format": FormatVersion, "series": cands})
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.WriteFile(filepath.Join(w.dir, candidatesFile), append(b, '\n')); err != nil {
-			return err
-		}
-		return writeJSON(filepath.Join(w.dir, findingsFile), small)
+		return writeFindings(w.dir, cur)
 	})
 }

@@ -21,9 +21,9 @@ type Problem struct {
 // Check looks at every catalogued scan's files — a stat each, nothing
 // read — and reports the ones missing or too short to be whole (a shard
 // shorter than its own index). An empty result means every file is there.
-func (s *Store) Check() []Problem {
+func (s *Store) Check() ([]Problem, error) {
 	var out []Problem
-	for _, sc := range s.cat.Scans {
+	err := s.Each(func(sc ScanInfo) error {
 		dir := scanDir(s.dir, sc.UID)
 		g := sc.Grid
 		n := chunksAlong(g.Shape[0]) * chunksAlong(g.Shape[1]) * chunksAlong(g.Shape[2])
@@ -62,22 +62,49 @@ func (s *Store) Check() []Problem {
 				break // the whole scan folder is gone: one line says it
 			}
 		}
+		return nil
+	})
+	return out, err
+}
+
+// CheckFolders reports the catalogued scans whose folder is gone: one read
+// of the scans directory, not a stat per file, for stores too large for
+// Check to be quick.
+func (s *Store) CheckFolders() ([]Problem, error) {
+	entries, err := os.ReadDir(filepath.Join(s.dir, scansDir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
-	return out
+	present := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		present[e.Name()] = true
+	}
+	var out []Problem
+	err = s.cat.walk(func(uid string, _ []byte) error {
+		if !present[uid] {
+			out = append(out, Problem{uid, filepath.Join(scanDir(s.dir, uid), "zarr.json"), "missing"})
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Resolve returns the uid of the one catalogued scan that uid names
 // exactly or is a prefix of; it fails, listing some, when none or several
 // match.
 func (s *Store) Resolve(uid string) (string, error) {
-	if _, ok := s.cat.Lookup(uid); ok {
-		return uid, nil
+	if _, ok, err := s.cat.lookup(uid); ok || err != nil {
+		return uid, err
 	}
 	var matches []string
-	for _, sc := range s.cat.Scans {
-		if strings.HasPrefix(sc.UID, uid) {
-			matches = append(matches, sc.UID)
+	err := s.cat.walk(func(u string, _ []byte) error {
+		if strings.HasPrefix(u, uid) {
+			matches = append(matches, u)
 		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	switch len(matches) {
 	case 1:

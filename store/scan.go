@@ -38,6 +38,10 @@ type Provenance struct {
 	StudyDate   string `json:"study_date,omitempty"` // YYYYMMDD, as DICOM writes it
 	Description string `json:"series_description,omitempty"`
 	Kernel      string `json:"kernel,omitempty"` // the reconstruction kernel (ConvolutionKernel)
+	// SliceThickness is the nominal reconstructed thickness in mm, as
+	// DICOM's SliceThickness says (0: unknown). NLST-like studies hold a
+	// thin and a thick reconstruction; the spacing is the geometry's.
+	SliceThickness float64 `json:"slice_thickness,omitempty"`
 }
 
 // ScanInfo is what the catalog knows of one stored scan. The same record is
@@ -59,11 +63,14 @@ type ScanInfo struct {
 	LabelCounts map[string]int64 `json:"label_counts,omitempty"`
 	// Flags lists implausible findings about the scan (lung volume, a
 	// missing lung), reported rather than hidden.
-	Flags    []string  `json:"flags,omitempty"`
-	HUMin    int16     `json:"hu_min"`
-	HUMax    int16     `json:"hu_max"`
-	Ingested time.Time `json:"ingested"`
-	Tool     string    `json:"tool_version"`
+	Flags []string `json:"flags,omitempty"`
+	// StoredBytes is the size of the scan's shard files (0 in records
+	// written before it was kept, until a writer migrates the store).
+	StoredBytes int64     `json:"stored_bytes,omitempty"`
+	HUMin       int16     `json:"hu_min"`
+	HUMax       int16     `json:"hu_max"`
+	Ingested    time.Time `json:"ingested"`
+	Tool        string    `json:"tool_version"`
 }
 
 // LabelSource is where a scan's labels came from.

@@ -130,8 +130,8 @@ func FuzzCatalog(f *testing.F) {
 			}
 			return
 		}
-		for i, sc := range s.Scans() {
-			if sc.UID == "" || (i > 0 && s.Scans()[i-1].UID >= sc.UID) {
+		for i, sc := range scansOf(t, s) {
+			if sc.UID == "" || (i > 0 && scansOf(t, s)[i-1].UID >= sc.UID) {
 				t.Fatalf("scan %d (%q) unnamed or out of order", i, sc.UID)
 			}
 		}

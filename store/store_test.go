@@ -131,7 +131,7 @@ func TestRoundTripBoxes(t *testing.T) {
 			}
 		})
 	}
-	info, _ := s.ScanInfo("1.2.3")
+	info, _ := lookupOf(t, s, "1.2.3")
 	var lung int64
 	for _, l := range sc.Labels {
 		if IsLung(l) {
@@ -341,8 +341,9 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("foreign group: %v", err)
 	}
 	dir = writeTestStore(t, testScan("a", [3]int{8, 8, 8}, 1, false))
-	os.WriteFile(filepath.Join(dir, "catalog.json"), []byte(`{"scans": [`), 0o644)
-	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "catalog.json") {
+	Compact(dir)
+	os.WriteFile(filepath.Join(dir, "catalog.jsonl"), []byte(`{"voxmine":"catalog"}`+"\n"+`{"seriesuid": "a", `), 0o644)
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "catalog.jsonl") {
 		t.Errorf("broken catalog: %v", err)
 	}
 	s := func() *Store {
@@ -459,7 +460,7 @@ func TestConcurrentWriterProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[string]int{}
-	for _, sc := range s.Scans() {
+	for _, sc := range scansOf(t, s) {
 		seen[sc.UID]++
 	}
 	if len(seen) != procs*each {
@@ -498,8 +499,8 @@ func TestWriterChild(t *testing.T) {
 	}
 }
 
-// TestCatalogJSON: after Compact, catalog.json alone lists every scan, in
-// order, with its record.
+// TestCatalogJSON: after Compact, catalog.jsonl alone lists every scan, in
+// order, with its record, one JSON object a line after the header.
 func TestCatalogJSON(t *testing.T) {
 	dir := writeTestStore(t, testScan("b", [3]int{8, 8, 8}, 1, false), testScan("a", [3]int{8, 8, 8}, 1, true))
 	if err := Compact(dir); err != nil {
@@ -508,13 +509,25 @@ func TestCatalogJSON(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, journalFile)); err == nil {
 		t.Error("the journal outlived Compact")
 	}
-	b, _ := os.ReadFile(filepath.Join(dir, "catalog.json"))
-	var c Catalog
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
+	b, _ := os.ReadFile(filepath.Join(dir, "catalog.jsonl"))
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	var head struct {
+		Table   string  `json:"voxmine"`
+		Summary Summary `json:"summary"`
 	}
-	if len(c.Scans) != 2 || c.Scans[0].UID != "a" || !c.Scans[0].HasLabels || c.Scans[1].HasLabels {
-		t.Errorf("catalog: %+v", c.Scans)
+	if err := json.Unmarshal([]byte(lines[0]), &head); err != nil || head.Table != "catalog" || head.Summary.Scans != 2 || head.Summary.WithLabels != 1 {
+		t.Errorf("header %s: %v", lines[0], err)
+	}
+	var c []ScanInfo
+	for _, l := range lines[1:] {
+		var info ScanInfo
+		if err := json.Unmarshal([]byte(l), &info); err != nil {
+			t.Fatal(err)
+		}
+		c = append(c, info)
+	}
+	if len(c) != 2 || c[0].UID != "a" || !c[0].HasLabels || c[1].HasLabels || c[0].StoredBytes <= 0 {
+		t.Errorf("catalog: %+v", c)
 	}
 }
 
@@ -544,7 +557,7 @@ func TestCheckHookSetsFlags(t *testing.T) {
 		return []string{"lung volume tiny"}
 	}
 	s, _ := Open(writeTestStore(t, sc))
-	info, _ := s.ScanInfo("f")
+	info, _ := lookupOf(t, s, "f")
 	if len(info.Flags) != 1 || info.Flags[0] != "lung volume tiny" {
 		t.Errorf("flags %v", info.Flags)
 	}
@@ -662,4 +675,26 @@ func TestCountLung(t *testing.T) {
 			}
 		}
 	}
+}
+
+// scansOf returns every scan of s, failing the test when the catalog
+// cannot be read.
+func scansOf(t testing.TB, s *Store) []ScanInfo {
+	t.Helper()
+	scans, err := s.Scans()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scans
+}
+
+// lookupOf returns the record of uid, failing the test when the catalog
+// cannot be read.
+func lookupOf(t testing.TB, s *Store, uid string) (ScanInfo, bool) {
+	t.Helper()
+	info, ok, err := s.Lookup(uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info, ok
 }

@@ -43,7 +43,13 @@ type Volume struct {
 // Store). A damaged file gives a *CorruptionError; a missing one an error
 // that wraps fs.ErrNotExist.
 func (s *Store) OpenVolume(uid string) (*Volume, error) {
-	info, ok := s.cat.Lookup(uid)
+	if err := s.alive(); err != nil {
+		return nil, err
+	}
+	info, ok, err := s.cat.lookup(uid)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, fmt.Errorf("store %s: scan %s: %w", s.dir, clip.Q(uid), ErrNoScan)
 	}
@@ -59,7 +65,7 @@ func (s *Store) OpenVolume(uid string) (*Volume, error) {
 		}
 		return nil, &CorruptionError{Scan: uid, Array: array, Path: path, Err: err}
 	}
-	var err error
+
 	huShard := filepath.Join(dir, huArray, shardKey)
 	if err := checkArray(filepath.Join(dir, huArray), "int16", g.Shape, info.VolumeUUID); err != nil {
 		return fail(huArray, filepath.Join(dir, huArray, "zarr.json"), err)

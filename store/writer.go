@@ -49,7 +49,7 @@ type Writer struct {
 	// cat is the catalog as Current first read it (other writers add
 	// other scans; this writer's own are on disk).
 	catOnce sync.Once
-	cat     *Catalog
+	cat     *catalog
 	catErr  error
 }
 
@@ -78,6 +78,9 @@ func NewWriter(dir string, opts WriteOptions) (*Writer, error) {
 	if err := Init(dir); err != nil {
 		return nil, err
 	}
+	if err := Migrate(dir); err != nil {
+		return nil, err
+	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -102,6 +105,7 @@ func (w *Writer) Close() error {
 	if w.marker == "" {
 		return nil
 	}
+	w.cat.close()
 	err := os.Remove(w.marker)
 	w.marker = ""
 	if errors.Is(err, fs.ErrNotExist) {
@@ -179,11 +183,15 @@ func (w *Writer) Current(uid, fingerprint string) (bool, error) {
 	if err != nil || disk.UID != uid || disk.Source.Fingerprint != fingerprint {
 		return false, nil
 	}
-	w.catOnce.Do(func() { w.cat, w.catErr = readCatalog(w.dir) })
+	w.catOnce.Do(func() { w.cat, w.catErr = openCatalog(w.dir) })
 	if w.catErr != nil {
 		return false, w.catErr
 	}
-	if listed, ok := w.cat.Lookup(uid); ok && listed.VolumeUUID == disk.VolumeUUID {
+	listed, ok, err := w.cat.lookup(uid)
+	if err != nil {
+		return false, err
+	}
+	if ok && listed.VolumeUUID == disk.VolumeUUID {
 		return true, nil
 	}
 	if err := appendCatalog(w.dir, disk); err != nil {
@@ -337,6 +345,7 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 	if sc.Check != nil {
 		info.Flags = sc.Check(*info)
 	}
+	info.StoredBytes = shardBytes(huShard) + shardBytes(lungShard)
 
 	if err := os.MkdirAll(filepath.Join(dir, huArray, "c", "0", "0"), 0o755); err != nil {
 		return err
@@ -403,6 +412,18 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 		}
 		return atomicfile.SyncDir(p)
 	})
+}
+
+// shardBytes is the size of the shard file writeShard makes of chunks.
+func shardBytes(chunks [][]byte) int64 {
+	if chunks == nil {
+		return 0
+	}
+	n := int64(shardIndexSize(len(chunks)))
+	for _, c := range chunks {
+		n += int64(len(c))
+	}
+	return n
 }
 
 // scanFile is one file of a scan directory: raw bytes or a value written

@@ -13,8 +13,15 @@ import (
 const ChunkSize = 32
 
 // FormatVersion is the version of the voxmine layout written into the root
-// group's attributes. Readers refuse a store whose major version differs.
-const FormatVersion = "1.0"
+// group's attributes. Readers refuse a store whose major version they do
+// not know. Version 2 keeps the catalog and findings as sorted JSON Lines
+// tables (catalog.jsonl, findings.jsonl, candidates.jsonl) where version 1
+// kept one JSON document each; the voxels are the same. voxmine reads
+// both, and a writer migrates a version-1 store when it opens it.
+const FormatVersion = "2.0"
+
+// readsMajor reports whether this voxmine reads stores of format major m.
+func readsMajor(m string) bool { return m == "1" || m == "2" }
 
 // zarrCodec is one entry of a Zarr v3 codec chain.
 type zarrCodec struct {

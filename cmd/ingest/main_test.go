@@ -88,7 +88,7 @@ func TestRepairRebuildsABrokenCatalog(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	// The scans' records are in the journal (catalog.log) until it is
-	// folded into catalog.json: damage both.
+	// folded into catalog.jsonl: damage both.
 	journal := filepath.Join(st, "catalog.log")
 	records, err := os.ReadFile(journal)
 	if err != nil {
@@ -97,7 +97,7 @@ func TestRepairRebuildsABrokenCatalog(t *testing.T) {
 	if err := store.Compact(st); err != nil {
 		t.Fatal(err)
 	}
-	catalog := filepath.Join(st, "catalog.json")
+	catalog := filepath.Join(st, "catalog.jsonl")
 	good, err := os.ReadFile(catalog)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestRepairRebuildsABrokenCatalog(t *testing.T) {
 				t.Fatalf("repair: exit %d\n%s", code, out)
 			}
 			s, err := store.Open(st)
-			if err != nil || len(s.Scans()) != 2 {
+			if err != nil || len(scansOf(t, s)) != 2 {
 				t.Fatalf("after repair: %v", err)
 			}
 		})
@@ -141,7 +141,7 @@ func TestLoadFindingsWithoutReading(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	before := openStore(t, st)
-	uids := []string{before.Scans()[0].UID, before.Scans()[1].UID}
+	uids := []string{scansOf(t, before)[0].UID, scansOf(t, before)[1].UID}
 	f0, err := before.FindingsWithCandidates()
 	if err != nil {
 		t.Fatal(err)
@@ -181,8 +181,8 @@ func TestLoadFindingsWithoutReading(t *testing.T) {
 			t.Errorf("%s: candidates or excluded changed though no such CSV was loaded", uid)
 		}
 	}
-	for i, s := range after.Scans() {
-		if s.VolumeUUID != before.Scans()[i].VolumeUUID {
+	for i, s := range scansOf(t, after) {
+		if s.VolumeUUID != scansOf(t, before)[i].VolumeUUID {
 			t.Errorf("%s was re-ingested", s.UID)
 		}
 	}
@@ -213,7 +213,7 @@ func TestUIDsSelectScans(t *testing.T) {
 	if code, out := runCmd("--src", src, "--out", s0, "--quiet", "--lung", "none"); code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	all := openStore(t, s0).Scans()
+	all := scansOf(t, openStore(t, s0))
 	if len(all) != 2 {
 		t.Fatalf("%d scans", len(all))
 	}
@@ -223,7 +223,7 @@ func TestUIDsSelectScans(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "1 of them; 1 listed series not found") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	got := openStore(t, st).Scans()
+	got := scansOf(t, openStore(t, st))
 	if len(got) != 1 || got[0].UID != all[1].UID {
 		t.Errorf("stored %v, want only %s", got, all[1].UID)
 	}
@@ -260,4 +260,26 @@ func TestMaskFallbacksAreSaid(t *testing.T) {
 	if code != 0 || strings.Count(out, "\nFALLBACK ") != 2 || !strings.Contains(out, "lungs computed") {
 		t.Errorf("--lung auto without masks: exit %d\n%s", code, out)
 	}
+}
+
+// scansOf returns every scan of s, failing the test when the catalog
+// cannot be read.
+func scansOf(t testing.TB, s *store.Store) []store.ScanInfo {
+	t.Helper()
+	scans, err := s.Scans()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scans
+}
+
+// lookupOf returns the record of uid, failing the test when the catalog
+// cannot be read.
+func lookupOf(t testing.TB, s *store.Store, uid string) (store.ScanInfo, bool) {
+	t.Helper()
+	info, ok, err := s.Lookup(uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info, ok
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -21,6 +22,9 @@ const infoHelp = `mine info — what a store holds.
 Examples:
   mine info --store store/
   mine info --store store/ --scans            # a row per scan
+  mine info --store store/ --csv > scans.csv  # every scan as a table: patient, study, kernel, spacing, lungs, findings
+  mine info --store store/ --one-per-study > uids.txt   # then: mine negatives --uids uids.txt …
+  mine info --store store/ --check            # look at every file of every scan, however large the store
   mine info --store store/ --uid 1.3.6.1.4.1.14519.5.2.1.6279.6001.17904   # a unique start of a uid will do
   mine info --store store/ --uid 1.3.6… --json
   mine info --store store/ --uid 1.3.6… --picture lungs.png   # check a lung mask by eye
@@ -28,12 +32,17 @@ Examples:
 
 func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var storeDir, uid, picture string
-	var asJSON, list bool
+	var asJSON, list, csvOut, check, onePerStudy bool
+	var lungKernels string
 	fs := flagSet("info", infoHelp, stdout, stderr)
 	fs.StringVar(&storeDir, "store", "", "the voxmine store")
 	fs.StringVar(&uid, "uid", "", "show one scan in detail")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	fs.BoolVar(&list, "scans", false, "list the scans: uid, subset, grid, lung litres, nodules, flags")
+	fs.BoolVar(&csvOut, "csv", false, "write the table of every scan as CSV to stdout (for pandas, DuckDB, a spreadsheet)")
+	fs.BoolVar(&onePerStudy, "one-per-study", false, "print one series uid per study (a lung kernel, then the thinnest slices, then the lowest uid), for --uids")
+	fs.StringVar(&lungKernels, "lung-kernels", mine.LungKernels.String(), "with --one-per-study: the kernels to prefer, a regular expression")
+	fs.BoolVar(&check, "check", false, "look at every file of every scan (the default up to 20,000 scans; beyond, the scan folders only)")
 	fs.StringVar(&picture, "picture", "", "with --uid: draw axial, coronal and sagittal slices with the lung labels into this PNG")
 	if code, ok := fs.parse(args); !ok {
 		return code
@@ -47,83 +56,98 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mine info: %v\n", err)
 		return cli.ExitUsage
 	}
-	f, err := st.FindingsWithCandidates()
-	if err != nil {
-		fmt.Fprintf(stderr, "mine info: %v\n", err)
-		return cli.ExitUsage
+	if onePerStudy {
+		return printOnePerStudy(st, lungKernels, stdout, stderr)
 	}
 	if uid != "" {
+		f, err := st.FindingsWithCandidates()
+		if err != nil {
+			fmt.Fprintf(stderr, "mine info: %v\n", err)
+			return cli.ExitData
+		}
 		return infoScan(st, f, uid, picture, asJSON, stdout, stderr)
 	}
-	u, _ := st.DiskUsage()
-	var ann, withNodules, withLabels, computed, flagged int
+	// The summary comes from the catalog's and the findings' headers, so
+	// it costs the same at any store size; the list reads every record.
+	sum, err := st.Summary()
+	if err != nil {
+		fmt.Fprintf(stderr, "mine info: %v\n", err)
+		return cli.ExitData
+	}
+	f, err := st.FindingsOf(nil, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "mine info: %v\n", err)
+		return cli.ExitData
+	}
+	if list || csvOut {
+		if f, err = st.Findings(); err != nil {
+			fmt.Fprintf(stderr, "mine info: %v\n", err)
+			return cli.ExitData
+		}
+	}
+	u, err := st.DiskUsage()
+	if err != nil {
+		fmt.Fprintf(stderr, "mine info: %v\n", err)
+		return cli.ExitData
+	}
 	var flags []string
-	bySource := map[string][2]int{} // where annotations came from: series, nodules
-	for _, s := range st.Scans() {
-		if sf := f.Series[s.UID]; sf != nil && len(sf.Annotations) > 0 {
-			ann += len(sf.Annotations)
-			withNodules++
-			from := sf.Origin()
-			n := bySource[from]
-			bySource[from] = [2]int{n[0] + 1, n[1] + len(sf.Annotations)}
-		}
-		if s.HasLabels {
-			withLabels++
-		}
-		if s.LabelSource == store.LabelsComputed {
-			computed++
-		}
-		if len(s.Flags) > 0 {
-			flagged++
-			for _, fl := range s.Flags {
-				flags = append(flags, s.UID+": "+fl)
-			}
+	for uid, fl := range sum.Flagged {
+		for _, x := range fl {
+			flags = append(flags, uid+": "+x)
 		}
 	}
 	sort.Strings(flags)
-	problems := st.Check()
-	type row struct {
-		UID     string   `json:"seriesuid"`
-		Subset  string   `json:"subset"`
-		Grid    [3]int   `json:"grid_zyx"`
-		Litres  float64  `json:"lung_litres"`
-		Nodules int      `json:"nodules"`
-		Labels  string   `json:"label_source"`
-		Flags   []string `json:"flags"`
-		store.Provenance
+	patients, without, err := countPatients(st, sum, f)
+	if err != nil {
+		fmt.Fprintf(stderr, "mine info: %v\n", err)
+		return cli.ExitData
 	}
-	var rows []row
-	withProvenance := false
-	for _, s := range st.Scans() {
-		r := row{UID: s.UID, Subset: mine.SubsetOf(s.Source.Path), Grid: s.Grid.Shape, Litres: float64(s.LungVoxels) / 1e6, Labels: string(s.LabelSource), Flags: s.Flags,
-			Provenance: s.Source.Provenance}
-		withProvenance = withProvenance || r.Provenance != (store.Provenance{})
-		if sf := f.Series[s.UID]; sf != nil {
-			r.Nodules = len(sf.Annotations)
-		}
-		if r.Flags == nil {
-			r.Flags = []string{}
-		}
-		rows = append(rows, r)
+	// Every file of every scan is looked at (a stat each) up to
+	// fullCheckScans scans or with --check; beyond, the scan folders.
+	full := check || sum.Scans <= fullCheckScans
+	var problems []store.Problem
+	if full {
+		problems, err = st.Check()
+	} else {
+		problems, err = st.CheckFolders()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mine info: %v\n", err)
+		return cli.ExitData
 	}
 	code := cli.ExitOK
 	if len(problems) > 0 {
 		code = cli.ExitData
 	}
+	if csvOut {
+		if err := mine.WriteScanTable(stdout, st, f); err != nil {
+			fmt.Fprintf(stderr, "mine info: %v\n", err)
+			return cli.ExitData
+		}
+		return code
+	}
+	c := f.Counts
 	if asJSON {
 		if problems == nil {
 			problems = []store.Problem{}
 		}
-		patients, _ := countPatients(st.Scans(), f)
+		if flags == nil {
+			flags = []string{}
+		}
 		sources := map[string]any{}
-		for k, n := range bySource {
+		for k, n := range c.From {
 			sources[k] = map[string]any{"source": f.Sources[k], "series": n[0], "annotations": n[1]}
 		}
-		doc := map[string]any{"root": st.Root(), "scans": len(st.Scans()), "patients": len(patients), "annotations": ann,
+		doc := map[string]any{"root": st.Root(), "scans": sum.Scans, "patients": patients, "annotations": c.Annotations,
 			"annotations_from":   sources,
-			"scans_with_nodules": withNodules, "scans_with_labels": withLabels, "computed_masks": computed,
-			"flags": flags, "stored_bytes": u.StoredBytes, "raw_bytes": u.RawBytes, "problems": problems}
+			"scans_with_nodules": c.WithNodules, "scans_with_labels": sum.WithLabels, "computed_masks": sum.Computed,
+			"flags": flags, "stored_bytes": u.StoredBytes, "raw_bytes": u.RawBytes, "problems": problems, "checked_every_file": full}
 		if list {
+			rows, err := scanRows(st, f)
+			if err != nil {
+				fmt.Fprintf(stderr, "mine info: %v\n", err)
+				return cli.ExitData
+			}
 			doc["scan_list"] = rows
 		}
 		b, _ := json.MarshalIndent(doc, "", " ")
@@ -133,18 +157,25 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	r := st.Root()
 	fmt.Fprintf(stdout, "store %s (uuid %s, format %s, created %s by %s)\n", storeDir, r.UUID, r.Format, r.Created.Format("2006-01-02 15:04"), r.Tool)
 	fmt.Fprintf(stdout, "scans %d: %d with nodules (%d annotations), %d with lung labels (%d computed), %d flagged\n",
-		len(st.Scans()), withNodules, ann, withLabels, computed, flagged)
+		sum.Scans, c.WithNodules, c.Annotations, sum.WithLabels, sum.Computed, len(sum.Flagged))
 	for _, k := range []string{"annotations", "lidc_reads"} {
-		if n, ok := bySource[k]; ok {
+		if n, ok := c.From[k]; ok {
 			fmt.Fprintf(stdout, "  annotations of %d series (%d nodules) from %s\n", n[0], n[1], clip.String(f.Sources[k], 200))
 		}
 	}
-	if patients, without := countPatients(st.Scans(), f); len(patients) > 0 {
-		fmt.Fprintf(stdout, "patients %d (%d scans without a patient id; mine split keeps a patient's scans together)\n", len(patients), without)
+	if patients > 0 {
+		fmt.Fprintf(stdout, "patients %d (%d scans without a patient id; mine split keeps a patient's scans together)\n", patients, without)
 	}
 	fmt.Fprintf(stdout, "disk %s for %s raw (%.1f×)\n", cli.Bytes(u.StoredBytes), cli.Bytes(u.RawBytes), u.Ratio())
-	for _, fl := range flags {
+	for i, fl := range flags {
+		if i == maxFlagLines && !list {
+			fmt.Fprintf(stdout, "  … and %d more flags (mine info --scans lists every scan with its flags)\n", len(flags)-i)
+			break
+		}
 		fmt.Fprintf(stdout, "  FLAG %s\n", fl)
+	}
+	if !full {
+		fmt.Fprintf(stdout, "checked: every scan folder is there (mine info --check looks at every file of the %d scans)\n", sum.Scans)
 	}
 	if len(problems) > 0 {
 		fmt.Fprintf(stdout, "UNHEALTHY: %d files missing or damaged:\n", len(problems))
@@ -154,50 +185,106 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "fix: ingest the scans again (ingest --force --src … --out %s), or drop them from the catalog (ingest --repair --out %s)\n", storeDir, storeDir)
 	}
 	if list {
-		fmt.Fprintf(stdout, "\n%-66s %-6s %-16s %7s %7s %-8s", "seriesuid", "subset", "grid z,y,x", "lung L", "nodules", "labels")
-		if withProvenance { // DICOM sources: who and which reconstruction
-			fmt.Fprintf(stdout, " %-16s %-8s %-10s %-24s", "patient", "date", "kernel", "series")
-		}
-		fmt.Fprintln(stdout, " flags")
-		for _, r := range rows {
-			fmt.Fprintf(stdout, "%-66s %-6s %-16s %7.2f %7d %-8s", r.UID, r.Subset, fmt.Sprintf("%d,%d,%d", r.Grid[0], r.Grid[1], r.Grid[2]),
-				r.Litres, r.Nodules, r.Labels)
-			if withProvenance {
-				fmt.Fprintf(stdout, " %-16s %-8s %-10s %-24s", r.PatientID, r.StudyDate, r.Kernel, r.Description)
-			}
-			fmt.Fprintln(stdout, " "+strings.Join(r.Flags, "; "))
+		if err := printScanList(st, f, stdout); err != nil {
+			fmt.Fprintf(stderr, "mine info: %v\n", err)
+			return cli.ExitData
 		}
 	}
 	return code
 }
 
-// writePicture draws a scan's lung picture into path, atomically.
-func writePicture(st *store.Store, uid, path string) error {
-	v, err := st.OpenVolume(uid)
+// infoRow is a scan's row of the --scans list.
+type infoRow struct {
+	UID     string   `json:"seriesuid"`
+	Subset  string   `json:"subset"`
+	Grid    [3]int   `json:"grid_zyx"`
+	Litres  float64  `json:"lung_litres"`
+	Nodules int      `json:"nodules"`
+	Labels  string   `json:"label_source"`
+	Flags   []string `json:"flags"`
+	store.Provenance
+}
+
+func rowOf(s store.ScanInfo, f *store.Findings) infoRow {
+	r := infoRow{UID: s.UID, Subset: mine.SubsetOf(s.Source.Path), Grid: s.Grid.Shape, Litres: float64(s.LungVoxels) / 1e6, Labels: string(s.LabelSource), Flags: s.Flags,
+		Provenance: s.Source.Provenance}
+	if sf := f.Of(s.UID); sf != nil {
+		r.Nodules = len(sf.Annotations)
+	}
+	if r.Flags == nil {
+		r.Flags = []string{}
+	}
+	return r
+}
+
+func scanRows(st *store.Store, f *store.Findings) ([]infoRow, error) {
+	var rows []infoRow
+	err := st.Each(func(s store.ScanInfo) error {
+		rows = append(rows, rowOf(s, f))
+		return nil
+	})
+	return rows, err
+}
+
+// printScanList prints the --scans list, a row per scan as the catalog
+// gives them; DICOM sources add who and which reconstruction.
+func printScanList(st *store.Store, f *store.Findings, stdout io.Writer) error {
+	rows, err := scanRows(st, f)
 	if err != nil {
 		return err
 	}
-	defer v.Close()
-	return atomicfile.Write(path, func(w io.Writer) error { return mine.LungPicture(v, w) })
+	withProvenance := false
+	for _, r := range rows {
+		withProvenance = withProvenance || r.Provenance != (store.Provenance{})
+	}
+	fmt.Fprintf(stdout, "\n%-66s %-6s %-16s %7s %7s %-8s", "seriesuid", "subset", "grid z,y,x", "lung L", "nodules", "labels")
+	if withProvenance {
+		fmt.Fprintf(stdout, " %-16s %-8s %-10s %-24s", "patient", "date", "kernel", "series")
+	}
+	fmt.Fprintln(stdout, " flags")
+	for _, r := range rows {
+		fmt.Fprintf(stdout, "%-66s %-6s %-16s %7.2f %7d %-8s", r.UID, r.Subset, fmt.Sprintf("%d,%d,%d", r.Grid[0], r.Grid[1], r.Grid[2]),
+			r.Litres, r.Nodules, r.Labels)
+		if withProvenance {
+			fmt.Fprintf(stdout, " %-16s %-8s %-10s %-24s", r.PatientID, r.StudyDate, r.Kernel, r.Description)
+		}
+		fmt.Fprintln(stdout, " "+strings.Join(r.Flags, "; "))
+	}
+	return nil
 }
 
-// countPatients returns the distinct patients of the scans (from their
-// headers, else from their annotations table) and how many scans have none.
-func countPatients(scans []store.ScanInfo, f *store.Findings) (map[string]bool, int) {
-	patients := map[string]bool{}
-	without := 0
-	for _, s := range scans {
-		p := s.Source.PatientID
-		if sf := f.Series[s.UID]; p == "" && sf != nil {
-			p = sf.PatientID
+// fullCheckScans is the largest store whose every file `mine info` looks
+// at by default: some 0.3 s of stats. Beyond, it checks the scan folders
+// (one directory read) and --check does the rest.
+const fullCheckScans = 20000
+
+// maxFlagLines is how many flags the summary prints before it counts the
+// rest.
+const maxFlagLines = 50
+
+// countPatients returns how many distinct patients the store's scans are
+// of (from their headers, else from their annotations table) and how many
+// scans have none. The catalog's summary counts the headers' patients;
+// the table's few are looked up.
+func countPatients(st *store.Store, sum store.Summary, f *store.Findings) (int, int, error) {
+	patients := len(sum.Patients)
+	without := sum.NoPatient
+	extra := map[string]bool{}
+	for uid, p := range f.Counts.Patients {
+		info, ok, err := st.Lookup(uid)
+		if err != nil {
+			return 0, 0, err
 		}
-		if p == "" {
-			without++
+		if !ok || info.Source.PatientID != "" {
 			continue
 		}
-		patients[p] = true
+		without--
+		if _, known := sum.Patients[p]; !known && !extra[p] {
+			extra[p] = true
+			patients++
+		}
 	}
-	return patients, without
+	return patients, without, nil
 }
 
 // infoScan shows one scan in detail (uid may be a unique start of one),
@@ -209,7 +296,11 @@ func infoScan(st *store.Store, f *store.Findings, uid, picture string, asJSON bo
 		return cli.ExitUsage
 	}
 	uid = full
-	info, _ := st.ScanInfo(uid)
+	info, _, err := st.Lookup(uid)
+	if err != nil {
+		fmt.Fprintf(stderr, "mine info: %v\n", err)
+		return cli.ExitData
+	}
 	if picture != "" {
 		if err := writePicture(st, uid, picture); err != nil {
 			fmt.Fprintf(stderr, "mine info: %v\n", err)
@@ -244,5 +335,35 @@ func infoScan(st *store.Store, f *store.Findings, uid, picture string, asJSON bo
 				query.NearestVoxel(g, [3]float64{a.X, a.Y, a.Z}))
 		}
 	}
+	return cli.ExitOK
+}
+
+// writePicture draws a scan's lung picture into path, atomically.
+func writePicture(st *store.Store, uid, path string) error {
+	v, err := st.OpenVolume(uid)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	return atomicfile.Write(path, func(w io.Writer) error { return mine.LungPicture(v, w) })
+}
+
+// printOnePerStudy prints the uid of one series per study, for --uids.
+func printOnePerStudy(st *store.Store, lungKernels string, stdout, stderr io.Writer) int {
+	re, err := regexp.Compile(lungKernels)
+	if err != nil {
+		fmt.Fprintf(stderr, "mine info: --lung-kernels: %v\n", err)
+		return cli.ExitUsage
+	}
+	scans, err := st.Scans()
+	if err != nil {
+		fmt.Fprintf(stderr, "mine info: %v\n", err)
+		return cli.ExitData
+	}
+	picked, left := mine.OnePerStudy(scans, re)
+	for _, u := range picked {
+		fmt.Fprintln(stdout, u)
+	}
+	fmt.Fprintf(stderr, "mine info: %d series of %d studies kept, %d other reconstructions left out\n", len(picked), len(picked), left)
 	return cli.ExitOK
 }

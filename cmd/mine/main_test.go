@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/csv"
 	"fmt"
 	"math"
 	"os"
@@ -236,7 +237,7 @@ func TestROIFormatsAndRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := store.Open(st)
-	info, _ := s.ScanInfo(uid)
+	info, _ := lookupOf(t, s, uid)
 	// Voxel (0,0,0) of the cube is voxel (6, 8, 10) of the scan's 1 mm grid.
 	want := query.VoxelWorld(info.Grid, [3]int{6, 8, 10})
 	// NIfTI-1 stores the sform in float32 (ITK 5.2 reads no NIfTI-2).
@@ -302,9 +303,43 @@ func TestInfoHealthAndList(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "UNHEALTHY") || !strings.Contains(out, uid) || !strings.Contains(out, "--repair") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
+	code, out, _ = runCmd("info", "--store", st, "--json")
+	if code != 1 || !strings.Contains(out, uid) {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	// The folder check alone (the default past 20,000 scans) finds it too.
+	s, err := store.Open(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.CheckFolders(); err != nil || len(p) != 1 || p[0].UID != uid {
+		t.Errorf("CheckFolders: %v, %v", p, err)
+	}
+	s.Close()
 	n, dropped, err := store.Rebuild(st)
 	if err != nil || len(dropped) != 1 || dropped[0] != uid {
 		t.Errorf("rebuild: %d kept, dropped %v, %v", n, dropped, err)
+	}
+}
+
+// TestInfoTables: --csv writes a row per scan that a CSV reader takes, and
+// --one-per-study one uid a line that --uids takes back.
+func TestInfoTables(t *testing.T) {
+	st := testStore(t)
+	code, out, errOut := runCmd("info", "--store", st, "--csv")
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != 0 || err != nil || len(rows) != 3 || rows[0][0] != "seriesuid" {
+		t.Fatalf("--csv: exit %d, %v\n%s%s", code, err, out, errOut)
+	}
+	code, out, errOut = runCmd("info", "--store", st, "--one-per-study")
+	uids := strings.Fields(out)
+	if code != 0 || len(uids) != 2 || !strings.Contains(errOut, "2 series") {
+		t.Fatalf("--one-per-study: exit %d\n%s%s", code, out, errOut)
+	}
+	list := filepath.Join(t.TempDir(), "uids.txt")
+	os.WriteFile(list, []byte(out), 0o644)
+	if code, _, errOut := runCmd("negatives", "--store", st, "--uids", list, "--per-scan", "1", "--out", filepath.Join(t.TempDir(), "neg"), "--quiet"); code != 0 {
+		t.Errorf("--uids from --one-per-study: exit %d\n%s", code, errOut)
 	}
 }
 
@@ -317,8 +352,8 @@ func TestUIDsChooseScans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Scans()) < 2 {
-		t.Fatalf("%d scans in the test store", len(s.Scans()))
+	if len(scansOf(t, s)) < 2 {
+		t.Fatalf("%d scans in the test store", len(scansOf(t, s)))
 	}
 	// the last series with an annotated nodule, so positives exist too
 	f, err := s.Findings()
@@ -326,7 +361,7 @@ func TestUIDsChooseScans(t *testing.T) {
 		t.Fatal(err)
 	}
 	keep := ""
-	for _, sc := range s.Scans() {
+	for _, sc := range scansOf(t, s) {
 		if sf := f.Series[sc.UID]; sf != nil && len(sf.Annotations) > 0 {
 			keep = sc.UID
 		}
@@ -395,10 +430,10 @@ func TestSplitCommand(t *testing.T) {
 			seen[l] = part
 		}
 	}
-	if len(seen) != len(s.Scans()) {
-		t.Errorf("the lists hold %d scans, the store %d", len(seen), len(s.Scans()))
+	if len(seen) != len(scansOf(t, s)) {
+		t.Errorf("the lists hold %d scans, the store %d", len(seen), len(scansOf(t, s)))
 	}
-	if b, _ := os.ReadFile(filepath.Join(out, "split.csv")); strings.Count(string(b), "\n") != len(s.Scans())+1 {
+	if b, _ := os.ReadFile(filepath.Join(out, "split.csv")); strings.Count(string(b), "\n") != len(scansOf(t, s))+1 {
 		t.Errorf("split.csv:\n%s", b)
 	}
 	if code, _, errs := runCmd("split", "--store", st, "--out", out); code == 0 || !strings.Contains(errs, "--overwrite") {
@@ -431,7 +466,7 @@ func TestSplitByTablePatient(t *testing.T) {
 	s, _ := store.Open(st)
 	var rows strings.Builder
 	rows.WriteString("PatientID,SeriesInstanceUID,CoordX,CoordY,CoordZ,label\n")
-	for i, sc := range s.Scans() {
+	for i, sc := range scansOf(t, s) {
 		c := sc.Grid.Origin // any point will do
 		fmt.Fprintf(&rows, "P%d,%s,%g,%g,%g,0\n", i/2, sc.UID, c[0], c[1], c[2])
 	}
@@ -492,7 +527,7 @@ func TestStrictShortfalls(t *testing.T) {
 	}
 	f, _ := s.Findings()
 	var plain string
-	for _, sc := range s.Scans() {
+	for _, sc := range scansOf(t, s) {
 		if sf := f.Series[sc.UID]; sf == nil || len(sf.Annotations) == 0 {
 			plain = sc.UID
 		}
@@ -550,4 +585,26 @@ func TestMessagesThatMisled(t *testing.T) {
 	if strings.Contains(stderr, "is writing") {
 		t.Errorf("after the writer closed: %q", stderr)
 	}
+}
+
+// scansOf returns every scan of s, failing the test when the catalog
+// cannot be read.
+func scansOf(t testing.TB, s *store.Store) []store.ScanInfo {
+	t.Helper()
+	scans, err := s.Scans()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scans
+}
+
+// lookupOf returns the record of uid, failing the test when the catalog
+// cannot be read.
+func lookupOf(t testing.TB, s *store.Store, uid string) (store.ScanInfo, bool) {
+	t.Helper()
+	info, ok, err := s.Lookup(uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info, ok
 }

@@ -62,7 +62,10 @@ func runROI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if uid, err = st.Resolve(uid); err != nil { // a unique prefix will do
 		return fail(cli.ExitUsage, err)
 	}
-	info, _ := st.ScanInfo(uid)
+	info, _, err := st.Lookup(uid)
+	if err != nil {
+		return fail(cli.ExitData, err)
+	}
 	if _, err := os.Stat(out); err == nil && !overwrite {
 		return fail(cli.ExitUsage, fmt.Errorf("%s exists (use --overwrite to replace it)", out))
 	}

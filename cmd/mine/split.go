@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"voxmine/internal/atomicfile"
 	"voxmine/internal/cli"
@@ -61,7 +60,10 @@ func runSplit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(cli.ExitUsage, err)
 	}
-	scans := slices.Clone(st.Scans()) // the catalog's own stays as it is
+	scans, err := st.Scans()
+	if err != nil {
+		return fail(cli.ExitData, err)
+	}
 	// Scans without a patient in their headers (MetaImage, NIfTI) take
 	// the one their annotations table names (LUNA25's PatientID).
 	if f, err := st.Findings(); err == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"voxmine/ingest/source"
@@ -140,6 +141,9 @@ func (st *Stack) info() *source.Info {
 	}
 	prov := source.Provenance{PatientID: f.PatientID, StudyUID: f.StudyUID, StudyDate: f.StudyDate,
 		Description: f.Description, Kernel: strings.ReplaceAll(f.Kernel, `\`, " ")}
+	if t, err := strconv.ParseFloat(strings.TrimSpace(f.SliceThickness), 64); err == nil && t > 0 && t < 1000 {
+		prov.SliceThickness = t
+	}
 	return &source.Info{Geometry: st.Geometry, ElementType: kind, Files: files, Notes: st.Notes, Provenance: prov}
 }
 

@@ -63,6 +63,7 @@ const (
 	tagSeriesDescr     = 0x0008103E
 	tagPatientID       = 0x00100020
 	tagKernel          = 0x00181210
+	tagSliceThickness  = 0x00180050
 	tagGantryTilt      = 0x00181120
 	tagStudyUID        = 0x0020000D
 	tagSeriesUID       = 0x0020000E
@@ -98,6 +99,7 @@ type Slice struct {
 	Modality                     string
 	PatientID, StudyDate         string
 	Description, Kernel          string // SeriesDescription, ConvolutionKernel
+	SliceThickness               string // as written (a decimal string)
 	ImageType                    []string
 	Rows, Columns                int
 	PixelSpacing                 [2]float64 // between rows, between columns
@@ -434,6 +436,8 @@ func (s *Slice) text(tag uint32) *string {
 		return &s.PatientID
 	case tagKernel:
 		return &s.Kernel
+	case tagSliceThickness:
+		return &s.SliceThickness
 	case tagStudyUID:
 		return &s.StudyUID
 	case tagSeriesUID:

@@ -131,4 +131,8 @@ type Provenance struct {
 	StudyDate   string // YYYYMMDD, as DICOM writes it
 	Description string
 	Kernel      string // the reconstruction kernel (ConvolutionKernel)
+	// SliceThickness is the nominal reconstructed thickness in mm
+	// (SliceThickness), 0 when unknown; the spacing of slices is the
+	// geometry's.
+	SliceThickness float64
 }

@@ -11,12 +11,18 @@ import { join } from "node:path";
 const [storeDir, outDir] = process.argv.slice(2);
 const store = new FileSystemStore(storeDir);
 const root = await zarr.open.v3(zarr.root(store), { kind: "group" });
-// The catalog: the snapshot catalog.json, then the records catalog.log
-// appended since (docs/FORMAT.md), the last record of a uid winning.
-const snapshot = join(storeDir, "catalog.json");
+// The catalog: the snapshot catalog.jsonl (a header line, then a scan
+// record a line), then the records catalog.log appended since
+// (docs/FORMAT.md), the last record of a uid winning.
+const snapshot = join(storeDir, "catalog.jsonl");
 const byUID = new Map();
 if (existsSync(snapshot)) {
-  for (const s of JSON.parse(readFileSync(snapshot, "utf8")).scans) byUID.set(s.seriesuid, s);
+  const lines = readFileSync(snapshot, "utf8").split("\n").filter((l) => l.trim());
+  if (JSON.parse(lines[0]).voxmine !== "catalog") throw new Error("catalog.jsonl: no header line");
+  for (const line of lines.slice(1)) {
+    const s = JSON.parse(line);
+    byUID.set(s.seriesuid, s);
+  }
 }
 const journal = join(storeDir, "catalog.log");
 if (existsSync(journal)) {
