@@ -409,13 +409,18 @@ func (o Options) writeOptions() store.WriteOptions {
 	return wo
 }
 
+// voxelFormat is the version of the stored voxels that fingerprints name:
+// "1.0" since the first store. Format 2.0 changed the catalog, not the
+// voxels, so a store migrated to it keeps its scans current.
+const voxelFormat = "1.0"
+
 // Fingerprint identifies a scan's source files and the settings that shape
 // its stored volume. It uses names, sizes and modification times, not the
 // content, so checking 888 scans for changes costs 888 stats. The files are
 // the scan's, as its format's Info lists them, and the mask's.
 func Fingerprint(s Discovered, o Options, info *source.Info) string {
 	sum := sha256.New()
-	fmt.Fprintf(sum, "format=%s pad=%d lung=%s\n", store.FormatVersion, o.PadHU, o.Lung)
+	fmt.Fprintf(sum, "format=%s pad=%d lung=%s\n", voxelFormat, o.PadHU, o.Lung)
 	files := slices.Clone(s.Files)
 	if info != nil {
 		files = slices.Clone(info.Files)
