@@ -48,10 +48,10 @@ func Candidates(ctx context.Context, st *store.Store, o Output, p CandidateParam
 	if err != nil {
 		return nil, err
 	}
-	k := kind{name: "candidates", index: "cand_index.csv", columns: CandidateColumns}
+	k := kind{name: "candidates", index: "cand_index.csv", columns: CandidateColumns, findings: findings}
 	k.scans = func(uid string) bool { return findings.Of(uid) != nil }
 	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
-		s, reason := sampleCandidates(info, findings.Series[info.UID], p, p.PerScan)
+		s, reason := sampleCandidates(info, findings.Of(info.UID), p, p.PerScan)
 		return s, reason, nil
 	}
 	return run(ctx, st, o, k, p)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync"
 
 	"voxmine/internal/atomicfile"
 	"voxmine/query"
@@ -21,12 +22,11 @@ import (
 // share chunks follow each other and find them in the chunk cache (each
 // patch is its own file, so the order changes no output byte).
 func cutScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window) error {
-	hu := make([]int16, o.Size*o.Size*o.Size)
-	var scratch []int16
-	if o.Augment.On() {
-		scratch = make([]int16, len(hu))
-	}
-	buf := make([]byte, 0, len(hu)*o.DType.Size())
+	sc := takeScratch(o)
+	defer scratchPool.Put(sc)
+	hu, scratch := sc.hu, sc.scratch
+	buf := sc.buf[:0]
+	defer func() { sc.buf = buf }()
 	for _, i := range chunkOrder(samples) {
 		s := samples[i]
 		if err := ctx.Err(); err != nil {
@@ -41,6 +41,41 @@ func cutScan(ctx context.Context, v *store.Volume, samples []Sample, o Output, w
 		}
 	}
 	return nil
+}
+
+// cubeScratch are the buffers cubes are cut through, kept between scans
+// in scratchPool: a --per-scan 1 run cuts one cube a scan, and buffers
+// made for each scan (768 KB for a 64³ cube and its labels) were 60 % of
+// all it allocated, which the garbage collector then paid for.
+type cubeScratch struct {
+	hu, scratch   []int16
+	ch, chScratch []uint8
+	buf           []byte
+}
+
+var scratchPool sync.Pool
+
+// takeScratch returns buffers for o's cubes (scratch only when o augments;
+// ch is made by the caller that needs it).
+func takeScratch(o Output) *cubeScratch {
+	n := o.Size * o.Size * o.Size
+	sc, _ := scratchPool.Get().(*cubeScratch)
+	if sc == nil || len(sc.hu) != n {
+		sc = &cubeScratch{hu: make([]int16, n)}
+	}
+	if o.Augment.On() && len(sc.scratch) != n {
+		sc.scratch = make([]int16, n)
+		if sc.ch != nil {
+			sc.chScratch = make([]uint8, n)
+		}
+	}
+	if !o.Augment.On() {
+		sc.scratch, sc.chScratch = nil, nil
+	}
+	if cap(sc.buf) < n*o.DType.Size() {
+		sc.buf = make([]byte, 0, n*o.DType.Size())
+	}
+	return sc
 }
 
 // cubeBox is the box a cube around c is read from, and the axes to flip
@@ -157,13 +192,16 @@ func chunkOrder(samples []Sample) []int {
 // recycles the buffers it has written).
 func cutEach(ctx context.Context, v *store.Volume, samples []Sample, o Output, win *Window, channels []channel,
 	get func(n int) []byte, emit func(i int, cube []byte, extra [][]byte) error) error {
-	hu := make([]int16, o.Size*o.Size*o.Size)
-	ch := make([]uint8, len(hu))
-	var scratch []int16
-	var chScratch []uint8
-	if o.Augment.On() {
-		scratch, chScratch = make([]int16, len(hu)), make([]uint8, len(hu))
+	sc := takeScratch(o)
+	defer scratchPool.Put(sc)
+	hu, scratch := sc.hu, sc.scratch
+	if len(channels) > 0 && len(sc.ch) != len(hu) {
+		sc.ch = make([]uint8, len(hu))
+		if o.Augment.On() {
+			sc.chScratch = make([]uint8, len(hu))
+		}
 	}
+	ch, chScratch := sc.ch, sc.chScratch
 	hdr := NPYHeader(o.DType, o.Size, o.Size, o.Size)
 	chHdr := NPYHeader(U8, o.Size, o.Size, o.Size)
 	for _, i := range chunkOrder(samples) {

@@ -118,7 +118,7 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 	for i, c := range columns {
 		at[c] = i
 	}
-	k := kind{name: "dataset", index: "index.csv", columns: columns}
+	k := kind{name: "dataset", index: "index.csv", columns: columns, findings: findings}
 	if hardTotal > 0 && nhardScans == 0 {
 		k.short = append(k.short, Shortfall{Asked: hardTotal, Reason: fmt.Sprintf(
 			"%d hard negatives asked (--hard-fraction %g), but no scan has class-0 candidates (ingest --candidates CSV, or --hard-fraction 0)",

@@ -194,7 +194,7 @@ func Negatives(ctx context.Context, st *store.Store, o Output, p NegativeParams)
 	if err != nil {
 		return nil, err
 	}
-	k := kind{name: "negatives", index: "bg_index.csv", columns: negativeColumns(p.Hardness)}
+	k := kind{name: "negatives", index: "bg_index.csv", columns: negativeColumns(p.Hardness), findings: findings}
 	k.scans = func(uid string) bool {
 		if !p.AnnotatedOnly {
 			return true

@@ -68,13 +68,13 @@ func Positives(ctx context.Context, st *store.Store, o Output, p PositiveParams)
 		return nil, fmt.Errorf("--min-readers and --malignancy need findings from LIDC-IDRI's XML reads (ingest a LIDC-IDRI download without --annotations)")
 	}
 	withLabels := hasLabels(findings)
-	k := kind{name: "positives", index: "pos_index.csv", columns: positiveColumns(withReads, withLabels)}
+	k := kind{name: "positives", index: "pos_index.csv", columns: positiveColumns(withReads, withLabels), findings: findings}
 	k.scans = func(uid string) bool {
 		f := findings.Of(uid)
 		return f != nil && len(f.Annotations) > 0
 	}
 	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
-		s, reason := samplePositives(info, findings.Series[info.UID], p, withReads, withLabels)
+		s, reason := samplePositives(info, findings.Of(info.UID), p, withReads, withLabels)
 		return s, reason, nil
 	}
 	k.asked = func(uid string) int { return p.asked(findings.Of(uid)) }

@@ -31,6 +31,11 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	if err := r.cutAll(ctx); err != nil {
 		return nil, err
 	}
+	for _, f := range []*store.Findings{k.findings, r.findings} {
+		if f != nil && f.Err() != nil {
+			return nil, f.Err() // a scan would have lost its findings unsaid
+		}
+	}
 	return r.finish(r.tally())
 }
 
@@ -54,7 +59,9 @@ type runner struct {
 
 	// Per scan: its samples, why there are none or too few, why it failed,
 	// and what run.json says of it.
-	perScan  [][]Sample
+	perScan  [][]Sample // kept only for a pack or a preview, once cut
+	counts   []int      // patches cut
+	rows     [][]byte   // the index rows (indexRows), in a run that writes files
 	reasons  []string
 	failures []error
 	used     []usedScan
@@ -195,6 +202,9 @@ func (r *runner) cutAll(ctx context.Context) error {
 	r.reasons = make([]string, len(scans))
 	r.failures = make([]error, len(scans))
 	r.used = make([]usedScan, len(scans))
+	r.counts = make([]int, len(scans))
+	r.rows = make([][]byte, len(scans))
+	keepSamples := o.Pack || o.Preview != ""
 	if r.stream != nil {
 		defer context.AfterFunc(ctx, r.stream.wake)()
 	}
@@ -263,6 +273,13 @@ func (r *runner) cutAll(ctx context.Context) error {
 			}
 			r.perScan[i] = nil
 		}
+		r.counts[i] = len(r.perScan[i])
+		if r.stream == nil {
+			r.rows[i] = indexRows(r.perScan[i])
+		}
+		if !keepSamples {
+			r.perScan[i] = nil
+		}
 		mu.Lock()
 		r.res.Sampling += t1.Sub(t0)
 		r.res.Writing += time.Since(t1)
@@ -276,7 +293,8 @@ func (r *runner) cutAll(ctx context.Context) error {
 }
 
 // tally sorts the scans into used, skipped, failed and short, and returns
-// the samples in index order.
+// the samples in index order when the run keeps them (for a pack or a
+// preview).
 func (r *runner) tally() []Sample {
 	res, k := r.res, r.k
 	var all []Sample
@@ -297,23 +315,23 @@ func (r *runner) tally() []Sample {
 		switch {
 		case r.failures[i] != nil:
 			res.Failed = append(res.Failed, Skip{uid, r.failures[i].Error(), failureKind(r.failures[i])})
-		case len(r.perScan[i]) == 0:
+		case r.counts[i] == 0:
 			res.Skipped = append(res.Skipped, Skip{UID: uid, Reason: r.reasons[i]})
 		default:
 			res.Scans++
+			res.Patches += r.counts[i]
 			res.used = append(res.used, r.used[i])
 			all = append(all, r.perScan[i]...)
-			if got := len(r.perScan[i]); r.reasons[i] != "" || got < asked {
+			if got := r.counts[i]; r.reasons[i] != "" || got < asked {
 				res.Shortfalls = append(res.Shortfalls, Shortfall{UID: uid, Asked: asked, Got: got, Reason: r.reasons[i]})
 			}
 		}
 	}
-	if len(all) == 0 && len(r.scans) > 0 {
+	if res.Patches == 0 && len(r.scans) > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("no patch was cut: every one of the %d scans was skipped or failed (reasons listed)", len(r.scans)))
 	} else if len(r.scans) == 0 {
 		res.Warnings = append(res.Warnings, "no patch was cut: no scan of the store (or of --uids) is of the kind this run mines")
 	}
-	res.Patches = len(all)
 	return all
 }
 
@@ -336,7 +354,7 @@ func (r *runner) finish(all []Sample) (*Result, error) {
 		res.Shards = r.shards.paths
 	} else {
 		res.Index = filepath.Join(o.Dir, r.k.index)
-		if err := writeIndex(res.Index, r.k.columns, all); err != nil {
+		if err := writeIndex(res.Index, r.k.columns, r.rows); err != nil {
 			return nil, err
 		}
 		if o.Pack {

@@ -136,8 +136,25 @@ func (c *chunkCache) drop(vol uint64) {
 			c.free = append(c.free, e)
 		}
 	}
-	if len(c.free) > 64 { // keep a few buffers for reuse, let the rest go
-		c.free = c.free[:64]
+	c.trimFree()
+}
+
+// trimFree lets go of the oldest free buffers beyond the cache's budget:
+// what a volume closed leaves is what the next one needs. (Keeping the
+// first 64 buffers of any size instead kept small label buffers and made
+// every HU chunk of the next scan a fresh 64 KiB, 260 KB a scan.)
+func (c *chunkCache) trimFree() {
+	n := 0
+	for _, e := range c.free {
+		n += cap(e.buf)
+	}
+	drop := 0
+	for n > c.limit && drop < len(c.free) {
+		n -= cap(c.free[drop].buf)
+		drop++
+	}
+	if drop > 0 {
+		c.free = append(c.free[:0], c.free[drop:]...)
 	}
 }
 

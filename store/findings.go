@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"voxmine/store/jsonl"
 )
@@ -152,10 +153,41 @@ type Findings struct {
 	// Counts sum up the store's findings, all of them, even when Series
 	// holds only some series (Store.FindingsOf).
 	Counts FindingCounts `json:"-"`
+
+	// tables, when set (Store.OpenFindings), are read by Of for the
+	// series Series does not hold; err is the first read that failed.
+	tables *findingsTables
+	mu     sync.Mutex
+	err    error
 }
 
-// Of returns the findings of series uid, or nil.
-func (f *Findings) Of(uid string) *SeriesFindings { return f.Series[uid] }
+// Of returns the findings of series uid, or nil. Findings that
+// Store.OpenFindings returned read the series from the store's tables on
+// each call (a binary search), holding none of them: a pass over 200,000
+// scans then keeps one series' findings at a time. A read that fails
+// returns nil and is kept for Err.
+func (f *Findings) Of(uid string) *SeriesFindings {
+	if sf := f.Series[uid]; sf != nil || f.tables == nil {
+		return sf
+	}
+	one, err := f.tables.of([]string{uid})
+	if err != nil {
+		f.mu.Lock()
+		if f.err == nil {
+			f.err = err
+		}
+		f.mu.Unlock()
+		return nil
+	}
+	return one.Series[uid]
+}
+
+// Err returns the first error Of met reading the store's tables.
+func (f *Findings) Err() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
 
 // FindingCounts sum up a store's findings: what `mine info` says of them
 // and what decides a run's columns. The findings table's header keeps

@@ -51,6 +51,7 @@ type Store struct {
 	candErr  error
 
 	closeCatalog sync.Once
+	tables       []*findingsTables // OpenFindings's, closed with the store
 }
 
 // Options tune an opened store.
@@ -190,6 +191,12 @@ func (s *Store) Close() error {
 		}
 	}
 	s.closeCatalog.Do(s.cat.close)
+	s.mu.Lock()
+	for _, t := range s.tables {
+		t.close()
+	}
+	s.tables = nil
+	s.mu.Unlock()
 	return err
 }
 
@@ -280,6 +287,30 @@ func (s *Store) Summary() (Summary, error) {
 		return Summary{}, err
 	}
 	return s.cat.summary()
+}
+
+// OpenFindings returns the store's findings (with their candidates when
+// asked) to be read series by series: Of finds each in the tables when
+// asked, and nothing is read before. It suits a pass over a large store,
+// whose findings need not all be in memory at once. The tables stay open
+// until the store is closed.
+func (s *Store) OpenFindings(withCandidates bool) (*Findings, error) {
+	if err := s.alive(); err != nil {
+		return nil, err
+	}
+	ft, err := openFindings(s.dir, withCandidates)
+	if err != nil {
+		return nil, err
+	}
+	if ft.legacy != nil { // a format-1 store: read whole
+		return ft.legacy, nil
+	}
+	s.mu.Lock()
+	s.tables = append(s.tables, ft)
+	s.mu.Unlock()
+	f := ft.empty()
+	f.tables = ft
+	return f, nil
 }
 
 // FindingsOf returns the findings of the series uids name (with their

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 )
@@ -11,45 +12,76 @@ import (
 // line, to write a CPU profile of the whole process (go tool pprof reads it).
 const ProfileFlag = "--cpuprofile"
 
-// StartProfile takes --cpuprofile FILE (or --cpuprofile=FILE) out of args
-// and, when it was given, starts a CPU profile into FILE. It returns the
-// other arguments and a stop function that ends the profile; stop is never
-// nil. The option is taken out before the command's own flags are parsed so
-// that every subcommand has it without declaring it.
+// MemProfileFlag writes a heap profile of the memory in use at the run's
+// end (go tool pprof -sample_index=inuse_space reads it), and the most the
+// heap ever held, for runs whose memory grows with their size.
+const MemProfileFlag = "--memprofile"
+
+// StartProfile takes --cpuprofile FILE and --memprofile FILE (or
+// --flag=FILE) out of args and starts what they ask. It returns the other
+// arguments and a stop function that ends the profiles and writes them;
+// stop is never nil. The options are taken out before the command's own
+// flags are parsed so that every subcommand has them without declaring
+// them.
 func StartProfile(args []string) (rest []string, stop func() error, err error) {
 	stop = func() error { return nil }
-	path := ""
+	paths := map[string]string{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		flag, value, hasValue := strings.Cut(a, "=")
 		switch {
 		case a == "--":
 			rest = append(rest, args[i:]...)
 			i = len(args)
-		case a == ProfileFlag:
-			if i+1 >= len(args) {
-				return nil, stop, fmt.Errorf("%s needs a file name", ProfileFlag)
+		case flag == ProfileFlag || flag == MemProfileFlag:
+			if !hasValue {
+				if i+1 >= len(args) {
+					return nil, stop, fmt.Errorf("%s needs a file name", flag)
+				}
+				value = args[i+1]
+				i++
 			}
-			path = args[i+1]
-			i++
-		case strings.HasPrefix(a, ProfileFlag+"="):
-			path = strings.TrimPrefix(a, ProfileFlag+"=")
+			paths[flag] = value
 		default:
 			rest = append(rest, a)
 		}
 	}
-	if path == "" {
-		return rest, stop, nil
+	var stops []func() error
+	if path := paths[ProfileFlag]; path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, stop, fmt.Errorf("%s: %w", ProfileFlag, err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, stop, fmt.Errorf("%s %s: %w", ProfileFlag, path, err)
+		}
+		stops = append(stops, func() error {
+			pprof.StopCPUProfile()
+			return f.Close()
+		})
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, stop, fmt.Errorf("%s: %w", ProfileFlag, err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, stop, fmt.Errorf("%s %s: %w", ProfileFlag, path, err)
+	if path := paths[MemProfileFlag]; path != "" {
+		runtime.MemProfileRate = 64 << 10
+		stops = append(stops, func() error {
+			f, err := os.Create(path)
+			if err != nil {
+				return fmt.Errorf("%s: %w", MemProfileFlag, err)
+			}
+			err = pprof.Lookup("heap").WriteTo(f, 0)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		})
 	}
 	return rest, func() error {
-		pprof.StopCPUProfile()
-		return f.Close()
+		var err error
+		for _, s := range stops {
+			if serr := s(); err == nil {
+				err = serr
+			}
+		}
+		return err
 	}, nil
 }
