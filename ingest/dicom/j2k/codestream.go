@@ -250,7 +250,8 @@ type decoder struct {
 	maxSamples int
 }
 
-// marker reads one marker segment's body v.
+// marker reads one marker segment's body v, as png reads a chunk: one
+// method per marker that sets the parameters it carries.
 func (d *decoder) marker(m int, v []byte, main bool) error {
 	r := &reader{b: v}
 	switch m {
@@ -258,109 +259,11 @@ func (d *decoder) marker(m int, v []byte, main bool) error {
 		if !main {
 			return errors.New("SIZ in a tile-part header")
 		}
-		s := &siz{}
-		r.u16() // capabilities
-		s.x1, s.y1, s.x0, s.y0 = r.u32(), r.u32(), r.u32(), r.u32()
-		s.tw, s.th, s.tx0, s.ty0 = r.u32(), r.u32(), r.u32(), r.u32()
-		comps := r.u16()
-		if r.err != nil {
-			return fmt.Errorf("SIZ: %w", r.err)
-		}
-		if comps != 1 {
-			return fmt.Errorf("%d components: %w", comps, ErrUnsupported)
-		}
-		ssiz := r.u8()
-		s.dx, s.dy = r.u8(), r.u8()
-		s.prec, s.signed = ssiz&0x7F+1, ssiz&0x80 != 0
-		switch {
-		case r.err != nil:
-			return fmt.Errorf("SIZ: %w", r.err)
-		case s.x1 <= s.x0 || s.y1 <= s.y0 || s.tw == 0 || s.th == 0 || s.dx == 0 || s.dy == 0:
-			return fmt.Errorf("SIZ: empty image or tiles (%d×%d from %d,%d; tiles %d×%d)", s.x1, s.y1, s.x0, s.y0, s.tw, s.th)
-		case s.tx0 > s.x0 || s.ty0 > s.y0 || s.tx0+s.tw <= s.x0 || s.ty0+s.th <= s.y0:
-			return errors.New("SIZ: the first tile does not cover the image's corner")
-		case s.prec > 30:
-			return fmt.Errorf("SIZ: %d-bit samples: %w", s.prec, ErrUnsupported)
-		case int64(s.x1-s.x0)*int64(s.y1-s.y0) > int64(d.maxSamples):
-			return fmt.Errorf("SIZ: %d×%d samples, more than the %d expected", s.x1-s.x0, s.y1-s.y0, d.maxSamples)
-		}
-		s.tilesAcross = ceilDiv(s.x1-s.tx0, s.tw)
-		s.tilesDown = ceilDiv(s.y1-s.ty0, s.th)
-		if s.tilesAcross*s.tilesDown > 1<<16 {
-			return fmt.Errorf("SIZ: %d tiles", s.tilesAcross*s.tilesDown)
-		}
-		d.siz = s
+		return d.parseSIZ(r)
 	case mCOD, mCOC:
-		c := &cod{}
-		if d.cod != nil {
-			*c = *d.cod
-		}
-		var scod int
-		if m == mCOD {
-			scod = r.u8()
-			c.sop, c.eph = scod&2 != 0, scod&4 != 0
-			c.order, c.layers = r.u8(), r.u16()
-			if mct := r.u8(); mct != 0 && r.err == nil {
-				return fmt.Errorf("multiple component transform: %w", ErrUnsupported)
-			}
-		} else {
-			if comp := r.u8(); comp != 0 {
-				return fmt.Errorf("COC for component %d of 1", comp)
-			}
-			scod = r.u8()
-		}
-		c.levels = r.u8()
-		c.xcb, c.ycb = r.u8()+2, r.u8()+2
-		c.style = byte(r.u8())
-		c.reversible = r.u8() == 1
-		c.ppx, c.ppy = nil, nil
-		for range c.levels + 1 {
-			pp := 0xFF
-			if scod&1 != 0 {
-				pp = r.u8()
-			}
-			c.ppx, c.ppy = append(c.ppx, min(pp&0xF, 15)), append(c.ppy, min(pp>>4, 15))
-		}
-		switch {
-		case r.err != nil:
-			return fmt.Errorf("COD: %w", r.err)
-		case c.levels > 32 || c.xcb > 10 || c.ycb > 10 || c.xcb+c.ycb > 12:
-			return fmt.Errorf("COD: %d levels, code-blocks 2^%d×2^%d", c.levels, c.xcb, c.ycb)
-		case c.order > 4 || c.layers == 0:
-			return fmt.Errorf("COD: progression order %d, %d layers", c.order, c.layers)
-		}
-		for k := 1; k <= c.levels; k++ {
-			if c.ppx[k] == 0 || c.ppy[k] == 0 {
-				return errors.New("COD: a precinct of one sample above the lowest resolution")
-			}
-		}
-		d.cod = c
+		return d.parseCOD(r, m == mCOC)
 	case mQCD, mQCC:
-		if m == mQCC {
-			if comp := r.u8(); comp != 0 {
-				return fmt.Errorf("QCC for component %d of 1", comp)
-			}
-		}
-		sq := r.u8()
-		q := &qcd{guard: sq >> 5}
-		switch sq & 0x1F {
-		case 0:
-			for r.pos < len(r.b) {
-				q.expn = append(q.expn, r.u8()>>3)
-			}
-		case 1, 2:
-			q.derived = sq&0x1F == 1
-			for r.pos+2 <= len(r.b) {
-				v := r.u16()
-				q.expn, q.mant = append(q.expn, v>>11), append(q.mant, v&0x7FF)
-			}
-		default:
-			return fmt.Errorf("QCD: quantization style %d", sq&0x1F)
-		}
-		if r.err != nil || len(q.expn) == 0 {
-			return errors.New("QCD: no step sizes")
-		}
-		d.qcd = q
+		return d.parseQCD(r, m == mQCC)
 	case mRGN:
 		return fmt.Errorf("region of interest (RGN): %w", ErrUnsupported)
 	case mPOC:
@@ -375,6 +278,124 @@ func (d *decoder) marker(m int, v []byte, main bool) error {
 		}
 		// an unknown marker segment: skipped, as the standard asks
 	}
+	return nil
+}
+
+// parseSIZ reads the image and tile size (SIZ): one component only, and
+// no more samples than the DICOM's Rows × Columns allow.
+func (d *decoder) parseSIZ(r *reader) error {
+	s := &siz{}
+	r.u16() // capabilities
+	s.x1, s.y1, s.x0, s.y0 = r.u32(), r.u32(), r.u32(), r.u32()
+	s.tw, s.th, s.tx0, s.ty0 = r.u32(), r.u32(), r.u32(), r.u32()
+	comps := r.u16()
+	if r.err != nil {
+		return fmt.Errorf("SIZ: %w", r.err)
+	}
+	if comps != 1 {
+		return fmt.Errorf("%d components: %w", comps, ErrUnsupported)
+	}
+	ssiz := r.u8()
+	s.dx, s.dy = r.u8(), r.u8()
+	s.prec, s.signed = ssiz&0x7F+1, ssiz&0x80 != 0
+	switch {
+	case r.err != nil:
+		return fmt.Errorf("SIZ: %w", r.err)
+	case s.x1 <= s.x0 || s.y1 <= s.y0 || s.tw == 0 || s.th == 0 || s.dx == 0 || s.dy == 0:
+		return fmt.Errorf("SIZ: empty image or tiles (%d×%d from %d,%d; tiles %d×%d)", s.x1, s.y1, s.x0, s.y0, s.tw, s.th)
+	case s.tx0 > s.x0 || s.ty0 > s.y0 || s.tx0+s.tw <= s.x0 || s.ty0+s.th <= s.y0:
+		return errors.New("SIZ: the first tile does not cover the image's corner")
+	case s.prec > 30:
+		return fmt.Errorf("SIZ: %d-bit samples: %w", s.prec, ErrUnsupported)
+	case int64(s.x1-s.x0)*int64(s.y1-s.y0) > int64(d.maxSamples):
+		return fmt.Errorf("SIZ: %d×%d samples, more than the %d expected", s.x1-s.x0, s.y1-s.y0, d.maxSamples)
+	}
+	s.tilesAcross = ceilDiv(s.x1-s.tx0, s.tw)
+	s.tilesDown = ceilDiv(s.y1-s.ty0, s.th)
+	if s.tilesAcross*s.tilesDown > 1<<16 {
+		return fmt.Errorf("SIZ: %d tiles", s.tilesAcross*s.tilesDown)
+	}
+	d.siz = s
+	return nil
+}
+
+// parseCOD reads the coding style (COD, or COC for component 0), on top
+// of the main header's.
+func (d *decoder) parseCOD(r *reader, coc bool) error {
+	c := &cod{}
+	if d.cod != nil {
+		*c = *d.cod
+	}
+	var scod int
+	if !coc {
+		scod = r.u8()
+		c.sop, c.eph = scod&2 != 0, scod&4 != 0
+		c.order, c.layers = r.u8(), r.u16()
+		if mct := r.u8(); mct != 0 && r.err == nil {
+			return fmt.Errorf("multiple component transform: %w", ErrUnsupported)
+		}
+	} else {
+		if comp := r.u8(); comp != 0 {
+			return fmt.Errorf("COC for component %d of 1", comp)
+		}
+		scod = r.u8()
+	}
+	c.levels = r.u8()
+	c.xcb, c.ycb = r.u8()+2, r.u8()+2
+	c.style = byte(r.u8())
+	c.reversible = r.u8() == 1
+	c.ppx, c.ppy = nil, nil
+	for range c.levels + 1 {
+		pp := 0xFF
+		if scod&1 != 0 {
+			pp = r.u8()
+		}
+		c.ppx, c.ppy = append(c.ppx, min(pp&0xF, 15)), append(c.ppy, min(pp>>4, 15))
+	}
+	switch {
+	case r.err != nil:
+		return fmt.Errorf("COD: %w", r.err)
+	case c.levels > 32 || c.xcb > 10 || c.ycb > 10 || c.xcb+c.ycb > 12:
+		return fmt.Errorf("COD: %d levels, code-blocks 2^%d×2^%d", c.levels, c.xcb, c.ycb)
+	case c.order > 4 || c.layers == 0:
+		return fmt.Errorf("COD: progression order %d, %d layers", c.order, c.layers)
+	}
+	for k := 1; k <= c.levels; k++ {
+		if c.ppx[k] == 0 || c.ppy[k] == 0 {
+			return errors.New("COD: a precinct of one sample above the lowest resolution")
+		}
+	}
+	d.cod = c
+	return nil
+}
+
+// parseQCD reads the quantization (QCD, or QCC for component 0).
+func (d *decoder) parseQCD(r *reader, qcc bool) error {
+	if qcc {
+		if comp := r.u8(); comp != 0 {
+			return fmt.Errorf("QCC for component %d of 1", comp)
+		}
+	}
+	sq := r.u8()
+	q := &qcd{guard: sq >> 5}
+	switch sq & 0x1F {
+	case 0:
+		for r.pos < len(r.b) {
+			q.expn = append(q.expn, r.u8()>>3)
+		}
+	case 1, 2:
+		q.derived = sq&0x1F == 1
+		for r.pos+2 <= len(r.b) {
+			v := r.u16()
+			q.expn, q.mant = append(q.expn, v>>11), append(q.mant, v&0x7FF)
+		}
+	default:
+		return fmt.Errorf("QCD: quantization style %d", sq&0x1F)
+	}
+	if r.err != nil || len(q.expn) == 0 {
+		return errors.New("QCD: no step sizes")
+	}
+	d.qcd = q
 	return nil
 }
 
