@@ -121,11 +121,12 @@ func decodeTile(img *Image, s *siz, c *cod, q *qcd, t int, data []byte) error {
 	if err := readPackets(res, c, data); err != nil {
 		return err
 	}
+	var scratch block
 	for _, rs := range res {
 		for _, b := range rs.bands {
 			for _, pr := range b.precincts {
 				for _, cb := range pr.blocks {
-					if err := decodeBlock(cb, b, c.style); err != nil {
+					if err := decodeBlock(cb, b, c.style, &scratch); err != nil {
 						return err
 					}
 				}

@@ -30,6 +30,15 @@ var qeTable = [47]struct {
 	{0x0005, 45, 42, false}, {0x0001, 45, 43, false}, {0x5601, 46, 46, false},
 }
 
+// qeOf is qeTable's Qe by state, 256 long so that a uint8 state indexes
+// it without a bounds check.
+var qeOf = func() (t [256]uint32) {
+	for i, q := range qeTable {
+		t[i] = q.qe
+	}
+	return t
+}()
+
 // Contexts: 0–8 significance, 9–13 sign, 14–16 refinement, 17 run
 // length, 18 uniform.
 const (
@@ -49,11 +58,11 @@ type mq struct {
 	pos  int
 	a, c uint32
 	ct   int
-	cx   [numCtx]mqState
+	cx   [32]mqState // numCtx used; 32 lets decode index without a bounds check
 }
 
 func (m *mq) resetContexts() {
-	m.cx = [numCtx]mqState{}
+	m.cx = [32]mqState{}
 	m.cx[0].index = 4
 	m.cx[ctxRL].index = 3
 	m.cx[ctxUniform].index = 46
@@ -98,8 +107,21 @@ func (m *mq) byteIn() {
 // decode decodes one decision in context cx (DECODE, with the code
 // register C holding the code value above the interval's base: below Qe
 // it lies in the LPS sub-interval, which the encoder puts at the bottom).
+// The common case, a more probable symbol that needs no renormalisation,
+// is small enough for the compiler to inline; the rest is decodeSlow.
 func (m *mq) decode(cx int) int {
-	s := &m.cx[cx]
+	s := &m.cx[cx&(len(m.cx)-1)]
+	qe := qeOf[s.index]
+	if a := m.a - qe; a&0x8000 != 0 && m.c>>16 >= qe {
+		m.a = a
+		m.c -= qe << 16
+		return int(s.mps)
+	}
+	return m.decodeSlow(s)
+}
+
+// decodeSlow is decode's exchanges and renormalisation.
+func (m *mq) decodeSlow(s *mqState) int {
 	q := qeTable[s.index]
 	m.a -= q.qe
 	var d int
@@ -118,9 +140,6 @@ func (m *mq) decode(cx int) int {
 		m.a = q.qe
 	} else {
 		m.c -= q.qe << 16
-		if m.a&0x8000 != 0 {
-			return int(s.mps)
-		}
 		// MPS exchange
 		if m.a < q.qe {
 			d = int(1 - s.mps)
@@ -298,6 +317,27 @@ type block struct {
 	isRaw  bool
 }
 
+// reset makes b a w×h code-block with nothing decoded, reusing its
+// buffers: a 512² slice has some 300 code-blocks, and buffers made for
+// each were a tenth of its decoding time.
+func (b *block) reset(w, h int, zc *[256]uint8, causal bool) {
+	b.w, b.h, b.stride, b.zc, b.causal, b.isRaw = w, h, w+2, zc, causal, false
+	b.flags = clearOf(b.flags, (w+2)*(h+2))
+	b.mag = clearOf(b.mag, w*h)
+	b.known = clearOf(b.known, w*h)
+	b.mq.resetContexts()
+}
+
+// clearOf returns s resized to n zeros, reusing its array when it can.
+func clearOf[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
 // ctx returns the neighbour bits of sample i (row y of the block), the
 // row below masked out in causal mode at a stripe's last row.
 func (b *block) ctx(i, y int) uint16 {
@@ -317,7 +357,7 @@ func (b *block) sign(i, y int) bool {
 
 // decodeBlock decodes a code-block's passes into its subband's
 // coefficients.
-func decodeBlock(cb *codeblock, bd *band, style byte) error {
+func decodeBlock(cb *codeblock, bd *band, style byte, b *block) error {
 	w, h := cb.x1-cb.x0, cb.y1-cb.y0
 	planes := bd.mb - cb.zbp
 	if cb.passes == 0 || w <= 0 || h <= 0 {
@@ -326,11 +366,7 @@ func decodeBlock(cb *codeblock, bd *band, style byte) error {
 	if planes <= 0 || cb.passes > 3*planes-2 {
 		return fmt.Errorf("code-block with %d passes and %d bit-planes", cb.passes, planes)
 	}
-	b := &block{w: w, h: h, stride: w + 2, zc: &zcTable[bd.orient], causal: style&styleCausal != 0}
-	b.flags = make([]uint16, (w+2)*(h+2))
-	b.mag = make([]int32, w*h)
-	b.known = make([]int8, w*h)
-	b.mq.resetContexts()
+	b.reset(w, h, &zcTable[bd.orient], style&styleCausal != 0)
 	pass := 0
 	p := planes - 1 // the bit-plane being coded
 	kind := 2       // the first pass is a cleanup
