@@ -270,31 +270,62 @@ func (w *Writer) swapIn(tmp, uid string) error {
 	return atomicfile.SyncDir(filepath.Join(w.dir, scansDir))
 }
 
+// writeScanDir writes a scan's folder at dir, in stages: the labels are
+// compressed first (that pass also counts each chunk's labels, and which
+// labels exist decides the chunk index's fields), then the HU with their
+// statistics, then the record's totals, then the files, each fsynced.
 func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *ScanInfo) error {
 	g := info.Grid
 	chunks := [3]int{chunksAlong(g.Shape[0]), chunksAlong(g.Shape[1]), chunksAlong(g.Shape[2])}
-	// The labels are compressed first: that pass also counts each chunk's
-	// labels, and which labels exist decides the chunk index's fields.
-	nchunks := chunks[0] * chunks[1] * chunks[2]
 	copts := codecOptions{Shuffle: !w.opts.NoShuffle, HC: w.opts.HC}
-	var perChunk [][256]int32
-	var lungShard [][]byte
-	if sc.Labels != nil {
-		perChunk = make([][256]int32, nchunks)
-		grid := &ChunkStats{Chunks: chunks}
-		var err error
-		lungShard, err = encodeShard(ctx, chunks, w.opts.Workers, copts, func(ci int, buf []uint8) bool {
-			valid := extractChunk(sc.Labels, g.Shape, grid, ci, buf, 0)
-			c := &perChunk[ci]
-			for _, v := range valid {
-				c[v]++
-			}
-			return int(c[0]) == len(valid) && allZero(buf)
-		})
-		if err != nil {
-			return err
-		}
+	lungShard, perChunk, err := w.encodeLabels(ctx, sc, chunks, copts)
+	if err != nil {
+		return err
 	}
+	stats := statsWithLabels(chunks, perChunk)
+	huShard, err := encodeShard(ctx, chunks, w.opts.Workers, copts, func(ci int, buf []int16) bool {
+		valid := extractChunk(sc.HU, g.Shape, stats, ci, buf, info.PadHU)
+		stats.setHU(ci, valid)
+		for _, v := range buf {
+			if v != info.PadHU {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	setTotals(info, stats, sc.Labels != nil)
+	if sc.Check != nil {
+		info.Flags = sc.Check(*info)
+	}
+	info.StoredBytes = shardBytes(huShard) + shardBytes(lungShard)
+	return writeFiles(dir, scanFiles(sc, info, chunks, copts, stats, huShard, lungShard))
+}
+
+// encodeLabels compresses the label chunks and counts each chunk's
+// labels; both are nil for a scan without labels.
+func (w *Writer) encodeLabels(ctx context.Context, sc *Scan, chunks [3]int, copts codecOptions) ([][]byte, [][256]int32, error) {
+	if sc.Labels == nil {
+		return nil, nil, nil
+	}
+	perChunk := make([][256]int32, chunks[0]*chunks[1]*chunks[2])
+	grid := &ChunkStats{Chunks: chunks}
+	shard, err := encodeShard(ctx, chunks, w.opts.Workers, copts, func(ci int, buf []uint8) bool {
+		valid := extractChunk(sc.Labels, sc.Info.Grid.Shape, grid, ci, buf, 0)
+		c := &perChunk[ci]
+		for _, v := range valid {
+			c[v]++
+		}
+		return int(c[0]) == len(valid) && allZero(buf)
+	})
+	return shard, perChunk, err
+}
+
+// statsWithLabels makes the chunk index with a count field for each label
+// some chunk holds, and fills in the counts.
+func statsWithLabels(chunks [3]int, perChunk [][256]int32) *ChunkStats {
 	var present [256]bool
 	for ci := range perChunk {
 		for l, c := range perChunk[ci] {
@@ -313,43 +344,32 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 	for ci := range perChunk {
 		stats.setLabels(ci, &perChunk[ci])
 	}
+	return stats
+}
 
-	huShard, err := encodeShard(ctx, chunks, w.opts.Workers, copts, func(ci int, buf []int16) bool {
-		valid := extractChunk(sc.HU, g.Shape, stats, ci, buf, info.PadHU)
-		stats.setHU(ci, valid)
-		for _, v := range buf {
-			if v != info.PadHU {
-				return false
-			}
-		}
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	// The scan's totals, from the chunk index rather than another pass.
+// setTotals sets the record's HU range and label counts from the chunk
+// index rather than another pass over the voxels.
+func setTotals(info *ScanInfo, stats *ChunkStats, withLabels bool) {
 	info.HUMin, info.HUMax = stats.Min(0), stats.Max(0)
 	info.LabelCounts, info.LungVoxels = nil, 0
-	if sc.Labels != nil {
+	if withLabels {
 		info.LabelCounts = map[string]int64{}
 	}
-	for ci := range nchunks {
+	for ci := range stats.Chunks[0] * stats.Chunks[1] * stats.Chunks[2] {
 		info.HUMin, info.HUMax = min(info.HUMin, stats.Min(ci)), max(info.HUMax, stats.Max(ci))
-		for _, l := range labels {
+		for _, l := range stats.Labels {
 			info.LabelCounts[strconv.Itoa(int(l))] += int64(stats.LabelCount(ci, l))
 		}
 	}
-	if sc.Labels != nil {
+	if withLabels {
 		info.LungVoxels = info.LabelCounts[strconv.Itoa(LabelLungA)] + info.LabelCounts[strconv.Itoa(LabelLungB)]
 	}
-	if sc.Check != nil {
-		info.Flags = sc.Check(*info)
-	}
-	info.StoredBytes = shardBytes(huShard) + shardBytes(lungShard)
+}
 
-	if err := os.MkdirAll(filepath.Join(dir, huArray, "c", "0", "0"), 0o755); err != nil {
-		return err
-	}
+// scanFiles lists the files of a scan's folder: each array's metadata and
+// data, the spots, and last the group with the record.
+func scanFiles(sc *Scan, info *ScanInfo, chunks [3]int, copts codecOptions, stats *ChunkStats, huShard, lungShard [][]byte) []scanFile {
+	g := info.Grid
 	shape := []int{g.Shape[0], g.Shape[1], g.Shape[2]}
 	outer := []int{roundUp(g.Shape[0]), roundUp(g.Shape[1]), roundUp(g.Shape[2])}
 	arrAttrs := mustJSON(map[string]any{"voxmine": map[string]any{"volume_uuid": info.VolumeUUID}})
@@ -384,9 +404,12 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 				Attributes:     mustJSON(map[string]any{"voxmine": map[string]any{"volume_uuid": info.VolumeUUID, "fields": []string{"z", "y", "x", "response_hu"}}})}},
 			scanFile{filepath.Join(spotsArray, "c/0/0"), encodeSpots(sc.Spots)})
 	}
-	files = append(files,
-		scanFile{"zarr.json", groupMeta{ZarrFormat: 3, NodeType: "group", Attributes: mustJSON(map[string]any{"voxmine": info})}},
-	)
+	return append(files, scanFile{"zarr.json", groupMeta{ZarrFormat: 3, NodeType: "group", Attributes: mustJSON(map[string]any{"voxmine": info})}})
+}
+
+// writeFiles writes the files under dir, each fsynced, then flushes every
+// directory entry, before the scan becomes visible.
+func writeFiles(dir string, files []scanFile) error {
 	for _, f := range files {
 		p := filepath.Join(dir, f.path)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -405,7 +428,6 @@ func (w *Writer) writeScanDir(ctx context.Context, dir string, sc *Scan, info *S
 			return err
 		}
 	}
-	// Flush every directory entry before the scan becomes visible.
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return err
