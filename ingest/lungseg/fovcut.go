@@ -43,12 +43,6 @@ const (
 	edgeBand = 2
 )
 
-// Passing marks of the segmentation buffer, used within one slice here.
-const (
-	segVisit   = 8 // being visited
-	segAirKept = 9 // air decided inside, turned back into segAir at the end
-)
-
 // outsideOfCutBody marks the outside air (segOutside) of a slice whose
 // body is cut by the field of view, and reports whether it did; when it
 // did not, the slice is not cut and the caller floods from the border.
@@ -330,29 +324,12 @@ func median(v []float64) float64 {
 }
 
 // fillRuns fills the 4-connected region of the pixels of value want
-// around seed, a run of a row at a time (the scan-line fill of
-// floodBorder), marking them segVisit and calling run with each run's row
-// and first and last x.
+// around seed (a runFill in the slice), marking them segVisit and calling
+// run with each run's row and first and last x.
 func fillRuns(s []uint8, ny, nx, seed int, want uint8, q *[]int32, run func(y, l, r int)) {
-	stack := append((*q)[:0], int32(seed))
-	for len(stack) > 0 {
-		j := int(stack[len(stack)-1])
-		stack = stack[:len(stack)-1]
-		if s[j] != want {
-			continue
-		}
-		y, row := j/nx, j/nx*nx
-		l, r := runStart(s, j, row, want), runEnd(s, j, row+nx, want)-1
-		fillRun(s, l, r, segVisit)
-		run(y, l-row, r-row)
-		for _, d := range [2]int{-nx, nx} {
-			if (d < 0 && y == 0) || (d > 0 && y == ny-1) {
-				continue
-			}
-			stack = pushRuns(stack, s, l+d, r+d+1, want)
-		}
-	}
-	*q = stack
+	f := runFill{s: s, ny: ny, nx: nx, z0: 0, z1: 1, want: want, mark: segVisit, stack: append((*q)[:0], int32(seed))}
+	f.run(run)
+	*q = f.stack
 }
 
 // clearRun sets a run's pixels to v.

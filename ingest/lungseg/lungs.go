@@ -101,13 +101,19 @@ const (
 	maxTracheaSearch = 80
 )
 
-// Working values of the segmentation buffer.
+// The states of the segmentation buffer, one byte a voxel, in one place:
+// the buffer starts as tissue and air, the passes mark what they decide,
+// and it ends holding the labels (grid.LabelLungA, LabelLungB,
+// LabelAirway; 0 elsewhere), so the working values must not be label
+// values (3, 4, 5).
 const (
-	segTissue  = 0
-	segAir     = 1 // inside-body air not yet assigned
-	segOutside = 2 // air connected to the outside of the body, or padding
-	segSeen    = 7
-	segAirway  = grid.LabelAirway
+	segTissue  = 0                // not air (and, at the end, no label)
+	segAir     = 1                // inside-body air not yet assigned
+	segOutside = 2                // air connected to the outside of the body, or padding
+	segAirway  = grid.LabelAirway // the airway's lumen, found before the lungs
+	segSeen    = 7                // labelled into a 3-D component (labelRange)
+	segVisit   = 8                // being visited by a slice's fill (fovcut)
+	segAirKept = 9                // air decided inside a cut body, turned back into segAir at the end
 )
 
 // Segment computes a seg-lungs style mask of a CT on the 1 mm grid:

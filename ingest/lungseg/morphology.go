@@ -23,9 +23,7 @@ func parallelSlices(ctx context.Context, nz, workers int, fn func(z int, q *[]in
 }
 
 // floodBorder marks as outside every air pixel of a slice connected to
-// its border (4-connectivity). It is a scan-line fill: a popped seed fills
-// its whole run of the row, and each air run touching it in the rows
-// above and below is pushed once, not each pixel.
+// its border (4-connectivity), by a runFill from every border pixel.
 func floodBorder(s []uint8, ny, nx int, q *[]int32) {
 	stack := (*q)[:0]
 	for x := range nx {
@@ -34,32 +32,9 @@ func floodBorder(s []uint8, ny, nx int, q *[]int32) {
 	for y := range ny {
 		stack = append(stack, int32(y*nx), int32(y*nx+nx-1))
 	}
-	for len(stack) > 0 {
-		i := int(stack[len(stack)-1])
-		stack = stack[:len(stack)-1]
-		if s[i] != segAir {
-			continue
-		}
-		y, row := i/nx, i/nx*nx
-		l, r := runStart(s, i, row, segAir), runEnd(s, i, row+nx, segAir)-1
-		fillRun(s, l, r, segOutside)
-		for _, d := range [2]int{-nx, nx} {
-			if (d < 0 && y == 0) || (d > 0 && y == ny-1) {
-				continue
-			}
-			stack = pushRuns(stack, s, l+d, r+d+1, segAir)
-		}
-	}
-	*q = stack
-}
-
-// pushRuns pushes onto stack the first pixel of each run of value v in
-// s[i:end].
-func pushRuns(stack []int32, s []uint8, i, end int, v uint8) []int32 {
-	for k := nextByte(s, i, end, v); k < end; k = nextByte(s, runEnd(s, k, end, v), end, v) {
-		stack = append(stack, int32(k))
-	}
-	return stack
+	f := runFill{s: s, ny: ny, nx: nx, z0: 0, z1: 1, want: segAir, mark: segOutside, stack: stack}
+	f.run(nil)
+	*q = f.stack
 }
 
 // component is a 3-D connected set of voxels, as runs along x, and its
@@ -162,14 +137,13 @@ func components3D(ctx context.Context, seg []uint8, shape [3]int, workers int) (
 
 // labelRange labels the components of segAir voxels with z0 ≤ z < z1,
 // and records in ids which component each voxel of slice edge belongs to.
-// Each component is filled a run at a time (floodBorder's scan-line fill
-// in 3-D): a popped seed takes its whole run along x, and each run of air
-// touching it in the four rows beside it is pushed once.
+// Each component is filled a run at a time (runFill across the slices
+// z0…z1).
 func labelRange(seg []uint8, shape [3]int, z0, z1, edge int, ids []int32) []component {
 	ny, nx := shape[1], shape[2]
 	plane := ny * nx
 	var out []component
-	var stack []int32
+	f := runFill{s: seg, ny: ny, nx: nx, z0: z0, z1: z1, want: segAir, mark: segSeen}
 	end := z1 * plane
 	for i := z0 * plane; i < end; i++ {
 		// Most voxels are not air left to label: skip them 8 at a time.
@@ -184,36 +158,19 @@ func labelRange(seg []uint8, shape [3]int, z0, z1, edge int, ids []int32) []comp
 		}
 		id := int32(len(out))
 		c := component{lo: [3]int{z1, ny, nx}, hi: [3]int{-1, -1, -1}}
-		stack = append(stack[:0], int32(i))
-		for len(stack) > 0 {
-			j := int(stack[len(stack)-1])
-			stack = stack[:len(stack)-1]
-			if seg[j] != segAir {
-				continue
-			}
-			row := j / nx
-			base := row * nx
-			l, r := runStart(seg, j, base, segAir), runEnd(seg, j, base+nx, segAir)-1
-			fillRun(seg, l, r, segSeen)
+		f.stack = append(f.stack[:0], int32(i))
+		f.run(func(row, x0, x1 int) {
 			z, y := row/ny, row%ny
-			x0, x1 := l-base, r-base
 			c.runs = append(c.runs, xrun{int32(row), int32(x0), int32(x1)})
 			c.size += x1 - x0 + 1
 			c.lo = [3]int{min(c.lo[0], z), min(c.lo[1], y), min(c.lo[2], x0)}
 			c.hi = [3]int{max(c.hi[0], z), max(c.hi[1], y), max(c.hi[2], x1)}
 			if z == edge {
-				for k := l; k <= r; k++ {
+				for k := row*nx + x0; k <= row*nx+x1; k++ {
 					ids[k-z*plane] = id
 				}
 			}
-			for _, nb := range [4]int{-nx, nx, -plane, plane} {
-				switch {
-				case nb == -nx && y == 0, nb == nx && y == ny-1, nb == -plane && z == z0, nb == plane && z == z1-1:
-					continue
-				}
-				stack = pushRuns(stack, seg, l+nb, r+nb+1, segAir)
-			}
-		}
+		})
 		out = append(out, c)
 	}
 	return out
