@@ -50,10 +50,42 @@ const (
 // pixels of s are segTissue; lo[y]…hi[y] is each row's span inside the
 // padding (paddingSpans).
 func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, lo, hi []int, q *[]int32) bool {
-	// Tissue touching the edge, cheaply: most slices have none or only the
-	// table, and stop here. The padding of a reconstruction circle lies at
-	// the ends of the rows, so only the pixels between each row's padding
-	// and the padding of the rows above and below need a look.
+	c := &cutSlice{s: s, h: h, ny: ny, nx: nx, lo: lo, hi: hi, q: q}
+	contact := c.edgeTissue()
+	if len(contact) < minCutContact {
+		return false
+	}
+	runs, parts, bodySize := c.bodyParts(contact, tissue)
+	if float64(bodySize) < minBodyShare*float64(tissue) {
+		return false
+	}
+	c.inHull = c.hull(runs, parts)
+	c.growBand()
+	c.markBand()
+	c.sortEdgeAir()
+	return true
+}
+
+// cutSlice is a slice whose body the field of view may cut, as
+// outsideOfCutBody reads it stage by stage.
+type cutSlice struct {
+	s      []uint8
+	h      []int16
+	ny, nx int
+	lo, hi []int // each row's span inside the padding
+	q      *[]int32
+
+	inHull         [][2]int // the body's convex hull, an x range per row
+	bandLo, bandHi []int    // x < bandLo[y] or x > bandHi[y]: within edgeBand of the padding
+}
+
+// edgeTissue returns the tissue pixels touching the edge, cheaply: most
+// slices have none or only the table, and stop there. The padding of a
+// reconstruction circle lies at the ends of the rows, so only the pixels
+// between each row's padding and the padding of the rows above and below
+// need a look.
+func (c *cutSlice) edgeTissue() []int32 {
+	s, ny, nx, lo, hi := c.s, c.ny, c.nx, c.lo, c.hi
 	var contact []int32
 	add := func(y, x0, x1 int) {
 		for x := max(x0, lo[y]); x <= min(x1, hi[y]); x++ {
@@ -81,44 +113,46 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, lo, hi []int, q 
 			add(y, hi[n]+1, hi[y]-1)
 		}
 	}
-	if len(contact) < minCutContact {
-		return false
-	}
-	// The tissue components that touch the edge. The body is every one of
-	// them that holds a good part of the slice's tissue (the airways can
-	// cut the mediastinum in two), and together they must hold most of
-	// it, so the table or an arm touching the edge is not taken for it.
-	// Visited pixels are marked in s itself (segVisit) and put back after.
-	var runs [][3]int      // y, first x, last x: the visited runs, component after component
-	var bodyParts [][2]int // the body's components: ranges of runs
-	bodySize := 0
-	for _, c := range contact {
-		if s[c] != segTissue {
+	return contact
+}
+
+// bodyParts finds the tissue components that touch the edge. The body is
+// every one of them that holds a good part of the slice's tissue (the
+// airways can cut the mediastinum in two), and together they must hold
+// most of it (the caller checks bodySize), so the table or an arm touching
+// the edge is not taken for it. It returns the visited runs (y, first x,
+// last x), component after component, the body's components as ranges of
+// runs, and the body's size. Visited pixels are marked in s itself
+// (segVisit) and put back before it returns.
+func (c *cutSlice) bodyParts(contact []int32, tissue int) (runs [][3]int, parts [][2]int, bodySize int) {
+	for _, p := range contact {
+		if c.s[p] != segTissue {
 			continue
 		}
 		first, size, touch := len(runs), 0, 0
-		fillRuns(s, ny, nx, int(c), segTissue, q, func(y, l, r int) {
+		fillRuns(c.s, c.ny, c.nx, int(p), segTissue, c.q, func(y, l, r int) {
 			runs = append(runs, [3]int{y, l, r})
 			size += r - l + 1
-			touch += edgeContact(y, l, r, lo, hi)
+			touch += edgeContact(y, l, r, c.lo, c.hi)
 		})
 		if float64(size) >= minPartShare*float64(tissue) && touch >= minCutContact {
-			bodyParts = append(bodyParts, [2]int{first, len(runs)})
+			parts = append(parts, [2]int{first, len(runs)})
 			bodySize += size
 		}
 	}
 	for _, run := range runs {
-		clearRun(s, run, nx, segTissue)
+		clearRun(c.s, run, c.nx, segTissue)
 	}
-	if float64(bodySize) < minBodyShare*float64(tissue) {
-		return false
-	}
-	// The body's convex hull, as an x range per row.
-	rowLo, rowHi := make([]int32, ny), make([]int32, ny)
-	for y := range ny {
+	return runs, parts, bodySize
+}
+
+// hull returns the convex hull of the body's runs, as an x range per row.
+func (c *cutSlice) hull(runs [][3]int, parts [][2]int) [][2]int {
+	rowLo, rowHi := make([]int32, c.ny), make([]int32, c.ny)
+	for y := range c.ny {
 		rowLo[y], rowHi[y] = -1, -1
 	}
-	for _, part := range bodyParts {
+	for _, part := range parts {
 		for _, run := range runs[part[0]:part[1]] {
 			y := run[0]
 			if rowLo[y] < 0 || int32(run[1]) < rowLo[y] {
@@ -127,15 +161,19 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, lo, hi []int, q 
 			rowHi[y] = max(rowHi[y], int32(run[2]))
 		}
 	}
-	inHull := hullRows(rowLo, rowHi)
-	// The padding grown by edgeBand pixels: resampling blends padding and
-	// tissue at the edge of the circle into values that look like air, a
-	// thin seam that would join a cut lung to the air around the body.
-	// Grown from the padding at the row ends, per row: x < bandLo[y] or
-	// x > bandHi[y] lies within edgeBand pixels (4-steps) of it.
-	bandLo, bandHi := make([]int, ny), make([]int, ny)
+	return hullRows(rowLo, rowHi)
+}
+
+// growBand grows the padding by edgeBand pixels: resampling blends
+// padding and tissue at the edge of the circle into values that look like
+// air, a thin seam that would join a cut lung to the air around the body.
+// Grown from the padding at the row ends, per row: x < bandLo[y] or
+// x > bandHi[y] lies within edgeBand pixels (4-steps) of it.
+func (c *cutSlice) growBand() {
+	ny, nx, lo, hi := c.ny, c.nx, c.lo, c.hi
+	c.bandLo, c.bandHi = make([]int, ny), make([]int, ny)
 	for y := range ny {
-		bandLo[y], bandHi[y] = 0, nx-1
+		c.bandLo[y], c.bandHi[y] = 0, nx-1
 		for dy := -edgeBand; dy <= edgeBand; dy++ {
 			n := y + dy
 			if n < 0 || n >= ny {
@@ -143,22 +181,28 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, lo, hi []int, q 
 			}
 			d := edgeBand - max(dy, -dy)
 			if lo[n] > hi[n] { // a row of padding only
-				bandLo[y], bandHi[y] = nx, -1
+				c.bandLo[y], c.bandHi[y] = nx, -1
 				break
 			}
-			bandLo[y] = max(bandLo[y], lo[n]+d)
-			bandHi[y] = min(bandHi[y], hi[n]-d)
+			c.bandLo[y] = max(c.bandLo[y], lo[n]+d)
+			c.bandHi[y] = min(c.bandHi[y], hi[n]-d)
 		}
 	}
-	band := func(i int) bool {
-		x, y := i%nx, i/nx
-		return x < bandLo[y] || x > bandHi[y] || h[i] < padLikeHU
-	}
-	// The band's air is outside: the ends of each row, and any padding
-	// between them.
-	for y := range ny {
-		row, hrow := s[y*nx:(y+1)*nx], h[y*nx:(y+1)*nx]
-		l, r := min(max(bandLo[y], 0), nx), max(min(bandHi[y], nx-1), -1)
+}
+
+// inBand tells a pixel in the grown padding, or padding itself.
+func (c *cutSlice) inBand(i int) bool {
+	x, y := i%c.nx, i/c.nx
+	return x < c.bandLo[y] || x > c.bandHi[y] || c.h[i] < padLikeHU
+}
+
+// markBand marks the band's air outside: the ends of each row, and any
+// padding between them.
+func (c *cutSlice) markBand() {
+	nx := c.nx
+	for y := range c.ny {
+		row, hrow := c.s[y*nx:(y+1)*nx], c.h[y*nx:(y+1)*nx]
+		l, r := min(max(c.bandLo[y], 0), nx), max(min(c.bandHi[y], nx-1), -1)
 		for x := range l {
 			if row[x] == segAir {
 				row[x] = segOutside
@@ -175,12 +219,16 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, lo, hi []int, q 
 			}
 		}
 	}
-	// Air regions (the band excluded) that touch the edge are outside
-	// when most of them lies outside the hull; the others go back to air.
-	// Each region is filled a run of a row at a time (as floodBorder does),
-	// counting its pixels, those inside the hull, and whether it meets the
-	// band or the border.
-	var kept [][3]int
+}
+
+// sortEdgeAir decides the air regions (the band excluded): one that
+// touches the edge is outside when most of it lies outside the hull; the
+// others go back to air. Each region is filled a run of a row at a time,
+// counting its pixels, those inside the hull, and whether it meets the
+// band or the border.
+func (c *cutSlice) sortEdgeAir() {
+	s, ny, nx := c.s, c.ny, c.nx
+	var runs, kept [][3]int
 	for i := 0; i < len(s); i++ {
 		for i+8 <= len(s) && !hasByte(binary.LittleEndian.Uint64(s[i:i+8]), segAir) {
 			i += 8
@@ -190,20 +238,20 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, lo, hi []int, q 
 		}
 		runs = runs[:0]
 		touches, in, size := false, 0, 0
-		fillRuns(s, ny, nx, i, segAir, q, func(y, l, r int) {
+		fillRuns(s, ny, nx, i, segAir, c.q, func(y, l, r int) {
 			runs = append(runs, [3]int{y, l, r})
 			size += r - l + 1
-			if hr := inHull[y]; hr[0] <= hr[1] {
+			if hr := c.inHull[y]; hr[0] <= hr[1] {
 				in += max(0, min(r, hr[1])-max(l, hr[0])+1)
 			}
 			// The border, or the band beside the run or in the rows next to it.
 			row := y * nx
-			if y == 0 || y == ny-1 || l == 0 || r == nx-1 || band(row+l-1) || band(row+r+1) {
+			if y == 0 || y == ny-1 || l == 0 || r == nx-1 || c.inBand(row+l-1) || c.inBand(row+r+1) {
 				touches = true
 				return
 			}
 			for _, n := range [2]int{y - 1, y + 1} {
-				if l < bandLo[n] || r > bandHi[n] {
+				if l < c.bandLo[n] || r > c.bandHi[n] {
 					touches = true
 				}
 			}
@@ -221,7 +269,6 @@ func outsideOfCutBody(s []uint8, h []int16, ny, nx, tissue int, lo, hi []int, q 
 	for _, run := range kept {
 		clearRun(s, run, nx, segAir)
 	}
-	return true
 }
 
 // paddingSpans sets lo[y]…hi[y] to each row's span inside the padding
