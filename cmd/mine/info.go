@@ -67,130 +67,148 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return infoScan(st, f, uid, picture, asJSON, stdout, stderr)
 	}
-	// The summary comes from the catalog's and the findings' headers, so
-	// it costs the same at any store size; the list reads every record.
-	sum, err := st.Summary()
-	if err != nil {
-		fmt.Fprintf(stderr, "mine info: %v\n", err)
-		return cli.ExitData
-	}
-	f, err := st.FindingsOf(nil, false)
-	if err != nil {
-		fmt.Fprintf(stderr, "mine info: %v\n", err)
-		return cli.ExitData
-	}
-	if list || csvOut {
-		if f, err = st.Findings(); err != nil {
-			fmt.Fprintf(stderr, "mine info: %v\n", err)
-			return cli.ExitData
-		}
-	}
-	u, err := st.DiskUsage()
-	if err != nil {
-		fmt.Fprintf(stderr, "mine info: %v\n", err)
-		return cli.ExitData
-	}
-	var flags []string
-	for uid, fl := range sum.Flagged {
-		for _, x := range fl {
-			flags = append(flags, uid+": "+x)
-		}
-	}
-	sort.Strings(flags)
-	patients, without, err := countPatients(st, sum, f)
-	if err != nil {
-		fmt.Fprintf(stderr, "mine info: %v\n", err)
-		return cli.ExitData
-	}
-	// Every file of every scan is looked at (a stat each) up to
-	// fullCheckScans scans or with --check; beyond, the scan folders.
-	full := check || sum.Scans <= fullCheckScans
-	var problems []store.Problem
-	if full {
-		problems, err = st.Check()
-	} else {
-		problems, err = st.CheckFolders()
-	}
+	r, err := gatherInfo(st, list || csvOut, check)
 	if err != nil {
 		fmt.Fprintf(stderr, "mine info: %v\n", err)
 		return cli.ExitData
 	}
 	code := cli.ExitOK
-	if len(problems) > 0 {
+	if len(r.problems) > 0 {
 		code = cli.ExitData
 	}
-	if csvOut {
-		if err := mine.WriteScanTable(stdout, st, f); err != nil {
-			fmt.Fprintf(stderr, "mine info: %v\n", err)
-			return cli.ExitData
-		}
-		return code
+	switch {
+	case csvOut:
+		err = mine.WriteScanTable(stdout, st, r.findings)
+	case asJSON:
+		err = r.printJSON(st, list, stdout)
+	default:
+		err = r.printText(st, storeDir, list, stdout)
 	}
-	c := f.Counts
-	if asJSON {
-		if problems == nil {
-			problems = []store.Problem{}
-		}
-		if flags == nil {
-			flags = []string{}
-		}
-		sources := map[string]any{}
-		for k, n := range c.From {
-			sources[k] = map[string]any{"source": f.Sources[k], "series": n[0], "annotations": n[1]}
-		}
-		doc := map[string]any{"root": st.Root(), "scans": sum.Scans, "patients": patients, "annotations": c.Annotations,
-			"annotations_from":   sources,
-			"scans_with_nodules": c.WithNodules, "scans_with_labels": sum.WithLabels, "computed_masks": sum.Computed,
-			"flags": flags, "stored_bytes": u.StoredBytes, "raw_bytes": u.RawBytes, "problems": problems, "checked_every_file": full}
-		if list {
-			rows, err := scanRows(st, f)
-			if err != nil {
-				fmt.Fprintf(stderr, "mine info: %v\n", err)
-				return cli.ExitData
-			}
-			doc["scan_list"] = rows
-		}
-		b, _ := json.MarshalIndent(doc, "", " ")
-		fmt.Fprintln(stdout, string(b))
-		return code
+	if err != nil {
+		fmt.Fprintf(stderr, "mine info: %v\n", err)
+		return cli.ExitData
 	}
-	r := st.Root()
-	fmt.Fprintf(stdout, "store %s (uuid %s, format %s, created %s by %s)\n", storeDir, r.UUID, r.Format, r.Created.Format("2006-01-02 15:04"), r.Tool)
+	return code
+}
+
+// storeInfo is what `mine info` says of a store as a whole. It comes
+// from the catalog's and the findings' headers, so it costs the same at
+// any store size; only the scan list reads every record.
+type storeInfo struct {
+	sum      store.Summary
+	findings *store.Findings // the counts, or every series' findings for a list
+	usage    store.Usage
+	flags    []string // "uid: flag", sorted
+	patients int
+	without  int             // scans without a patient id
+	problems []store.Problem // files missing or damaged
+	full     bool            // every file was looked at, not only the folders
+}
+
+func gatherInfo(st *store.Store, list, check bool) (*storeInfo, error) {
+	r := &storeInfo{}
+	var err error
+	if r.sum, err = st.Summary(); err != nil {
+		return nil, err
+	}
+	if list {
+		r.findings, err = st.Findings()
+	} else {
+		r.findings, err = st.FindingsOf(nil, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.usage, err = st.DiskUsage(); err != nil {
+		return nil, err
+	}
+	for uid, fl := range r.sum.Flagged {
+		for _, x := range fl {
+			r.flags = append(r.flags, uid+": "+x)
+		}
+	}
+	sort.Strings(r.flags)
+	if r.patients, r.without, err = countPatients(st, r.sum, r.findings); err != nil {
+		return nil, err
+	}
+	// Every file of every scan is looked at (a stat each) up to
+	// fullCheckScans scans or with --check; beyond, the scan folders.
+	r.full = check || r.sum.Scans <= fullCheckScans
+	if r.full {
+		r.problems, err = st.Check()
+	} else {
+		r.problems, err = st.CheckFolders()
+	}
+	return r, err
+}
+
+func (r *storeInfo) printJSON(st *store.Store, list bool, stdout io.Writer) error {
+	c := r.findings.Counts
+	problems, flags := r.problems, r.flags
+	if problems == nil {
+		problems = []store.Problem{}
+	}
+	if flags == nil {
+		flags = []string{}
+	}
+	sources := map[string]any{}
+	for k, n := range c.From {
+		sources[k] = map[string]any{"source": r.findings.Sources[k], "series": n[0], "annotations": n[1]}
+	}
+	doc := map[string]any{"root": st.Root(), "scans": r.sum.Scans, "patients": r.patients, "annotations": c.Annotations,
+		"annotations_from":   sources,
+		"scans_with_nodules": c.WithNodules, "scans_with_labels": r.sum.WithLabels, "computed_masks": r.sum.Computed,
+		"flags": flags, "stored_bytes": r.usage.StoredBytes, "raw_bytes": r.usage.RawBytes, "problems": problems, "checked_every_file": r.full}
+	if list {
+		rows, err := scanRows(st, r.findings)
+		if err != nil {
+			return err
+		}
+		doc["scan_list"] = rows
+	}
+	b, err := json.MarshalIndent(doc, "", " ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, string(b))
+	return err
+}
+
+func (r *storeInfo) printText(st *store.Store, storeDir string, list bool, stdout io.Writer) error {
+	c, root := r.findings.Counts, st.Root()
+	fmt.Fprintf(stdout, "store %s (uuid %s, format %s, created %s by %s)\n", storeDir, root.UUID, root.Format, root.Created.Format("2006-01-02 15:04"), root.Tool)
 	fmt.Fprintf(stdout, "scans %d: %d with nodules (%d annotations), %d with lung labels (%d computed), %d flagged\n",
-		sum.Scans, c.WithNodules, c.Annotations, sum.WithLabels, sum.Computed, len(sum.Flagged))
+		r.sum.Scans, c.WithNodules, c.Annotations, r.sum.WithLabels, r.sum.Computed, len(r.sum.Flagged))
 	for _, k := range []string{"annotations", "lidc_reads"} {
 		if n, ok := c.From[k]; ok {
-			fmt.Fprintf(stdout, "  annotations of %d series (%d nodules) from %s\n", n[0], n[1], clip.String(f.Sources[k], 200))
+			fmt.Fprintf(stdout, "  annotations of %d series (%d nodules) from %s\n", n[0], n[1], clip.String(r.findings.Sources[k], 200))
 		}
 	}
-	if patients > 0 {
-		fmt.Fprintf(stdout, "patients %d (%d scans without a patient id; mine split keeps a patient's scans together)\n", patients, without)
+	if r.patients > 0 {
+		fmt.Fprintf(stdout, "patients %d (%d scans without a patient id; mine split keeps a patient's scans together)\n", r.patients, r.without)
 	}
-	fmt.Fprintf(stdout, "disk %s for %s raw (%.1f×)\n", cli.Bytes(u.StoredBytes), cli.Bytes(u.RawBytes), u.Ratio())
-	for i, fl := range flags {
+	fmt.Fprintf(stdout, "disk %s for %s raw (%.1f×)\n", cli.Bytes(r.usage.StoredBytes), cli.Bytes(r.usage.RawBytes), r.usage.Ratio())
+	for i, fl := range r.flags {
 		if i == maxFlagLines && !list {
-			fmt.Fprintf(stdout, "  … and %d more flags (mine info --scans lists every scan with its flags)\n", len(flags)-i)
+			fmt.Fprintf(stdout, "  … and %d more flags (mine info --scans lists every scan with its flags)\n", len(r.flags)-i)
 			break
 		}
 		fmt.Fprintf(stdout, "  FLAG %s\n", fl)
 	}
-	if !full {
-		fmt.Fprintf(stdout, "checked: every scan folder is there (mine info --check looks at every file of the %d scans)\n", sum.Scans)
+	if !r.full {
+		fmt.Fprintf(stdout, "checked: every scan folder is there (mine info --check looks at every file of the %d scans)\n", r.sum.Scans)
 	}
-	if len(problems) > 0 {
-		fmt.Fprintf(stdout, "UNHEALTHY: %d files missing or damaged:\n", len(problems))
-		for _, p := range problems {
+	if len(r.problems) > 0 {
+		fmt.Fprintf(stdout, "UNHEALTHY: %d files missing or damaged:\n", len(r.problems))
+		for _, p := range r.problems {
 			fmt.Fprintf(stdout, "  %s: %s %s\n", p.UID, p.Path, p.Reason)
 		}
 		fmt.Fprintf(stdout, "fix: ingest the scans again (ingest --force --src … --out %s), or drop them from the catalog (ingest --repair --out %s)\n", storeDir, storeDir)
 	}
 	if list {
-		if err := printScanList(st, f, stdout); err != nil {
-			fmt.Fprintf(stderr, "mine info: %v\n", err)
-			return cli.ExitData
-		}
+		return printScanList(st, r.findings, stdout)
 	}
-	return code
+	return nil
 }
 
 // infoRow is a scan's row of the --scans list.
