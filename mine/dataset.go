@@ -51,6 +51,42 @@ func datasetColumns(pos, neg []string) []string {
 // Negatives are shared out over the scans evenly (by uid order), so the
 // result is the same for any number of workers.
 func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*Result, error) {
+	d, err := planDataset(st, o, p)
+	if err != nil {
+		return nil, err
+	}
+	k := kind{name: "dataset", index: "index.csv", columns: d.columns, findings: d.findings, asked: d.asked, sample: d.sample}
+	if d.hardTotal > 0 && d.hardScans == 0 {
+		k.short = append(k.short, Shortfall{Asked: d.hardTotal, Reason: fmt.Sprintf(
+			"%d hard negatives asked (--hard-fraction %g), but no scan has class-0 candidates (ingest --candidates CSV, or --hard-fraction 0)",
+			d.hardTotal, p.HardFraction)})
+	}
+	return run(ctx, st, o, k, p)
+}
+
+// datasetPlan is what a dataset run asks of each scan: its positives, its
+// share of the random negatives, and, for scans with class-0 candidates,
+// its share of the hard ones.
+type datasetPlan struct {
+	p        DatasetParams
+	o        Output
+	findings *store.Findings
+	scans    []string
+	// order and hardOrder number the scans, and those with candidates,
+	// for share.
+	order, hardOrder     map[string]int
+	randTotal, hardTotal int
+	hardScans            int
+
+	withReads, withLabels bool
+	posCols, negCols      []string
+	columns               []string
+	at                    map[string]int // column → index in columns
+}
+
+// planDataset checks the settings and counts the positives first: the
+// negatives follow from them.
+func planDataset(st *store.Store, o Output, p DatasetParams) (*datasetPlan, error) {
 	if p.NegativesPerPositive < 0 || p.HardFraction < 0 || p.HardFraction > 1 {
 		return nil, fmt.Errorf("negatives-per-positive %v and hard-fraction %v: want ≥ 0 and 0…1", p.NegativesPerPositive, p.HardFraction)
 	}
@@ -62,18 +98,18 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 	if err := p.Negatives.validate(); err != nil {
 		return nil, err
 	}
-	findings, err := o.findings(st, true)
-	if err != nil {
+	d := &datasetPlan{p: p, o: o, order: map[string]int{}, hardOrder: map[string]int{}}
+	var err error
+	if d.findings, err = o.findings(st, true); err != nil {
 		return nil, err
 	}
-	// Count the positives first: the negatives follow from them.
-	scans, err := o.chosen(st)
-	if err != nil {
+	if d.scans, err = o.chosen(st); err != nil {
 		return nil, err
 	}
-	npos, nhardScans := 0, 0
-	for _, uid := range scans {
-		f := findings.Of(uid)
+	npos := 0
+	for i, uid := range d.scans {
+		d.order[uid] = i
+		f := d.findings.Of(uid)
 		if f == nil {
 			continue
 		}
@@ -87,102 +123,100 @@ func Dataset(ctx context.Context, st *store.Store, o Output, p DatasetParams) (*
 			}
 		}
 		if len(f.Candidates) > 0 {
-			nhardScans++
+			d.hardOrder[uid] = d.hardScans
+			d.hardScans++
 		}
 	}
 	negTotal := int(math.Round(float64(npos) * p.NegativesPerPositive))
-	hardTotal := int(math.Round(float64(negTotal) * p.HardFraction))
-	randTotal := negTotal - hardTotal
-	share := func(total, n, i int) int { // total spread over n, the first ones get the remainder
-		if n == 0 {
-			return 0
+	d.hardTotal = int(math.Round(float64(negTotal) * p.HardFraction))
+	d.randTotal = negTotal - d.hardTotal
+	d.withReads, d.withLabels = hasReads(d.findings), hasLabels(d.findings)
+	d.posCols, d.negCols = positiveColumns(d.withReads, d.withLabels), negativeColumns(p.Negatives.Hardness)
+	d.columns = datasetColumns(d.posCols, d.negCols)
+	d.at = map[string]int{}
+	for i, c := range d.columns {
+		d.at[c] = i
+	}
+	return d, nil
+}
+
+// share spreads total over n: item i's part, the first ones taking the
+// remainder.
+func share(total, n, i int) int {
+	if n == 0 {
+		return 0
+	}
+	q := total / n
+	if i < total%n {
+		q++
+	}
+	return q
+}
+
+// asked is how many patches the plan asks of scan uid.
+func (d *datasetPlan) asked(uid string) int {
+	n := d.p.Positives.asked(d.findings.Of(uid)) + share(d.randTotal, len(d.scans), d.order[uid])
+	if i, ok := d.hardOrder[uid]; ok {
+		n += share(d.hardTotal, d.hardScans, i)
+	}
+	return n
+}
+
+// rows puts a part's samples into index.csv's columns by name; the label
+// is the dataset's (a class-0 candidate is a negative).
+func (d *datasetPlan) rows(out []Sample, kindName, label string, partCols []string, s []Sample) []Sample {
+	for _, x := range s {
+		row := make([]string, len(d.columns))
+		for i, c := range partCols {
+			row[d.at[c]] = x.Row[i]
 		}
-		q := total / n
-		if i < total%n {
-			q++
+		row[d.at["label"]], row[d.at["kind"]] = label, kindName
+		out = append(out, Sample{UID: x.UID, Center: x.Center, File: x.File, Row: row, Kind: kindName})
+	}
+	return out
+}
+
+// sample draws a scan's part of the dataset: its positives, its random
+// negatives and its hard ones, with each part's shortfall.
+func (d *datasetPlan) sample(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
+	p := d.p
+	f := d.findings.Of(info.UID)
+	var out []Sample
+	var why []string // each part's shortfall
+	pos, reason := samplePositives(info, f, p.Positives, d.withReads, d.withLabels)
+	if reason != "" && p.Positives.asked(f) > 0 {
+		why = append(why, "positives: "+reason)
+	}
+	out = d.rows(out, "positive", "1", d.posCols, pos)
+	if n := share(d.randTotal, len(d.scans), d.order[info.UID]); n > 0 {
+		np := p.Negatives
+		np.PerScan = n
+		neg, reason, err := sampleNegatives(v, info, f, d.o, np)
+		if err != nil {
+			return nil, "", err
 		}
-		return q
-	}
-	order := map[string]int{}
-	hardOrder := map[string]int{}
-	for i, uid := range scans {
-		order[uid] = i
-		if f := findings.Of(uid); f != nil && len(f.Candidates) > 0 {
-			hardOrder[uid] = len(hardOrder)
+		if len(neg) < n {
+			why = append(why, fmt.Sprintf("negatives: %d of %d: %s", len(neg), n, reason))
 		}
+		out = d.rows(out, "negative", "0", d.negCols, neg)
 	}
-	withReads, withLabels := hasReads(findings), hasLabels(findings)
-	posCols, negCols := positiveColumns(withReads, withLabels), negativeColumns(p.Negatives.Hardness)
-	columns := datasetColumns(posCols, negCols)
-	at := map[string]int{}
-	for i, c := range columns {
-		at[c] = i
-	}
-	k := kind{name: "dataset", index: "index.csv", columns: columns, findings: findings}
-	if hardTotal > 0 && nhardScans == 0 {
-		k.short = append(k.short, Shortfall{Asked: hardTotal, Reason: fmt.Sprintf(
-			"%d hard negatives asked (--hard-fraction %g), but no scan has class-0 candidates (ingest --candidates CSV, or --hard-fraction 0)",
-			hardTotal, p.HardFraction)})
-	}
-	k.asked = func(uid string) int {
-		n := p.Positives.asked(findings.Of(uid)) + share(randTotal, len(scans), order[uid])
-		if i, ok := hardOrder[uid]; ok {
-			n += share(hardTotal, nhardScans, i)
-		}
-		return n
-	}
-	k.sample = func(ctx context.Context, v *store.Volume, info store.ScanInfo) ([]Sample, string, error) {
-		f := findings.Of(info.UID)
-		var out []Sample
-		// add puts a part's rows into index.csv's columns by name; the
-		// label is the dataset's (a class-0 candidate is a negative).
-		add := func(kindName, label string, partCols []string, s []Sample) {
-			for _, x := range s {
-				row := make([]string, len(columns))
-				for i, c := range partCols {
-					row[at[c]] = x.Row[i]
+	if i, ok := d.hardOrder[info.UID]; ok {
+		if n := share(d.hardTotal, d.hardScans, i); n > 0 {
+			hard, reason := sampleCandidates(info, f, CandidateParams{Class: 0, Seed: p.Seed, MinDistToNodule: p.Negatives.MinDist}, n)
+			if len(hard) < n {
+				if reason == "" {
+					reason = "too few class-0 candidates in the volume at least the min-dist from a nodule"
 				}
-				row[at["label"]], row[at["kind"]] = label, kindName
-				out = append(out, Sample{UID: x.UID, Center: x.Center, File: x.File, Row: row, Kind: kindName})
+				why = append(why, fmt.Sprintf("hard negatives: %d of %d: %s", len(hard), n, reason))
 			}
+			out = d.rows(out, "hard_negative", "0", CandidateColumns, hard)
 		}
-		var why []string // each part's shortfall
-		pos, reason := samplePositives(info, f, p.Positives, withReads, withLabels)
-		if reason != "" && p.Positives.asked(f) > 0 {
-			why = append(why, "positives: "+reason)
-		}
-		add("positive", "1", posCols, pos)
-		if n := share(randTotal, len(scans), order[info.UID]); n > 0 {
-			np := p.Negatives
-			np.PerScan = n
-			neg, reason, err := sampleNegatives(v, info, f, o, np)
-			if err != nil {
-				return nil, "", err
-			}
-			if len(neg) < n {
-				why = append(why, fmt.Sprintf("negatives: %d of %d: %s", len(neg), n, reason))
-			}
-			add("negative", "0", negCols, neg)
-		}
-		if i, ok := hardOrder[info.UID]; ok {
-			if n := share(hardTotal, nhardScans, i); n > 0 {
-				hard, reason := sampleCandidates(info, f, CandidateParams{Class: 0, Seed: p.Seed, MinDistToNodule: p.Negatives.MinDist}, n)
-				if len(hard) < n {
-					if reason == "" {
-						reason = "too few class-0 candidates in the volume at least the min-dist from a nodule"
-					}
-					why = append(why, fmt.Sprintf("hard negatives: %d of %d: %s", len(hard), n, reason))
-				}
-				add("hard_negative", "0", CandidateColumns, hard)
-			}
-		}
-		if len(out) == 0 {
-			if len(why) > 0 {
-				return nil, strings.Join(why, "; "), nil
-			}
-			return nil, "nothing to cut", nil
-		}
-		return out, strings.Join(why, "; "), nil
 	}
-	return run(ctx, st, o, k, p)
+	if len(out) == 0 {
+		if len(why) > 0 {
+			return nil, strings.Join(why, "; "), nil
+		}
+		return nil, "nothing to cut", nil
+	}
+	return out, strings.Join(why, "; "), nil
 }
