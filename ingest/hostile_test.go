@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"voxmine/ingest"
-	"voxmine/ingest/dicom"
+	"voxmine/ingest/dicom/dicomtest"
 	"voxmine/ingest/metaimage"
 	"voxmine/ingest/nifti"
 	"voxmine/internal/cli"
@@ -109,12 +109,12 @@ func hostileDICOM(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	for k := range 3 {
-		s := &dicom.Slice{SeriesUID: "1.2.3.hostile", SOPUID: fmt.Sprintf("1.2.3.hostile.%d", k), Modality: "CT",
-			Rows: 2, Columns: 2, PixelSpacing: [2]float64{0.7, 0.7}, BitsAllocated: 16, BitsStored: 16, HighBit: 15,
+		s := &dicomtest.Slice{SeriesUID: "1.2.3.hostile", SOPUID: fmt.Sprintf("1.2.3.hostile.%d", k), Modality: "CT",
+			Rows: 2, Columns: 2, PixelSpacing: [2]float64{0.7, 0.7}, BitsAllocated: 16, BitsStored: 16,
 			PixelRepresentation: 1, Slope: 1, Intercept: -1024,
 			Position: [3]float64{0, 0, float64(k)}, Orientation: [6]float64{1, 0, 0, 0, 1, 0}}
 		var b bytes.Buffer
-		if err := dicom.Encode(&b, s, "1.2.840.10008.1.2.1", make([]int32, 4)); err != nil {
+		if err := dicomtest.Encode(&b, s, "1.2.840.10008.1.2.1", make([]int32, 4)); err != nil {
 			t.Fatal(err)
 		}
 		data := b.Bytes()

@@ -16,13 +16,14 @@ import (
 	"time"
 
 	"voxmine/ingest/dicom"
+	"voxmine/ingest/dicom/dicomtest"
 	"voxmine/ingest/source"
 	"voxmine/internal/testenv"
 )
 
 // slice returns the header of slice k of a small test series.
-func slice(series string, k int, z float64) *dicom.Slice {
-	return &dicom.Slice{
+func slice(series string, k int, z float64) *dicomtest.Slice {
+	return &dicomtest.Slice{
 		SeriesUID: series, StudyUID: "1.2.3", SOPUID: fmt.Sprintf("%s.%d", series, k), SeriesNumber: "1",
 		InstanceNumber: fmt.Sprint(k + 1), Modality: "CT", ImageType: []string{"ORIGINAL", "PRIMARY", "AXIAL"},
 		Rows: 4, Columns: 5, PixelSpacing: [2]float64{0.5, 0.5}, BitsAllocated: 16, BitsStored: 16,
@@ -32,7 +33,7 @@ func slice(series string, k int, z float64) *dicom.Slice {
 }
 
 // write writes s with every pixel of value v (stored) into dir/name.
-func write(t *testing.T, dir, name string, s *dicom.Slice, v int32) string {
+func write(t *testing.T, dir, name string, s *dicomtest.Slice, v int32) string {
 	t.Helper()
 	os.MkdirAll(dir, 0o755)
 	px := make([]int32, s.Rows*s.Columns)
@@ -40,7 +41,7 @@ func write(t *testing.T, dir, name string, s *dicom.Slice, v int32) string {
 		px[i] = v
 	}
 	var b bytes.Buffer
-	if err := dicom.Encode(&b, s, "1.2.840.10008.1.2.1", px); err != nil {
+	if err := dicomtest.Encode(&b, s, "1.2.840.10008.1.2.1", px); err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join(dir, name)
@@ -265,7 +266,7 @@ func FuzzParse(f *testing.F) {
 		var b bytes.Buffer
 		s := slice("7.7", 0, 0)
 		s.Rows, s.Columns = 2, 2
-		dicom.Encode(&b, s, ts, []int32{1, -2, 3, 4})
+		dicomtest.Encode(&b, s, ts, []int32{1, -2, 3, 4})
 		f.Add(b.Bytes())
 	}
 	// and compressed ones: lossless JPEG, RLE, JPEG 2000
@@ -289,7 +290,7 @@ func FuzzParse(f *testing.F) {
 		var b bytes.Buffer
 		s := slice("7.8", 0, 0)
 		s.Rows, s.Columns = 2, 2
-		dicom.Encode(&b, s, "1.2.840.10008.1.2.1", make([]int32, 4))
+		dicomtest.Encode(&b, s, "1.2.840.10008.1.2.1", make([]int32, 4))
 		data := b.Bytes()
 		for _, tag := range [][]byte{{0x28, 0, 0x10, 0, 'U', 'S', 2, 0}, {0x28, 0, 0x11, 0, 'U', 'S', 2, 0}} {
 			if i := bytes.Index(data, tag); i >= 0 {
@@ -367,7 +368,7 @@ func TestEmptyOptionalElements(t *testing.T) {
 func TestDeflateBomb(t *testing.T) {
 	var b bytes.Buffer
 	s := slice("7.9", 0, 0)
-	if err := dicom.Encode(&b, s, "1.2.840.10008.1.2.1.99", make([]int32, s.Rows*s.Columns)); err != nil {
+	if err := dicomtest.Encode(&b, s, "1.2.840.10008.1.2.1.99", make([]int32, s.Rows*s.Columns)); err != nil {
 		t.Fatal(err)
 	}
 	data := b.Bytes()

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"voxmine/ingest/dicom/dicomtest"
 	"voxmine/ingest/source"
 	"voxmine/internal/testenv"
 )
@@ -97,7 +98,7 @@ func TestRealMultiFrame(t *testing.T) {
 // of undefined length.
 func enhanced(frames []*Slice) []byte {
 	f := frames[0]
-	e := &encoder{order: binary.LittleEndian, explicit: true}
+	e := &dicomtest.Encoder{Order: binary.LittleEndian, Explicit: true}
 	var w bytes.Buffer
 	u16 := func(v int) []byte { return binary.LittleEndian.AppendUint16(nil, uint16(v)) }
 	tag := func(t uint32) {
@@ -105,7 +106,7 @@ func enhanced(frames []*Slice) []byte {
 	}
 	open := func(t uint32) { // a sequence and its first item
 		tag(t)
-		e.header(&w, "SQ", undefinedLength)
+		e.Header(&w, "SQ", undefinedLength)
 	}
 	item := func(body func()) {
 		tag(tagItem)
@@ -127,7 +128,7 @@ func enhanced(frames []*Slice) []byte {
 		})
 		end()
 	}
-	put := func(t uint32, vr, v string) func() { return func() { e.put(&w, t, elem{vr, []byte(v)}) } }
+	put := func(t uint32, vr, v string) func() { return func() { e.Put(&w, t, vr, []byte(v)) } }
 	ds := func(v ...float64) string {
 		parts := make([]string, len(v))
 		for i, x := range v {
@@ -136,17 +137,17 @@ func enhanced(frames []*Slice) []byte {
 		return strings.Join(parts, `\`)
 	}
 
-	e.put(&w, 0x00080016, elem{"UI", []byte("1.2.840.10008.5.1.4.1.1.2.1")})
-	e.put(&w, tagModality, elem{"CS", []byte("CT")})
-	e.put(&w, tagSeriesUID, elem{"UI", []byte(f.SeriesUID)})
-	e.put(&w, tagSamplesPerPixel, elem{"US", u16(1)})
-	e.put(&w, tagNumberOfFrames, elem{"IS", []byte(strconv.Itoa(len(frames)))})
-	e.put(&w, tagRows, elem{"US", u16(f.Rows)})
-	e.put(&w, tagColumns, elem{"US", u16(f.Columns)})
-	e.put(&w, tagBitsAllocated, elem{"US", u16(f.BitsAllocated)})
-	e.put(&w, tagBitsStored, elem{"US", u16(f.BitsStored)})
-	e.put(&w, tagHighBit, elem{"US", u16(f.HighBit)})
-	e.put(&w, tagPixelRep, elem{"US", u16(f.PixelRepresentation)})
+	e.Put(&w, 0x00080016, "UI", []byte("1.2.840.10008.5.1.4.1.1.2.1"))
+	e.Put(&w, tagModality, "CS", []byte("CT"))
+	e.Put(&w, tagSeriesUID, "UI", []byte(f.SeriesUID))
+	e.Put(&w, tagSamplesPerPixel, "US", u16(1))
+	e.Put(&w, tagNumberOfFrames, "IS", []byte(strconv.Itoa(len(frames))))
+	e.Put(&w, tagRows, "US", u16(f.Rows))
+	e.Put(&w, tagColumns, "US", u16(f.Columns))
+	e.Put(&w, tagBitsAllocated, "US", u16(f.BitsAllocated))
+	e.Put(&w, tagBitsStored, "US", u16(f.BitsStored))
+	e.Put(&w, tagHighBit, "US", u16(f.HighBit))
+	e.Put(&w, tagPixelRep, "US", u16(f.PixelRepresentation))
 	open(tagSharedGroups)
 	item(func() {
 		macro(tagPixelMeasures, put(tagPixelSpacing, "DS", ds(f.PixelSpacing[:]...)))
@@ -163,12 +164,12 @@ func enhanced(frames []*Slice) []byte {
 		pixels = append(pixels, s.pixels[:s.Rows*s.Columns*s.BitsAllocated/8]...)
 	}
 	end()
-	e.put(&w, tagPixelData, elem{"OW", pixels})
+	e.Put(&w, tagPixelData, "OW", pixels)
 
 	var out bytes.Buffer
 	out.Write(make([]byte, 128))
 	out.WriteString("DICM")
-	e.put(&out, tagTransferSyntax, elem{"UI", []byte(explicitLE)})
+	e.Put(&out, tagTransferSyntax, "UI", []byte(explicitLE))
 	out.Write(w.Bytes())
 	return out.Bytes()
 }

@@ -14,7 +14,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"voxmine/ingest/dicom"
+	"voxmine/ingest/dicom/dicomtest"
 )
 
 type series struct {
@@ -72,7 +72,7 @@ func write(dir, name string, c series) error {
 	normal := [3]float64{c.row[1]*c.col[2] - c.row[2]*c.col[1], c.row[2]*c.col[0] - c.row[0]*c.col[2], c.row[0]*c.col[1] - c.row[1]*c.col[0]}
 	perm := rng.Perm(c.slices)
 	for k := range c.slices {
-		s := &dicom.Slice{
+		s := &dicomtest.Slice{
 			SeriesUID: "1.2.826.0.1.3680043.10.1234.2." + fmt.Sprint(id), StudyUID: "1.2.826.0.1.3680043.10.1234.3",
 			SOPUID: fmt.Sprintf("1.2.826.0.1.3680043.10.1234.4.%d.%d", id, k), SeriesNumber: "7", InstanceNumber: fmt.Sprint(k + 1),
 			Modality: "CT", ImageType: []string{"ORIGINAL", "PRIMARY", "AXIAL"}, Rows: c.rows, Columns: c.cols,
@@ -98,7 +98,7 @@ func write(dir, name string, c series) error {
 			}
 		}
 		var b bytes.Buffer
-		if err := dicom.Encode(&b, s, c.ts, px); err != nil {
+		if err := dicomtest.Encode(&b, s, c.ts, px); err != nil {
 			return err
 		}
 		var file string

@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"voxmine/ingest/dicom"
+	"voxmine/ingest/dicom/dicomtest"
 )
 
 func main() {
@@ -54,7 +54,7 @@ func main() {
 			return int32(x*7+y*11)%900 + noise(30)
 		}},
 	} {
-		s := &dicom.Slice{
+		s := &dicomtest.Slice{
 			SeriesUID: "1.2.826.0.1.3680043.9.7.1", StudyUID: "1.2.826.0.1.3680043.9.7", SOPUID: "1.2.826.0.1.3680043.9.7.1." + c.name,
 			SeriesNumber: "1", InstanceNumber: "1", Modality: "CT", ImageType: []string{"ORIGINAL", "PRIMARY", "AXIAL"},
 			Rows: c.h, Columns: c.w, PixelSpacing: [2]float64{0.7, 0.7}, BitsAllocated: c.bits, BitsStored: c.stored,
@@ -70,7 +70,7 @@ func main() {
 			}
 		}
 		var b bytes.Buffer
-		if err := dicom.Encode(&b, s, "1.2.840.10008.1.2.1", px); err != nil {
+		if err := dicomtest.Encode(&b, s, "1.2.840.10008.1.2.1", px); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
