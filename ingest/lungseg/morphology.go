@@ -221,8 +221,9 @@ func splitAlongX(c component, nx int) []component {
 // the box lo…hi) with a ball of radius r (mm) adds. It works on a grid of
 // cell-mm cells (a cell holds lung if any of its voxels does; cell³ times
 // less work for the distance transforms) and returns the voxels of the
-// cells the closing adds that hold no lung at all; the hole fill on the
-// 1 mm grid then takes the vessels those cells missed. The grid covers the
+// cells the closing adds, and of the cells inside the closed set that
+// held some lung; the hole fill on the 1 mm grid then takes the vessels
+// those cells missed. The grid covers the
 // box grown by r + cell, reaching past the volume where it must so that
 // the volume's edge does not erode the lung.
 func closing(ctx context.Context, out []uint8, l uint8, lo, hi [3]int, shape [3]int, r, cell int) ([]int32, error) {
@@ -263,10 +264,33 @@ func closing(ctx context.Context, out []uint8, l uint8, lo, hi [3]int, shape [3]
 	if err := sqDistance(ctx, dilated, false, cs, dist, rr, 1); err != nil {
 		return nil, err
 	}
+	// A cell is in the closed set when it held lung or the closing adds it.
+	// The cells it adds hold no lung; a cell that held some lung is added
+	// too, its other voxels with it, when every cell beside it is in the
+	// closed set: so the closing's 2 mm steps do not leave out the voxels
+	// of a nodule that share a cell with lung (an 8 mm nodule against the
+	// wall lost a tenth of its sphere so), while a cell on the lung's own
+	// border, beside the wall, adds nothing.
+	closed := func(c int) bool { return coarse[c] || dist[c] > rr }
+	interior := func(c int) bool {
+		cz, cy, cx := c/cplane, c%cplane/cs[2], c%cs[2]
+		if cz == 0 || cy == 0 || cx == 0 || cz == cs[0]-1 || cy == cs[1]-1 || cx == cs[2]-1 {
+			return false
+		}
+		for _, n := range [6]int{c - 1, c + 1, c - cs[2], c + cs[2], c - cplane, c + cplane} {
+			if !closed(n) {
+				return false
+			}
+		}
+		return true
+	}
 	var add []int32
 	for c, d := range dist {
-		if coarse[c] || d <= rr {
-			continue // lung already, or not added by the closing
+		if d <= rr && !coarse[c] {
+			continue // not in the closed set
+		}
+		if coarse[c] && !interior(c) {
+			continue // lung at the border of the closed set: nothing to add
 		}
 		cz, cy, cx := c/cplane, c%cplane/cs[2], c%cs[2]
 		for z := lo[0] + cz*cell; z < lo[0]+(cz+1)*cell; z++ {
