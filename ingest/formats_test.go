@@ -12,6 +12,7 @@ import (
 	"voxmine/ingest/nifti"
 	"voxmine/ingest/synth"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 // TestNIfTIScansAndMasks ingests NIfTI scans with NIfTI lung masks from a
@@ -53,7 +54,7 @@ func TestNIfTIScansAndMasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, info := range scansOf(t, s) {
+	for _, info := range storetest.Scans(t, s) {
 		if info.Source.Format != "nifti" || info.LabelSource != "file" || info.LungVoxels == 0 || info.Source.ElementType != "int16" {
 			t.Errorf("%s: format %q, labels %q, %d lung voxels, element %q", info.UID, info.Source.Format, info.LabelSource, info.LungVoxels, info.Source.ElementType)
 		}

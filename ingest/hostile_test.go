@@ -19,6 +19,7 @@ import (
 	"voxmine/internal/cli"
 	"voxmine/store"
 	"voxmine/store/grid"
+	"voxmine/store/storetest"
 )
 
 // TestHostileGeometryFailsAlone: files whose headers ask for grids no
@@ -95,7 +96,7 @@ func TestHostileGeometryFailsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if n := len(scansOf(t, st)); n != 2 {
+	if n := len(storetest.Scans(t, st)); n != 2 {
 		t.Errorf("%d scans stored, want the valid one and the many-slice one", n)
 	}
 }

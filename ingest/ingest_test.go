@@ -18,6 +18,7 @@ import (
 	"voxmine/ingest/synth"
 	"voxmine/internal/testenv"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 // smallSet generates a small dataset with the MetaImage variants once per
@@ -88,7 +89,7 @@ func TestIngestVariantsAndFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(scansOf(t, s)); n != len(tr.Scans)-3 {
+	if n := len(storetest.Scans(t, s)); n != len(tr.Scans)-3 {
 		t.Fatalf("catalog lists %d scans", n)
 	}
 	f, err := s.Findings()
@@ -99,7 +100,7 @@ func TestIngestVariantsAndFailures(t *testing.T) {
 		if synth.IsBroken(sc.Variant) {
 			continue
 		}
-		info, _ := lookupOf(t, s, sc.UID)
+		info, _ := storetest.Lookup(t, s, sc.UID)
 		g := resample.Grid1mm(info.Source.Geometry)
 		if info.Grid != g || !info.HasLabels || info.LabelSource != "file" {
 			t.Errorf("%s: grid %+v (want %+v), labels %v from %q", sc.UID, info.Grid, g, info.HasLabels, info.LabelSource)
@@ -281,10 +282,10 @@ func checkStore(t *testing.T, dir string, want int) {
 		}
 		t.Fatal(err)
 	}
-	if want >= 0 && len(scansOf(t, s)) != want {
-		t.Errorf("%d scans listed, want %d", len(scansOf(t, s)), want)
+	if want >= 0 && len(storetest.Scans(t, s)) != want {
+		t.Errorf("%d scans listed, want %d", len(storetest.Scans(t, s)), want)
 	}
-	for _, sc := range scansOf(t, s) {
+	for _, sc := range storetest.Scans(t, s) {
 		v, err := s.OpenVolume(sc.UID)
 		if err != nil {
 			t.Fatalf("listed scan does not open: %v", err)
@@ -340,7 +341,7 @@ func TestConcurrentShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	listed := map[string]int{}
-	for _, sc := range scansOf(t, s) {
+	for _, sc := range storetest.Scans(t, s) {
 		listed[sc.UID]++
 	}
 	f, _ := s.Findings()
@@ -462,26 +463,4 @@ func TestLongCSVValuesAreCut(t *testing.T) {
 func withRow(f store.Finding, row int) store.Finding {
 	f.Row = row
 	return f
-}
-
-// scansOf returns every scan of s, failing the test when the catalog
-// cannot be read.
-func scansOf(t testing.TB, s *store.Store) []store.ScanInfo {
-	t.Helper()
-	scans, err := s.Scans()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return scans
-}
-
-// lookupOf returns the record of uid, failing the test when the catalog
-// cannot be read.
-func lookupOf(t testing.TB, s *store.Store, uid string) (store.ScanInfo, bool) {
-	t.Helper()
-	info, ok, err := s.Lookup(uid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info, ok
 }

@@ -12,6 +12,7 @@ import (
 	"voxmine/ingest/metaimage"
 	"voxmine/internal/testenv"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 // TestLUNA25Layout: a dataset laid out as LUNA25 ships it, one .mha per
@@ -69,7 +70,7 @@ func TestLUNA25Layout(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := 0
-	for _, sc := range scansOf(t, s) {
+	for _, sc := range storetest.Scans(t, s) {
 		sf := f.Series[sc.UID]
 		if sf == nil || !strings.HasPrefix(sf.PatientID, "P") {
 			t.Errorf("%s: findings %+v without the table's patient", sc.UID, sf)

@@ -11,6 +11,7 @@ import (
 	"voxmine/internal/itkgolden"
 	"voxmine/internal/testenv"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 // TestTotalSegmentatorMasks: TotalSegmentator's output for the real
@@ -53,7 +54,7 @@ func TestTotalSegmentatorMasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	info, _ := lookupOf(t, s, "case7")
+	info, _ := storetest.Lookup(t, s, "case7")
 	if info.LabelSource != "file" || !strings.HasSuffix(info.Source.MaskPath, ".nii.gz") {
 		t.Fatalf("labels from %q (%s)", info.LabelSource, info.Source.MaskPath)
 	}

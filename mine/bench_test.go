@@ -13,6 +13,7 @@ import (
 	"voxmine/mine"
 	"voxmine/query"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 // benchStore is VOXMINE_BENCH_STORE (a store of full-size scans, made by
@@ -108,7 +109,7 @@ func BenchmarkNotebookWay(b *testing.B) {
 	t0 := time.Now()
 	for b.Loop() {
 		out := b.TempDir()
-		for _, info := range scansOf(b, s) {
+		for _, info := range storetest.Scans(b, s) {
 			h, hu, err := metaimage.ReadCT(info.Source.Path)
 			if err != nil {
 				b.Fatal(err)

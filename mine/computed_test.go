@@ -16,6 +16,7 @@ import (
 	"voxmine/internal/testenv"
 	"voxmine/mine"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 // TestLungAutoOnComputedMasks ingests full-size scans without their mask
@@ -45,7 +46,7 @@ func TestLungAutoOnComputedMasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, sc := range scansOf(t, s) {
+	for _, sc := range storetest.Scans(t, s) {
 		if !sc.HasLabels || sc.LabelSource != "computed" {
 			t.Fatalf("%s: labels %v from %q; want computed", sc.UID, sc.HasLabels, sc.LabelSource)
 		}
@@ -133,7 +134,7 @@ func TestLungAutoSkipsFlaggedComputedMasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := scansOf(t, s)[0]
+	info := storetest.Scans(t, s)[0]
 	if info.LabelSource != "computed" || info.LungVoxels != 0 || len(info.Flags) == 0 {
 		t.Fatalf("labels %q, %d lung voxels, flags %v: want an empty computed mask, flagged", info.LabelSource, info.LungVoxels, info.Flags)
 	}

@@ -21,6 +21,7 @@ import (
 	"voxmine/mine"
 	"voxmine/query"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 // fixture is a small synthetic dataset ingested once per test binary.
@@ -122,7 +123,7 @@ func TestNegativesObeyTheRules(t *testing.T) {
 				t.Fatal("no patches")
 			}
 			for _, r := range readIndex(t, res.Index) {
-				info, _ := lookupOf(t, s, r["seriesuid"])
+				info, _ := storetest.Lookup(t, s, r["seriesuid"])
 				c := centre(t, r)
 				v, _ := s.OpenVolume(info.UID)
 				l, _ := query.LabelAt(v, c)
@@ -298,7 +299,7 @@ func TestPositivesHitTheNodules(t *testing.T) {
 
 func TestEdgeNoduleIsPaddedNotShifted(t *testing.T) {
 	_, s := setup(t)
-	info := scansOf(t, s)[0]
+	info := storetest.Scans(t, s)[0]
 	// A nodule 3 voxels from the volume's corner.
 	c := [3]int{3, 3, 3}
 	path := filepath.Join(t.TempDir(), "edge.npy")
@@ -506,26 +507,4 @@ func TestPositivesOfUnknownSize(t *testing.T) {
 	if labels["0"]+labels["1"] != n || (n > 1 && (labels["0"] == 0 || labels["1"] == 0)) {
 		t.Errorf("nodule_label counts %v for %d nodules", labels, n)
 	}
-}
-
-// scansOf returns every scan of s, failing the test when the catalog
-// cannot be read.
-func scansOf(t testing.TB, s *store.Store) []store.ScanInfo {
-	t.Helper()
-	scans, err := s.Scans()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return scans
-}
-
-// lookupOf returns the record of uid, failing the test when the catalog
-// cannot be read.
-func lookupOf(t testing.TB, s *store.Store, uid string) (store.ScanInfo, bool) {
-	t.Helper()
-	info, ok, err := s.Lookup(uid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info, ok
 }

@@ -9,6 +9,7 @@ import (
 
 	"voxmine/mine"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 // TestOrientLPS: with --orient lps every cube's axes run to the patient's
@@ -46,7 +47,7 @@ func assertLPS(t *testing.T, s *store.Store, dir, index string) {
 		if r["orient"] != "lps" {
 			t.Fatalf("orient column %q", r["orient"])
 		}
-		info, _ := lookupOf(t, s, r["seriesuid"])
+		info, _ := storetest.Lookup(t, s, r["seriesuid"])
 		c := centre(t, r)
 		b, _ := os.ReadFile(filepath.Join(dir, r["patch_file"]))
 		cube := b[len(mine.NPYHeader(mine.I16, 8, 8, 8)):]

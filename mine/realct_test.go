@@ -19,6 +19,7 @@ import (
 	"voxmine/internal/testenv"
 	"voxmine/mine"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 // realStore ingests the real LIDC-IDRI-0001 DICOM series of ../shared/realct
@@ -67,7 +68,7 @@ func openReal(t *testing.T) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(scansOf(t, s)); n != 1 {
+	if n := len(storetest.Scans(t, s)); n != 1 {
 		t.Fatalf("%d scans ingested from the LIDC folder, want 1", n)
 	}
 	return s
@@ -87,7 +88,7 @@ func TestRealLIDCPositives(t *testing.T) {
 	if len(rows) != 1 {
 		t.Fatalf("%d positives, LUNA16 has 1 nodule in this series", len(rows))
 	}
-	info := scansOf(t, s)[0]
+	info := storetest.Scans(t, s)[0]
 	if info.UID != "1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192" || info.Source.Format != "dicom" {
 		t.Errorf("scan %s read as %q", info.UID, info.Source.Format)
 	}
@@ -160,7 +161,7 @@ func TestRealLIDCNegatives(t *testing.T) {
 // VOXMINE_WRITE_DOCS=1 it writes docs/lungs-lidc-idri-0001.png.
 func TestRealLIDCPicture(t *testing.T) {
 	s := openReal(t)
-	v, err := s.OpenVolume(scansOf(t, s)[0].UID)
+	v, err := s.OpenVolume(storetest.Scans(t, s)[0].UID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +253,7 @@ func TestRealLIDCReadsMatchLUNA16(t *testing.T) {
 		t.Errorf("readers %q, malignancy %q: the index should carry the reads", r["readers"], r["malignancy"])
 	}
 	f, _ := xmlStore.Findings()
-	sf := f.Series[scansOf(t, xmlStore)[0].UID]
+	sf := f.Series[storetest.Scans(t, xmlStore)[0].UID]
 	if len(sf.Excluded) == 0 || len(sf.Reads) != len(sf.Annotations)+len(sf.Excluded) {
 		t.Errorf("%d annotations, %d excluded, %d reads: every cluster is kept", len(sf.Annotations), len(sf.Excluded), len(sf.Reads))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"voxmine/mine"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 // TestOnePerStudy: within a study the lung kernel wins, then the thinnest
@@ -66,7 +67,7 @@ func TestScanTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scans := scansOf(t, s)
+	scans := storetest.Scans(t, s)
 	if len(rows) != len(scans)+1 || !slices.Equal(rows[0], mine.ScanTableColumns) {
 		t.Fatalf("%d rows, header %v", len(rows), rows[0])
 	}

@@ -13,6 +13,7 @@ import (
 	"voxmine/mine"
 	"voxmine/query"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 // TestShortfallsAreSaid: a run that gives less than asked says so, per
@@ -30,7 +31,7 @@ func TestShortfallsAreSaid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Shortfalls) == 0 || res.Asked != 400*len(scansOf(t, s)) || res.Patches >= res.Asked {
+	if len(res.Shortfalls) == 0 || res.Asked != 400*len(storetest.Scans(t, s)) || res.Patches >= res.Asked {
 		t.Fatalf("%d of %d asked, shortfalls %+v", res.Patches, res.Asked, res.Shortfalls)
 	}
 	for _, sh := range res.Shortfalls {

@@ -471,28 +471,18 @@ func readJSONIfExists(path string, v any) error {
 	return nil
 }
 
-// writeFindings writes f as findings.jsonl and candidates.jsonl, the
-// candidates first: a reader that finds the new findings table finds the
-// candidates that go with it. The store lock is held.
-func writeFindings(dir string, f *Findings) error {
-	uids := slices.Sorted(maps.Keys(f.Series))
-	var counts FindingCounts
-	for _, uid := range uids {
-		counts.add(uid, f.Series[uid])
-	}
-	cands, err := json.Marshal(map[string]any{"voxmine": "candidates", "format": FormatVersion})
+// writeTable writes a jsonl table at path: header, then the record of
+// each uid (in order) that record returns, nil for none.
+func writeTable(path string, header any, uids []string, record func(uid string) any) error {
+	head, err := json.Marshal(header)
 	if err != nil {
 		return err
 	}
-	err = jsonl.Write(filepath.Join(dir, candidatesFile), cands, func(yield func([]byte) error) error {
+	return jsonl.Write(path, head, func(yield func([]byte) error) error {
 		for _, uid := range uids {
-			sf := f.Series[uid]
-			if len(sf.Candidates) == 0 {
+			r := record(uid)
+			if r == nil {
 				continue
-			}
-			r := candidatesRecord{UID: uid, Candidates: make([][5]float64, len(sf.Candidates))}
-			for i, c := range sf.Candidates {
-				r.Candidates[i] = [5]float64{c.X, c.Y, c.Z, c.Diameter, float64(c.Class)}
 			}
 			b, err := json.Marshal(r)
 			if err != nil {
@@ -504,30 +494,41 @@ func writeFindings(dir string, f *Findings) error {
 		}
 		return nil
 	})
+}
+
+// writeFindings writes f as findings.jsonl and candidates.jsonl, the
+// candidates first: a reader that finds the new findings table finds the
+// candidates that go with it. The store lock is held.
+func writeFindings(dir string, f *Findings) error {
+	uids := slices.Sorted(maps.Keys(f.Series))
+	var counts FindingCounts
+	for _, uid := range uids {
+		counts.add(uid, f.Series[uid])
+	}
+	err := writeTable(filepath.Join(dir, candidatesFile), map[string]any{"voxmine": "candidates", "format": FormatVersion}, uids,
+		func(uid string) any {
+			sf := f.Series[uid]
+			if len(sf.Candidates) == 0 {
+				return nil
+			}
+			r := candidatesRecord{UID: uid, Candidates: make([][5]float64, len(sf.Candidates))}
+			for i, c := range sf.Candidates {
+				r.Candidates[i] = [5]float64{c.X, c.Y, c.Z, c.Diameter, float64(c.Class)}
+			}
+			return r
+		})
 	if err != nil {
 		return err
 	}
-	head, err := json.Marshal(findingsHeader{Table: "findings", Format: FormatVersion, Sources: f.Sources, Counts: counts})
-	if err != nil {
-		return err
-	}
-	err = jsonl.Write(filepath.Join(dir, findingsFile), head, func(yield func([]byte) error) error {
-		for _, uid := range uids {
+	err = writeTable(filepath.Join(dir, findingsFile), findingsHeader{Table: "findings", Format: FormatVersion, Sources: f.Sources, Counts: counts}, uids,
+		func(uid string) any {
 			sf := *f.Series[uid]
 			sf.Candidates = nil
 			if len(sf.Annotations)+len(sf.Excluded)+len(sf.Reads) == 0 && sf.PatientID == "" {
-				continue
+				return nil
 			}
-			b, err := json.Marshal(findingsRecord{UID: uid, SeriesFindings: &sf})
-			if err != nil {
-				return err
-			}
-			if err := yield(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+			return findingsRecord{UID: uid, SeriesFindings: &sf}
+		})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"voxmine/internal/testenv"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 func runCmd(args ...string) (int, string) {
@@ -125,7 +126,7 @@ func TestRepairRebuildsABrokenCatalog(t *testing.T) {
 				t.Fatalf("repair: exit %d\n%s", code, out)
 			}
 			s, err := store.Open(st)
-			if err != nil || len(scansOf(t, s)) != 2 {
+			if err != nil || len(storetest.Scans(t, s)) != 2 {
 				t.Fatalf("after repair: %v", err)
 			}
 		})
@@ -141,7 +142,7 @@ func TestLoadFindingsWithoutReading(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	before := openStore(t, st)
-	uids := []string{scansOf(t, before)[0].UID, scansOf(t, before)[1].UID}
+	uids := []string{storetest.Scans(t, before)[0].UID, storetest.Scans(t, before)[1].UID}
 	f0, err := before.FindingsWithCandidates()
 	if err != nil {
 		t.Fatal(err)
@@ -181,8 +182,8 @@ func TestLoadFindingsWithoutReading(t *testing.T) {
 			t.Errorf("%s: candidates or excluded changed though no such CSV was loaded", uid)
 		}
 	}
-	for i, s := range scansOf(t, after) {
-		if s.VolumeUUID != scansOf(t, before)[i].VolumeUUID {
+	for i, s := range storetest.Scans(t, after) {
+		if s.VolumeUUID != storetest.Scans(t, before)[i].VolumeUUID {
 			t.Errorf("%s was re-ingested", s.UID)
 		}
 	}
@@ -213,7 +214,7 @@ func TestUIDsSelectScans(t *testing.T) {
 	if code, out := runCmd("--src", src, "--out", s0, "--quiet", "--lung", "none"); code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	all := scansOf(t, openStore(t, s0))
+	all := storetest.Scans(t, openStore(t, s0))
 	if len(all) != 2 {
 		t.Fatalf("%d scans", len(all))
 	}
@@ -223,7 +224,7 @@ func TestUIDsSelectScans(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "1 of them; 1 listed series not found") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	got := scansOf(t, openStore(t, st))
+	got := storetest.Scans(t, openStore(t, st))
 	if len(got) != 1 || got[0].UID != all[1].UID {
 		t.Errorf("stored %v, want only %s", got, all[1].UID)
 	}
@@ -260,26 +261,4 @@ func TestMaskFallbacksAreSaid(t *testing.T) {
 	if code != 0 || strings.Count(out, "\nFALLBACK ") != 2 || !strings.Contains(out, "lungs computed") {
 		t.Errorf("--lung auto without masks: exit %d\n%s", code, out)
 	}
-}
-
-// scansOf returns every scan of s, failing the test when the catalog
-// cannot be read.
-func scansOf(t testing.TB, s *store.Store) []store.ScanInfo {
-	t.Helper()
-	scans, err := s.Scans()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return scans
-}
-
-// lookupOf returns the record of uid, failing the test when the catalog
-// cannot be read.
-func lookupOf(t testing.TB, s *store.Store, uid string) (store.ScanInfo, bool) {
-	t.Helper()
-	info, ok, err := s.Lookup(uid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info, ok
 }

@@ -19,6 +19,7 @@ import (
 	"voxmine/internal/testenv"
 	"voxmine/query"
 	"voxmine/store"
+	"voxmine/store/storetest"
 )
 
 var storeOnce = sync.OnceValues(func() (string, error) {
@@ -237,7 +238,7 @@ func TestROIFormatsAndRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := store.Open(st)
-	info, _ := lookupOf(t, s, uid)
+	info, _ := storetest.Lookup(t, s, uid)
 	// Voxel (0,0,0) of the cube is voxel (6, 8, 10) of the scan's 1 mm grid.
 	want := query.VoxelWorld(info.Grid, [3]int{6, 8, 10})
 	// NIfTI-1 stores the sform in float32 (ITK 5.2 reads no NIfTI-2).
@@ -352,8 +353,8 @@ func TestUIDsChooseScans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(scansOf(t, s)) < 2 {
-		t.Fatalf("%d scans in the test store", len(scansOf(t, s)))
+	if len(storetest.Scans(t, s)) < 2 {
+		t.Fatalf("%d scans in the test store", len(storetest.Scans(t, s)))
 	}
 	// the last series with an annotated nodule, so positives exist too
 	f, err := s.Findings()
@@ -361,7 +362,7 @@ func TestUIDsChooseScans(t *testing.T) {
 		t.Fatal(err)
 	}
 	keep := ""
-	for _, sc := range scansOf(t, s) {
+	for _, sc := range storetest.Scans(t, s) {
 		if sf := f.Series[sc.UID]; sf != nil && len(sf.Annotations) > 0 {
 			keep = sc.UID
 		}
@@ -430,10 +431,10 @@ func TestSplitCommand(t *testing.T) {
 			seen[l] = part
 		}
 	}
-	if len(seen) != len(scansOf(t, s)) {
-		t.Errorf("the lists hold %d scans, the store %d", len(seen), len(scansOf(t, s)))
+	if len(seen) != len(storetest.Scans(t, s)) {
+		t.Errorf("the lists hold %d scans, the store %d", len(seen), len(storetest.Scans(t, s)))
 	}
-	if b, _ := os.ReadFile(filepath.Join(out, "split.csv")); strings.Count(string(b), "\n") != len(scansOf(t, s))+1 {
+	if b, _ := os.ReadFile(filepath.Join(out, "split.csv")); strings.Count(string(b), "\n") != len(storetest.Scans(t, s))+1 {
 		t.Errorf("split.csv:\n%s", b)
 	}
 	if code, _, errs := runCmd("split", "--store", st, "--out", out); code == 0 || !strings.Contains(errs, "--overwrite") {
@@ -466,7 +467,7 @@ func TestSplitByTablePatient(t *testing.T) {
 	s, _ := store.Open(st)
 	var rows strings.Builder
 	rows.WriteString("PatientID,SeriesInstanceUID,CoordX,CoordY,CoordZ,label\n")
-	for i, sc := range scansOf(t, s) {
+	for i, sc := range storetest.Scans(t, s) {
 		c := sc.Grid.Origin // any point will do
 		fmt.Fprintf(&rows, "P%d,%s,%g,%g,%g,0\n", i/2, sc.UID, c[0], c[1], c[2])
 	}
@@ -527,7 +528,7 @@ func TestStrictShortfalls(t *testing.T) {
 	}
 	f, _ := s.Findings()
 	var plain string
-	for _, sc := range scansOf(t, s) {
+	for _, sc := range storetest.Scans(t, s) {
 		if sf := f.Series[sc.UID]; sf == nil || len(sf.Annotations) == 0 {
 			plain = sc.UID
 		}
@@ -585,26 +586,4 @@ func TestMessagesThatMisled(t *testing.T) {
 	if strings.Contains(stderr, "is writing") {
 		t.Errorf("after the writer closed: %q", stderr)
 	}
-}
-
-// scansOf returns every scan of s, failing the test when the catalog
-// cannot be read.
-func scansOf(t testing.TB, s *store.Store) []store.ScanInfo {
-	t.Helper()
-	scans, err := s.Scans()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return scans
-}
-
-// lookupOf returns the record of uid, failing the test when the catalog
-// cannot be read.
-func lookupOf(t testing.TB, s *store.Store, uid string) (store.ScanInfo, bool) {
-	t.Helper()
-	info, ok, err := s.Lookup(uid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info, ok
 }
