@@ -61,6 +61,7 @@ demo: build
 		--preview $(DEMO)/hardspots.png
 	$(BIN)/mine dataset --store $(DEMO)/store --out $(DEMO)/train --negatives-per-positive 3 --hard-fraction 0.5
 	$(BIN)/mine split --store $(DEMO)/store --out $(DEMO)/splits --parts train:0.75,test:0.25 --seed 1
+	$(BIN)/mine info --store $(DEMO)/store --csv > $(DEMO)/scans.csv
 	@# A stream as a training loop reads it (here into a file, to look at): epoch 1's
 	@# negatives, rotated and scaled from the store, with lung labels beside each cube.
 	$(BIN)/mine stream negatives --store $(DEMO)/store --per-scan 4 --seed 1 --epoch 1 --aug-rotate 20 \
@@ -75,6 +76,7 @@ demo: build
 	@echo "  hard negatives (blob spots)    $(DEMO)/hardspots  $(DEMO)/hardspots.png"
 	@echo "  training set (index.csv)       $(DEMO)/train"
 	@echo "  train/test uid lists (--uids)  $(DEMO)/splits"
+	@echo "  the scan table (pandas, DuckDB) $(DEMO)/scans.csv"
 	@echo "  a stream's epoch 1 (tar)       $(DEMO)/stream-epoch1.tar   (in Python: docs/TRAINING.md)"
 
 clean:
