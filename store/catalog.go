@@ -82,11 +82,27 @@ type journalRecord struct {
 // first and the snapshot second: a writer folds the journal into a new
 // snapshot before it removes the journal, so in this order a reader never
 // misses a record, whenever the fold happens.
-func openCatalog(dir string) (*catalog, error) {
+func openCatalog(dir string) (*catalog, error) { return openCatalogAround(dir, nil) }
+
+// openCatalogAround is openCatalog with between, when not nil, called
+// between its two reads (a test puts a fold there).
+func openCatalogAround(dir string, between func()) (*catalog, error) {
 	c := &catalog{latest: map[string]int{}}
 	if err := c.readJournal(filepath.Join(dir, journalFile)); err != nil {
 		return nil, err
 	}
+	if between != nil {
+		between()
+	}
+	if err := c.openSnapshot(dir); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// openSnapshot opens catalog.jsonl, or reads a format-1 catalog.json
+// when there is none.
+func (c *catalog) openSnapshot(dir string) error {
 	path := filepath.Join(dir, catalogFile)
 	t, err := jsonl.Open(path)
 	switch {
@@ -97,16 +113,16 @@ func openCatalog(dir string) (*catalog, error) {
 			if err == nil {
 				err = errors.New(`the header is not a voxmine catalog's ("voxmine": "catalog")`)
 			}
-			return nil, &CatalogError{Path: path + ":1", Err: err}
+			return &CatalogError{Path: path + ":1", Err: err}
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		if c.legacy, err = readLegacyCatalog(dir); err != nil {
-			return nil, err
+			return err
 		}
 	default:
-		return nil, catalogError(path, err)
+		return catalogError(path, err)
 	}
-	return c, nil
+	return nil
 }
 
 // catalogError makes err, from reading the catalog file at path, a

@@ -339,3 +339,74 @@ func writeLargeCatalog(b *testing.B, dir string, info ScanInfo, n int) {
 	scans = nil
 	runtime.GC()
 }
+
+// TestReadersNeverMissARecord: a reader that opens the catalog while a
+// writer folds the journal into a new snapshot sees every record
+// acknowledged before it began. openCatalog reads the journal first and
+// the snapshot second, and a fold writes the snapshot before it removes
+// the journal; the fold is put between the reader's two steps here. The
+// other order loses the folded records, which the test shows too, so
+// that it can fail.
+func TestReadersNeverMissARecord(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		journalFirst  bool
+		wantAllBefore bool
+	}{
+		{"journal, then snapshot (openCatalog)", true, true},
+		{"snapshot, then journal", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeTestStore(t, testScan("a", [3]int{8, 8, 8}, 1, false))
+			if err := Compact(dir); err != nil {
+				t.Fatal(err)
+			}
+			base, _ := readScanGroup(dir, "a")
+			put := func(from, to int) {
+				for i := from; i < to; i++ {
+					info := base
+					info.UID = fmt.Sprintf("r%04d", i)
+					if err := appendCatalog(dir, info); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			put(0, 10) // acknowledged before the reader begins: in the journal
+			fold := func() { // meanwhile a writer folds the journal and goes on
+				if err := Compact(dir); err != nil {
+					t.Fatal(err)
+				}
+				put(10, 15)
+			}
+			var c *catalog
+			var err error
+			if tc.journalFirst {
+				c, err = openCatalogAround(dir, fold)
+			} else {
+				c = &catalog{latest: map[string]int{}}
+				err = c.openSnapshot(dir)
+				fold()
+				if err == nil {
+					err = c.readJournal(filepath.Join(dir, journalFile))
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.close()
+			uids, err := c.uids()
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := 0
+			for _, u := range uids {
+				if u >= "r0000" && u < "r0010" {
+					seen++
+				}
+			}
+			if got := seen == 10; got != tc.wantAllBefore {
+				t.Errorf("the reader saw %d of the 10 records acknowledged before it began", seen)
+			}
+		})
+	}
+}
