@@ -371,7 +371,7 @@ func TestReadersNeverMissARecord(t *testing.T) {
 					}
 				}
 			}
-			put(0, 10) // acknowledged before the reader begins: in the journal
+			put(0, 10)       // acknowledged before the reader begins: in the journal
 			fold := func() { // meanwhile a writer folds the journal and goes on
 				if err := Compact(dir); err != nil {
 					t.Fatal(err)
