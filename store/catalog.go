@@ -119,6 +119,13 @@ func (c *catalog) openSnapshot(dir string) error {
 		if c.legacy, err = readLegacyCatalog(dir); err != nil {
 			return err
 		}
+		if c.legacy == nil {
+			// Neither file: an empty store, or a migration that wrote the
+			// table and removed the document between the two looks.
+			if _, err := os.Stat(path); err == nil {
+				return c.openSnapshot(dir)
+			}
+		}
 	default:
 		return catalogError(path, err)
 	}
