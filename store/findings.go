@@ -291,6 +291,11 @@ func openFindings(dir string, withCandidates bool) (*findingsTables, error) {
 			ft.legacy, err = readLegacyFindings(dir, withCandidates)
 			return ft, err
 		}
+		if _, serr := os.Stat(path); serr == nil {
+			// A migration wrote the table and removed the document
+			// between the two looks.
+			return openFindings(dir, withCandidates)
+		}
 		return ft, nil // no findings at all
 	}
 	if err != nil {
