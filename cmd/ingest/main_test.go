@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -260,5 +262,86 @@ func TestMaskFallbacksAreSaid(t *testing.T) {
 	code, out = runCmd("--src", src, "--out", filepath.Join(dir, "auto"), "--masks", masks, "--quiet")
 	if code != 0 || strings.Count(out, "\nFALLBACK ") != 2 || !strings.Contains(out, "lungs computed") {
 		t.Errorf("--lung auto without masks: exit %d\n%s", code, out)
+	}
+}
+
+// TestFormatOneStoreResumes: a store written in format 1 (its catalog and
+// findings one JSON document each), ingested into again from the same
+// source, is migrated to format 2 and finds every scan current: nothing
+// is ingested twice, and the scans and findings read as before.
+func TestFormatOneStoreResumes(t *testing.T) {
+	testenv.SkipUnderRace(t)
+	dir := t.TempDir()
+	src, st := filepath.Join(dir, "src"), filepath.Join(dir, "store")
+	if code, out := runCmd("--synthetic", "2", "--small", "--src", src, "--out", st, "--quiet"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	s := openStore(t, st)
+	before := storetest.Scans(t, s)
+	f, err := s.FindingsWithCandidates()
+	if err != nil || f.Counts.Annotations == 0 {
+		t.Fatalf("findings %v, %v", f, err)
+	}
+	s.Close()
+	// Rewrite it as voxmine wrote format 1.
+	var legacy []store.ScanInfo
+	for _, sc := range before {
+		sc.StoredBytes = 0
+		legacy = append(legacy, sc)
+	}
+	series := map[string]any{}
+	cands := map[string][][5]float64{}
+	for uid, sf := range f.Series {
+		if len(sf.Annotations) > 0 {
+			series[uid] = map[string]any{"annotations": sf.Annotations, "excluded": sf.Excluded, "from": sf.From}
+		}
+		for _, c := range sf.Candidates {
+			cands[uid] = append(cands[uid], [5]float64{c.X, c.Y, c.Z, c.Diameter, float64(c.Class)})
+		}
+	}
+	writeJSON := func(name string, v any) {
+		b, _ := json.Marshal(v)
+		if err := os.WriteFile(filepath.Join(st, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeJSON("catalog.json", map[string]any{"format": "1.0", "scans": legacy})
+	writeJSON("findings.json", map[string]any{"format": "1.0", "series": series, "sources": f.Sources})
+	writeJSON("candidates.json", map[string]any{"format": "1.0", "series": cands})
+	for _, name := range []string{"catalog.jsonl", "catalog.log", "findings.jsonl", "candidates.jsonl"} {
+		os.Remove(filepath.Join(st, name))
+	}
+	root, _ := os.ReadFile(filepath.Join(st, "zarr.json"))
+	if !bytes.Contains(root, []byte(`"format_version": "2.0"`)) {
+		t.Fatalf("zarr.json does not say format 2.0:\n%s", root)
+	}
+	os.WriteFile(filepath.Join(st, "zarr.json"), bytes.Replace(root, []byte(`"format_version": "2.0"`), []byte(`"format_version": "1.0"`), 1), 0o644)
+
+	code, out := runCmd("--src", src, "--out", st)
+	if code != 0 || !strings.Contains(out, "ingested 0, already current 2") {
+		t.Fatalf("exit %d: want both scans current\n%s", code, out)
+	}
+	for _, name := range []string{"catalog.json", "findings.json", "candidates.json"} {
+		if _, err := os.Stat(filepath.Join(st, name)); err == nil {
+			t.Errorf("%s outlived the migration", name)
+		}
+	}
+	s = openStore(t, st)
+	defer s.Close()
+	if s.Root().Format != store.FormatVersion {
+		t.Errorf("format %s after the migration", s.Root().Format)
+	}
+	after := storetest.Scans(t, s)
+	if len(after) != len(before) {
+		t.Fatalf("%d scans after, %d before", len(after), len(before))
+	}
+	for i := range after {
+		if after[i].VolumeUUID != before[i].VolumeUUID || after[i].StoredBytes != before[i].StoredBytes {
+			t.Errorf("%s: volume %s → %s, %d → %d stored bytes", after[i].UID, before[i].VolumeUUID, after[i].VolumeUUID, before[i].StoredBytes, after[i].StoredBytes)
+		}
+	}
+	g, err := s.FindingsWithCandidates()
+	if err != nil || !reflect.DeepEqual(g.Counts, f.Counts) {
+		t.Errorf("findings after: %+v, %v; before %+v", g.Counts, err, f.Counts)
 	}
 }
