@@ -289,6 +289,11 @@ func openFindings(dir string, withCandidates bool) (*findingsTables, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, lerr := os.Stat(filepath.Join(dir, legacyFindingsFile)); lerr == nil {
 			ft.legacy, err = readLegacyFindings(dir, withCandidates)
+			if err == nil && migrated(dir) {
+				// A migration went on while the documents were read: the
+				// tables it wrote first hold everything.
+				return openFindings(dir, withCandidates)
+			}
 			return ft, err
 		}
 		if _, serr := os.Stat(path); serr == nil {
@@ -427,6 +432,19 @@ func readFindings(dir string, withCandidates bool) (*Findings, error) {
 	}
 	defer ft.close()
 	return ft.all()
+}
+
+// migrated reports whether a migration has removed a format-1 findings
+// document (having written the tables first).
+func migrated(dir string) bool {
+	for _, name := range []string{legacyFindingsFile, legacyCandidatesFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Stat(filepath.Join(dir, findingsFile)); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // readLegacyFindings reads a format-1 store's findings.json (and
