@@ -69,7 +69,7 @@ Examples:
 
 // defaultMemoryLimit is the soft limit on the Go heap of a mining run
 // when GOMEMLIMIT does not set one.
-const defaultMemoryLimit = 160 << 20
+const defaultMemoryLimit = 128 << 20
 
 type command struct {
 	name string
@@ -80,12 +80,12 @@ func main() {
 	// A mining run's live heap is small (the chunk cache, a patch buffer
 	// per worker, the findings, some 150 bytes of index a patch):
 	// collecting at 5× the live heap rather than 2× saves a fifth of a
-	// small run's time. The soft limit then keeps a long run, which
-	// allocates a cube's buffers for every scan, at about 200 MB of
-	// memory whatever the store's size (the collector works harder near
-	// it, rather than the heap growing: 20,000 scans mined in the same
-	// time at 190 MB as at 290 MB without it). GOGC and GOMEMLIMIT, when
-	// set, win.
+	// small run's time. The soft limit then keeps a long run under 200 MB
+	// of memory whatever the store's size and the patch count (the
+	// collector works harder near it, rather than the heap growing):
+	// 100,000 patches of 2,000 scans streamed at 168 MB in 48.5 s (200 MB
+	// at a 160 MiB limit, in the same time), every scan of a
+	// 200,000-scan store at 174 MB. GOGC and GOMEMLIMIT, when set, win.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
