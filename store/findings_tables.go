@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
 	"voxmine/store/jsonl"
 )
 
