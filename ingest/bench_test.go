@@ -7,16 +7,16 @@ import (
 	"runtime"
 	"sync"
 	"testing"
-	"voxmine/ingest/lungseg"
-	"voxmine/ingest/resample"
-	"voxmine/store/spots"
 
 	"voxmine/ingest/dicom"
+	"voxmine/ingest/lungseg"
 	"voxmine/ingest/metaimage"
+	"voxmine/ingest/resample"
 	"voxmine/ingest/synth"
 	"voxmine/internal/itkgolden"
 	"voxmine/internal/testenv"
 	"voxmine/store"
+	"voxmine/store/spots"
 )
 
 // fullScan generates one full-size synthetic scan once per test binary.

@@ -16,15 +16,15 @@ import (
 	"sort"
 	"strings"
 	"time"
+
 	"voxmine/ingest/lungseg"
 	"voxmine/ingest/resample"
-	"voxmine/store/grid"
-	"voxmine/store/spots"
-
 	"voxmine/ingest/source"
 	"voxmine/internal/clip"
 	"voxmine/internal/workpool"
 	"voxmine/store"
+	"voxmine/store/grid"
+	"voxmine/store/spots"
 )
 
 // LungSource says where a scan's lung labels come from. (mine.LungMode,

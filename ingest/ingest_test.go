@@ -12,9 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"voxmine/ingest/resample"
 
 	"voxmine/ingest"
+	"voxmine/ingest/resample"
 	"voxmine/ingest/synth"
 	"voxmine/internal/testenv"
 	"voxmine/store"

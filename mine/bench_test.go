@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
-	"voxmine/ingest/resample"
 
 	"voxmine/ingest/metaimage"
+	"voxmine/ingest/resample"
 	"voxmine/mine"
 	"voxmine/query"
 	"voxmine/store"

@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"voxmine/ingest/resample"
 
 	"voxmine/ingest"
 	"voxmine/ingest/metaimage"
 	"voxmine/ingest/nifti"
+	"voxmine/ingest/resample"
 	"voxmine/ingest/synth"
 	"voxmine/internal/testenv"
 	"voxmine/mine"

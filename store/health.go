@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
 	"voxmine/internal/clip"
 )
 

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
 	"voxmine/internal/testenv"
 )
 

@@ -6,9 +6,9 @@ import (
 	"runtime"
 	"sync"
 	"testing"
-	"voxmine/ingest/resample"
 
 	"voxmine/ingest/lungseg"
+	"voxmine/ingest/resample"
 	"voxmine/ingest/synth"
 	"voxmine/internal/testenv"
 	"voxmine/store"

@@ -5,11 +5,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
-	"voxmine/ingest/resample"
 
 	"voxmine/ingest/dicom"
 	"voxmine/ingest/lungseg"
 	"voxmine/ingest/nifti"
+	"voxmine/ingest/resample"
 	"voxmine/ingest/source"
 	"voxmine/internal/itkgolden"
 	"voxmine/internal/testenv"

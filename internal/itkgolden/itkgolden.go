@@ -13,9 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
 	"voxmine/ingest/resample"
 	"voxmine/internal/testenv"
-
 	"voxmine/store"
 )
 
