@@ -362,9 +362,8 @@ func SubsetOf(path string) string {
 	return ""
 }
 
-// writeIndex writes the index CSV atomically: a header, one row a patch.
-// writeIndex writes the index: the header, then each scan's rows as
-// indexRows rendered them, in scan order.
+// writeIndex writes the index CSV atomically: the header, then each
+// scan's rows as indexRows rendered them, in scan order.
 func writeIndex(path string, columns []string, perScan [][]byte) error {
 	return atomicfile.Write(path, func(w io.Writer) error {
 		c := csv.NewWriter(w)

@@ -21,7 +21,7 @@ import (
 // run is the one extraction-and-writing path every kind uses: sample every
 // scan (in parallel, each scan independently), order the samples by scan
 // and draw, cut and write each patch, then the index, the pack, the
-// preview and run.json.
+// preview and run.json. k.findings serve the kind and the nodule masks.
 func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*Result, error) {
 	r := &runner{st: st, o: o, k: k, params: params, start: time.Now()}
 	defer r.cleanup()
@@ -31,10 +31,8 @@ func run(ctx context.Context, st *store.Store, o Output, k kind, params any) (*R
 	if err := r.cutAll(ctx); err != nil {
 		return nil, err
 	}
-	for _, f := range []*store.Findings{k.findings, r.findings} {
-		if f != nil && f.Err() != nil {
-			return nil, f.Err() // a scan would have lost its findings unsaid
-		}
+	if err := k.findings.Err(); err != nil {
+		return nil, err // a scan would have lost its findings unsaid
 	}
 	return r.finish(r.tally())
 }
@@ -49,9 +47,7 @@ type runner struct {
 	win    *Window
 	res    *Result
 
-	findings    *store.Findings
-	findingsErr error
-	scans       []string // the uids of the scans this run (or share) visits, in order
+	scans []string // the uids of the scans this run (or share) visits, in order
 
 	stream *orderedStream // the tar stream, or nil for .npy files
 	shards *shardFiles    // with --format tar
@@ -114,8 +110,7 @@ func (r *runner) prepare() error {
 	if ws := r.st.Writers(); len(ws) > 0 {
 		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("an ingest is writing this store (%s): scans it has not finished are not mined", strings.Join(ws, "; ")))
 	}
-	r.findings, r.findingsErr = o.findings(r.st, false)
-	if r.findingsErr == nil && r.findings.Counts.Series == 0 {
+	if r.k.findings.Counts.Series == 0 {
 		r.res.Warnings = append(r.res.Warnings, "the store holds no findings (ingest was given no annotations CSV and found no LIDC reads): negatives avoid nothing and may sit on nodules, and there are no positives")
 	}
 	for _, s := range chosen {
@@ -145,9 +140,6 @@ func (r *runner) prepare() error {
 		r.k.columns = append(r.k.columns, AugmentColumns...)
 	}
 	if o.NoduleMask {
-		if r.findingsErr != nil {
-			return r.findingsErr
-		}
 		r.k.columns = append(r.k.columns, "nodule_mask")
 	}
 	switch {
@@ -240,7 +232,7 @@ func (r *runner) cutAll(ctx context.Context) error {
 				mu.Unlock()
 			}
 			if o.NoduleMask {
-				masks = newNoduleMask(info, r.findings.Of(info.UID))
+				masks = newNoduleMask(info, r.k.findings.Of(info.UID))
 			}
 			r.perScan[i], r.reasons[i], r.failures[i] = r.k.sample(ctx, v, info)
 			for j := range r.perScan[i] {
