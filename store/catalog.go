@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -256,8 +257,11 @@ func (c *catalog) lookupSnapshot(uid string) (ScanInfo, bool, error) {
 		return ScanInfo{}, false, nil
 	}
 	line, err := c.snap.Find(uid)
-	if err != nil || line == nil {
-		return ScanInfo{}, false, catalogErrorOrNil(c.snap.Path(), err)
+	if err != nil {
+		return ScanInfo{}, false, catalogError(c.snap.Path(), err)
+	}
+	if line == nil {
+		return ScanInfo{}, false, nil
 	}
 	info, err := decodeInfo(line)
 	if err != nil {
@@ -266,71 +270,51 @@ func (c *catalog) lookupSnapshot(uid string) (ScanInfo, bool, error) {
 	return info, true, nil
 }
 
-func catalogErrorOrNil(path string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return catalogError(path, err)
-}
-
 // walk calls fn with every scan's uid and record, in uid order, the
 // journal's records in place of the snapshot's. The record is a ScanInfo
 // as one line of JSON, valid during the call only. It holds one record at
 // a time, whatever the store's size.
 func (c *catalog) walk(fn func(uid string, raw []byte) error) error {
-	pending := make([]string, 0, len(c.latest))
-	for uid := range c.latest {
-		pending = append(pending, uid)
-	}
-	slices.Sort(pending)
+	pending := slices.Sorted(maps.Keys(c.latest)) // the journal's uids
 	j := 0
-	visit := func(uid string, raw func() ([]byte, error)) error {
-		for ; j < len(pending) && pending[j] < uid; j++ {
+	// journalBefore hands fn the journal's records of the uids before uid
+	// (all of them that are left, when all).
+	journalBefore := func(uid string, all bool) error {
+		for ; j < len(pending) && (all || pending[j] < uid); j++ {
 			if err := fn(pending[j], c.journal[c.latest[pending[j]]].raw); err != nil {
 				return err
 			}
 		}
-		if j < len(pending) && pending[j] == uid {
-			j++
-			return fn(uid, c.journal[c.latest[uid]].raw)
-		}
-		b, err := raw()
-		if err != nil {
+		return nil
+	}
+	visit := func(uid string, raw []byte) error {
+		if err := journalBefore(uid, false); err != nil {
 			return err
 		}
-		return fn(uid, b)
+		if j < len(pending) && pending[j] == uid { // the journal's record wins
+			j++
+			raw = c.journal[c.latest[uid]].raw
+		}
+		return fn(uid, raw)
 	}
 	var err error
 	if c.snap != nil {
-		err = c.snap.Scan(func(uid string, line []byte) error {
-			return visit(uid, func() ([]byte, error) { return line, nil })
-		})
-		if err != nil {
-			var ce *CatalogError
-			if !errors.As(err, &ce) {
-				var te *jsonl.Error
-				if errors.As(err, &te) {
-					err = catalogError(c.snap.Path(), err)
-				}
-			}
+		err = c.snap.Scan(visit)
+		if te := (*jsonl.Error)(nil); errors.As(err, &te) {
+			err = catalogError(c.snap.Path(), err)
 		}
 	} else {
-		for i := range c.legacy {
-			s := &c.legacy[i]
-			if err = visit(s.UID, func() ([]byte, error) { return json.Marshal(s) }); err != nil {
-				break
+		for i := 0; i < len(c.legacy) && err == nil; i++ {
+			var b []byte
+			if b, err = json.Marshal(&c.legacy[i]); err == nil {
+				err = visit(c.legacy[i].UID, b)
 			}
 		}
 	}
 	if err != nil {
 		return err
 	}
-	for ; j < len(pending); j++ {
-		if err := fn(pending[j], c.journal[c.latest[pending[j]]].raw); err != nil {
-			return err
-		}
-	}
-	return nil
+	return journalBefore("", true)
 }
 
 // scans decodes every record (O(store): for callers that want them all).
