@@ -161,16 +161,15 @@ func (f *Findings) Of(uid string) *SeriesFindings {
 	if sf := f.Series[uid]; sf != nil || f.tables == nil {
 		return sf
 	}
-	one, err := f.tables.of([]string{uid})
+	sf, err := f.tables.one(uid)
 	if err != nil {
 		f.mu.Lock()
 		if f.err == nil {
 			f.err = err
 		}
 		f.mu.Unlock()
-		return nil
 	}
-	return one.Series[uid]
+	return sf
 }
 
 // Err returns the first error Of met reading the store's tables.

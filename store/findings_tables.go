@@ -122,12 +122,9 @@ func (ft *findingsTables) all() (*Findings, error) {
 	f := ft.empty()
 	if ft.findings != nil {
 		err := ft.findings.Scan(func(uid string, line []byte) error {
-			sf := &SeriesFindings{}
-			if err := json.Unmarshal(line, sf); err != nil {
-				return fmt.Errorf("%s: the findings of %.80q: %w", ft.findings.Path(), uid, err)
-			}
+			sf, err := ft.decodeSeries(uid, line)
 			f.Series[uid] = sf
-			return nil
+			return err
 		})
 		if err != nil {
 			return nil, err
@@ -135,12 +132,14 @@ func (ft *findingsTables) all() (*Findings, error) {
 	}
 	if ft.candidates != nil {
 		err := ft.candidates.Scan(func(uid string, line []byte) error {
-			var r candidatesRecord
-			if err := json.Unmarshal(line, &r); err != nil {
-				return fmt.Errorf("%s: the candidates of %.80q: %w", ft.candidates.Path(), uid, err)
+			cands, err := ft.decodeCandidates(uid, line)
+			sf := f.Series[uid]
+			if sf == nil {
+				sf = &SeriesFindings{}
+				f.Series[uid] = sf
 			}
-			ft.attach(f, uid, r.findings())
-			return nil
+			sf.Candidates = cands
+			return err
 		})
 		if err != nil {
 			return nil, err
@@ -149,13 +148,57 @@ func (ft *findingsTables) all() (*Findings, error) {
 	return f, nil
 }
 
-func (ft *findingsTables) attach(f *Findings, uid string, cands []Finding) {
-	sf := f.Series[uid]
-	if sf == nil {
-		sf = &SeriesFindings{}
-		f.Series[uid] = sf
+func (ft *findingsTables) decodeSeries(uid string, line []byte) (*SeriesFindings, error) {
+	sf := &SeriesFindings{}
+	if err := json.Unmarshal(line, sf); err != nil {
+		return nil, fmt.Errorf("%s: the findings of %.80q: %w", ft.findings.Path(), uid, err)
 	}
-	sf.Candidates = cands
+	return sf, nil
+}
+
+func (ft *findingsTables) decodeCandidates(uid string, line []byte) ([]Finding, error) {
+	var r candidatesRecord
+	if err := json.Unmarshal(line, &r); err != nil {
+		return nil, fmt.Errorf("%s: the candidates of %.80q: %w", ft.candidates.Path(), uid, err)
+	}
+	return r.findings(), nil
+}
+
+// one reads the findings of series uid (nil when it has none), found by
+// binary search in each table.
+func (ft *findingsTables) one(uid string) (*SeriesFindings, error) {
+	if ft.legacy != nil {
+		return ft.legacy.Series[uid], nil
+	}
+	var sf *SeriesFindings
+	if ft.findings != nil {
+		line, err := ft.findings.Find(uid)
+		if err != nil {
+			return nil, err
+		}
+		if line != nil {
+			if sf, err = ft.decodeSeries(uid, line); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if ft.candidates != nil {
+		line, err := ft.candidates.Find(uid)
+		if err != nil {
+			return nil, err
+		}
+		if line != nil {
+			cands, err := ft.decodeCandidates(uid, line)
+			if err != nil {
+				return nil, err
+			}
+			if sf == nil {
+				sf = &SeriesFindings{}
+			}
+			sf.Candidates = cands
+		}
+	}
+	return sf, nil
 }
 
 // of reads the findings of the series uids name, each found by binary
@@ -163,37 +206,12 @@ func (ft *findingsTables) attach(f *Findings, uid string, cands []Finding) {
 func (ft *findingsTables) of(uids []string) (*Findings, error) {
 	f := ft.empty()
 	for _, uid := range uids {
-		if ft.legacy != nil {
-			if sf := ft.legacy.Series[uid]; sf != nil {
-				f.Series[uid] = sf
-			}
-			continue
+		sf, err := ft.one(uid)
+		if err != nil {
+			return nil, err
 		}
-		if ft.findings != nil {
-			line, err := ft.findings.Find(uid)
-			if err != nil {
-				return nil, err
-			}
-			if line != nil {
-				sf := &SeriesFindings{}
-				if err := json.Unmarshal(line, sf); err != nil {
-					return nil, fmt.Errorf("%s: the findings of %.80q: %w", ft.findings.Path(), uid, err)
-				}
-				f.Series[uid] = sf
-			}
-		}
-		if ft.candidates != nil {
-			line, err := ft.candidates.Find(uid)
-			if err != nil {
-				return nil, err
-			}
-			if line != nil {
-				var r candidatesRecord
-				if err := json.Unmarshal(line, &r); err != nil {
-					return nil, fmt.Errorf("%s: the candidates of %.80q: %w", ft.candidates.Path(), uid, err)
-				}
-				ft.attach(f, uid, r.findings())
-			}
+		if sf != nil {
+			f.Series[uid] = sf
 		}
 	}
 	return f, nil
