@@ -66,38 +66,68 @@ var LungKernels = regexp.MustCompile(`(?i)^(LUNG|BONE|BONEPLUS|DETAIL|EDGE|L|D|Y
 // uid; a series with no study uid is a study of its own. It returns the
 // uids picked, sorted, and how many series it left out.
 func OnePerStudy(scans []store.ScanInfo, lungKernel *regexp.Regexp) (picked []string, left int) {
+	p := NewStudyPicker(lungKernel)
+	for _, s := range scans {
+		p.Add(s)
+	}
+	return p.Picked()
+}
+
+// A StudyPicker is OnePerStudy fed one record at a time (Store.Each), so
+// that a store of 200,000 series holds one small entry per study.
+type StudyPicker struct {
+	lungKernel *regexp.Regexp
+	best       map[string]studyPick
+	seen       int
+}
+
+type studyPick struct {
+	uid       string
+	lung      bool
+	thickness float64
+}
+
+// NewStudyPicker returns a picker that prefers the kernels lungKernel
+// matches (LungKernels when nil).
+func NewStudyPicker(lungKernel *regexp.Regexp) *StudyPicker {
 	if lungKernel == nil {
 		lungKernel = LungKernels
 	}
-	thickness := func(s store.ScanInfo) float64 {
-		if t := s.Source.SliceThickness; t > 0 {
-			return t
-		}
-		return s.Source.Geometry.Spacing[2]
+	return &StudyPicker{lungKernel: lungKernel, best: map[string]studyPick{}}
+}
+
+// Add considers one series.
+func (p *StudyPicker) Add(s store.ScanInfo) {
+	p.seen++
+	c := studyPick{uid: s.UID, lung: p.lungKernel.MatchString(s.Source.Kernel), thickness: s.Source.SliceThickness}
+	if c.thickness <= 0 {
+		c.thickness = s.Source.Geometry.Spacing[2]
 	}
-	better := func(a, b store.ScanInfo) bool {
-		la, lb := lungKernel.MatchString(a.Source.Kernel), lungKernel.MatchString(b.Source.Kernel)
-		if la != lb {
-			return la
-		}
-		if ta, tb := thickness(a), thickness(b); ta != tb {
-			return ta < tb
-		}
-		return a.UID < b.UID
+	key := s.Source.StudyUID
+	if key == "" {
+		key = "series:" + s.UID
 	}
-	best := map[string]store.ScanInfo{}
-	for _, s := range scans {
-		key := s.Source.StudyUID
-		if key == "" {
-			key = "series:" + s.UID
-		}
-		if cur, ok := best[key]; !ok || better(s, cur) {
-			best[key] = s
-		}
+	if cur, ok := p.best[key]; !ok || c.better(cur) {
+		p.best[key] = c
 	}
-	for _, s := range best {
-		picked = append(picked, s.UID)
+}
+
+func (c studyPick) better(d studyPick) bool {
+	if c.lung != d.lung {
+		return c.lung
+	}
+	if c.thickness != d.thickness {
+		return c.thickness < d.thickness
+	}
+	return c.uid < d.uid
+}
+
+// Picked returns the uids picked, sorted, and how many series were left
+// out.
+func (p *StudyPicker) Picked() (picked []string, left int) {
+	for _, c := range p.best {
+		picked = append(picked, c.uid)
 	}
 	sort.Strings(picked)
-	return picked, len(scans) - len(picked)
+	return picked, p.seen - len(picked)
 }

@@ -373,12 +373,12 @@ func printOnePerStudy(st *store.Store, lungKernels string, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "mine info: --lung-kernels: %v\n", err)
 		return cli.ExitUsage
 	}
-	scans, err := st.Scans()
-	if err != nil {
+	picker := mine.NewStudyPicker(re)
+	if err := st.Each(func(s store.ScanInfo) error { picker.Add(s); return nil }); err != nil {
 		fmt.Fprintf(stderr, "mine info: %v\n", err)
 		return cli.ExitData
 	}
-	picked, left := mine.OnePerStudy(scans, re)
+	picked, left := picker.Picked()
 	for _, u := range picked {
 		fmt.Fprintln(stdout, u)
 	}
