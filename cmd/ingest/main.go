@@ -61,7 +61,8 @@ them); an interrupted run resumes where it stopped. Exit status: 0 all well,
 1 some scans failed (listed at the end), 2 usage or setup error, 130
 interrupted (Ctrl-C; run the same command again to resume). --version prints
 the version.
---cpuprofile FILE writes a CPU profile of the run for go tool pprof.
+--cpuprofile FILE writes a CPU profile of the run for go tool pprof,
+--memprofile FILE a heap profile at its end.
 
 Options:
 `

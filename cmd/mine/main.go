@@ -27,13 +27,15 @@ Usage:
   mine candidates --store S --out DIR [options]   cubes on CAD candidates (hard negatives)
   mine dataset    --store S --out DIR [options]   all three at a ratio, one index.csv
   mine roi        --store S --uid UID (--world X,Y,Z | --voxel Z,Y,X) --out FILE.npy
-  mine info       --store S [--uid UID] [--json]
+  mine info       --store S [--uid UID] [--json] [--csv] [--one-per-study]
   mine split      --store S --out DIR [--by patient]   train/val/test uid lists, a patient's scans together
   mine stream KIND --store S [options]             KIND's patches as a tar on standard output (no files)
 
 Run "mine COMMAND --help" (or "mine help COMMAND") for the options of a
 command; "mine --version" prints the version. Every command also
-takes --cpuprofile FILE, which writes a CPU profile of the run for go tool pprof.
+takes --cpuprofile FILE, which writes a CPU profile of the run for go tool pprof,
+and --memprofile FILE, a heap profile at its end. A run's heap is kept near
+128 MiB (GOMEMLIMIT overrides it).
 
 Examples:
   # the Kaggle notebook's run, reproducibly: 601 annotated series, HU test
