@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"image/png"
 	"io"
@@ -406,4 +407,37 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestRealLIDCScanTable: the scan table of the real DICOM series says who
+// and what it is, as its headers do (patient, study date, kernel, the
+// 2.5 mm slices), with LUNA16's nodule, and --one-per-study keeps it.
+func TestRealLIDCScanTable(t *testing.T) {
+	s := openReal(t)
+	f, err := s.Findings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := mine.WriteScanTable(&buf, s, f); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("%d rows, %v", len(rows), err)
+	}
+	got := map[string]string{}
+	for i, c := range rows[0] {
+		got[c] = rows[1][i]
+	}
+	for col, want := range map[string]string{"seriesuid": "1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192",
+		"patient_id": "LIDC-IDRI-0001", "study_date": "20000101", "kernel": "STANDARD", "slice_thickness_mm": "2.5",
+		"spacing_z_mm": "2.5", "source_slices": "133", "annotations": "1", "format": "dicom"} {
+		if got[col] != want {
+			t.Errorf("%s = %q, want %q", col, got[col], want)
+		}
+	}
+	if picked, left := mine.OnePerStudy(storetest.Scans(t, s), nil); len(picked) != 1 || left != 0 || picked[0] != got["seriesuid"] {
+		t.Errorf("one per study: %v, %d left", picked, left)
+	}
 }
