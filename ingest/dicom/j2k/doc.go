@@ -15,6 +15,7 @@
 //
 // The layout follows the standard's stages: codestream.go (markers,
 // tiles, geometry), packet.go (tier 2: packet headers, tag trees,
-// progression), t1.go (tier 1: the MQ decoder and the coding passes),
-// dwt.go (the inverse wavelet transform).
+// progression), mq.go (the MQ arithmetic decoder), t1.go (tier 1: the
+// coding passes over stripe columns), dwt.go (the inverse wavelet
+// transform).
 package j2k

@@ -11,45 +11,54 @@ func inverseDWT(res []*resolution) []int32 {
 		rs, lo := res[r], res[r-1]
 		w, h := rs.x1-rs.x0, rs.y1-rs.y0
 		out := make([]int32, w*h)
-		hl, lh, hh := rs.bands[0], rs.bands[1], rs.bands[2]
-		lw := lo.x1 - lo.x0
-		hw := hl.x1 - hl.x0
-		// Even absolute positions take the low-pass, odd the high-pass
-		// samples; a low band starts at ⌈x0/2⌉, a high one at ⌊x0/2⌋.
-		for y := rs.y0; y < rs.y1; y++ {
-			row := out[(y-rs.y0)*w:]
-			for x := rs.x0; x < rs.x1; x++ {
-				var v int32
-				switch {
-				case x&1 == 0 && y&1 == 0:
-					v = ll[(y/2-lo.y0)*lw+x/2-lo.x0]
-				case y&1 == 0:
-					v = hl.coeff[(y/2-hl.y0)*hw+x/2-hl.x0]
-				case x&1 == 0:
-					v = lh.coeff[(y/2-lh.y0)*lw+x/2-lh.x0]
-				default:
-					v = hh.coeff[(y/2-hh.y0)*hw+x/2-hh.x0]
-				}
-				row[x-rs.x0] = v
-			}
-		}
-		buf := make([]int32, max(w, h))
+		interleave(out, rs, lo, ll, rs.bands[0].coeff, rs.bands[1].coeff, rs.bands[2].coeff)
 		for y := range h {
 			inverse53(out[y*w:(y+1)*w], rs.x0)
 		}
-		for x := range w {
-			col := buf[:h]
-			for y := range h {
-				col[y] = out[y*w+x]
-			}
-			inverse53(col, rs.y0)
-			for y := range h {
-				out[y*w+x] = col[y]
-			}
-		}
+		inverse53Columns(out, w, h, rs.y0)
 		ll = out
 	}
 	return ll
+}
+
+// interleave fills out, resolution rs's samples, with the four subbands
+// it is made of: even absolute positions take the low-pass, odd the
+// high-pass samples; a low band starts at ⌈x0/2⌉, a high one at ⌊x0/2⌋.
+// ll is the lower resolution lo's samples, hl, lh and hh rs's bands'.
+func interleave[T int32 | float64](out []T, rs, lo *resolution, ll, hl, lh, hh []T) {
+	w := rs.x1 - rs.x0
+	lw, hw := lo.x1-lo.x0, rs.bands[0].x1-rs.bands[0].x0
+	lowX0, highX0 := lo.x0, rs.bands[0].x0
+	for y := rs.y0; y < rs.y1; y++ {
+		row := out[(y-rs.y0)*w : (y-rs.y0+1)*w]
+		var low, high []T
+		if y&1 == 0 {
+			low, high = ll[(y/2-lo.y0)*lw:], hl[(y/2-rs.bands[0].y0)*hw:]
+		} else {
+			low, high = lh[(y/2-rs.bands[1].y0)*lw:], hh[(y/2-rs.bands[2].y0)*hw:]
+		}
+		for x := rs.x0; x < rs.x1; x++ {
+			if x&1 == 0 {
+				row[x-rs.x0] = low[x/2-lowX0]
+			} else {
+				row[x-rs.x0] = high[x/2-highX0]
+			}
+		}
+	}
+}
+
+// mirror is position k of a signal of n samples extended symmetrically
+// at both ends (F.3.7).
+func mirror(k, n int) int {
+	for k < 0 || k >= n {
+		if k < 0 {
+			k = -k
+		}
+		if k >= n {
+			k = 2*(n-1) - k
+		}
+	}
+	return k
 }
 
 // inverse53 is 1D_SR for the 5/3 filter (F.3.8.1, F.3.7) on a signal whose
@@ -65,22 +74,46 @@ func inverse53(x []int32, i0 int) {
 		}
 		return
 	}
-	at := func(k int) int32 {
-		for k < 0 || k >= n {
-			if k < 0 {
-				k = -k
-			}
-			if k >= n {
-				k = 2*(n-1) - k
+	for k := i0 & 1; k < n; k += 2 { // even positions
+		l, r := k-1, k+1
+		if l < 0 || r >= n {
+			l, r = mirror(l, n), mirror(r, n)
+		}
+		x[k] -= (x[l] + x[r] + 2) >> 2
+	}
+	for k := 1 - i0&1; k < n; k += 2 { // odd positions
+		l, r := k-1, k+1
+		if l < 0 || r >= n {
+			l, r = mirror(l, n), mirror(r, n)
+		}
+		x[k] += (x[l] + x[r]) >> 1
+	}
+}
+
+// inverse53Columns is inverse53 down each column of out's h rows of w,
+// a whole row at a time: a column's samples are a row apart, and walking
+// them one column at a time read memory out of order.
+func inverse53Columns(out []int32, w, h, i0 int) {
+	row := func(k int) []int32 { return out[k*w : (k+1)*w] }
+	if h == 1 {
+		if i0&1 == 1 {
+			for x, v := range row(0) {
+				out[x] = v / 2
 			}
 		}
-		return x[k]
+		return
 	}
-	for k := (i0 & 1); k < n; k += 2 { // even positions
-		x[k] -= (at(k-1) + at(k+1) + 2) >> 2
+	for k := i0 & 1; k < h; k += 2 { // even positions
+		cur, up, down := row(k), row(mirror(k-1, h)), row(mirror(k+1, h))
+		for x := range cur {
+			cur[x] -= (up[x] + down[x] + 2) >> 2
+		}
 	}
-	for k := 1 - (i0 & 1); k < n; k += 2 { // odd positions
-		x[k] += (at(k-1) + at(k+1)) >> 1
+	for k := 1 - i0&1; k < h; k += 2 { // odd positions
+		cur, up, down := row(k), row(mirror(k-1, h)), row(mirror(k+1, h))
+		for x := range cur {
+			cur[x] += (up[x] + down[x]) >> 1
+		}
 	}
 }
 
@@ -93,25 +126,7 @@ func inverseDWT97(res []*resolution) []int32 {
 		rs, lo := res[r], res[r-1]
 		w, h := rs.x1-rs.x0, rs.y1-rs.y0
 		out := make([]float64, w*h)
-		hl, lh, hh := rs.bands[0], rs.bands[1], rs.bands[2]
-		lw, hw := lo.x1-lo.x0, hl.x1-hl.x0
-		for y := rs.y0; y < rs.y1; y++ {
-			row := out[(y-rs.y0)*w:]
-			for x := rs.x0; x < rs.x1; x++ {
-				var v float64
-				switch {
-				case x&1 == 0 && y&1 == 0:
-					v = ll[(y/2-lo.y0)*lw+x/2-lo.x0]
-				case y&1 == 0:
-					v = hl.fcoeff[(y/2-hl.y0)*hw+x/2-hl.x0]
-				case x&1 == 0:
-					v = lh.fcoeff[(y/2-lh.y0)*lw+x/2-lh.x0]
-				default:
-					v = hh.fcoeff[(y/2-hh.y0)*hw+x/2-hh.x0]
-				}
-				row[x-rs.x0] = v
-			}
-		}
+		interleave(out, rs, lo, ll, rs.bands[0].fcoeff, rs.bands[1].fcoeff, rs.bands[2].fcoeff)
 		col := make([]float64, h)
 		for y := range h {
 			inverse97(out[y*w:(y+1)*w], rs.x0)
@@ -152,17 +167,7 @@ func inverse97(x []float64, i0 int) {
 	if n < 2 {
 		return // a lone sample is its own reconstruction
 	}
-	at := func(k int) float64 {
-		for k < 0 || k >= n {
-			if k < 0 {
-				k = -k
-			}
-			if k >= n {
-				k = 2*(n-1) - k
-			}
-		}
-		return x[k]
-	}
+	at := func(k int) float64 { return x[mirror(k, n)] }
 	even, odd := i0&1, 1-i0&1 // the first even and odd absolute positions
 	for k := even; k < n; k += 2 {
 		x[k] *= lift97K
