@@ -74,19 +74,28 @@ func inverse53(x []int32, i0 int) {
 		}
 		return
 	}
-	for k := i0 & 1; k < n; k += 2 { // even positions
-		l, r := k-1, k+1
-		if l < 0 || r >= n {
-			l, r = mirror(l, n), mirror(r, n)
-		}
-		x[k] -= (x[l] + x[r] + 2) >> 2
+	// Even positions, then odd; a signal's ends mirror their neighbour.
+	k := i0 & 1
+	if k == 0 {
+		x[0] -= (x[1] + x[1] + 2) >> 2
+		k = 2
 	}
-	for k := 1 - i0&1; k < n; k += 2 { // odd positions
-		l, r := k-1, k+1
-		if l < 0 || r >= n {
-			l, r = mirror(l, n), mirror(r, n)
-		}
-		x[k] += (x[l] + x[r]) >> 1
+	for ; k+1 < n; k += 2 {
+		x[k] -= (x[k-1] + x[k+1] + 2) >> 2
+	}
+	if k < n {
+		x[k] -= (x[k-1] + x[k-1] + 2) >> 2
+	}
+	k = 1 - i0&1
+	if k == 0 {
+		x[0] += (x[1] + x[1]) >> 1
+		k = 2
+	}
+	for ; k+1 < n; k += 2 {
+		x[k] += (x[k-1] + x[k+1]) >> 1
+	}
+	if k < n {
+		x[k] += (x[k-1] + x[k-1]) >> 1
 	}
 }
 

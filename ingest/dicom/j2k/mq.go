@@ -179,8 +179,8 @@ func decide(s *mqState, r mqRegs) (uint32, mqRegs) {
 	a = a&^lowMask | e.qe&lowMask
 	c -= e.qe << 16 &^ lowMask
 	// RENORMD: shift A until its top bit is set, and C with it.
-	n := bits.LeadingZeros32(a) - 16
-	return uint32(e.mps) ^ lps, mqRegs{a << n, c << n, r.ct - n}
+	n := uint(bits.LeadingZeros32(a)) - 16
+	return uint32(e.mps) ^ lps, mqRegs{a << n, c << n, r.ct - int(n)}
 }
 
 // decode is decide with the refill: for the decisions that are not the

@@ -9,7 +9,7 @@ import (
 // with mq.go's decoders.
 //
 // A code-block's states are kept a stripe column at a time, as OpenJPEG
-// keeps them: one uint32 word for the four samples of a column in a
+// keeps them: one uint64 word for the four samples of a column in a
 // stripe. The passes walk stripe columns, so a column with nothing to
 // code costs one test, a sample's context is a shift and a table lookup,
 // and the run-length test of the cleanup pass is one mask. (The decoder
@@ -23,22 +23,22 @@ const (
 	// Significant: bit 3(r+1) + c+1, bits 0–17. Row r's 3 × 3
 	// neighbourhood is word>>3r & 0x1FF, itself at bit 4 of that.
 	sigAround = 1<<18 - 1
-	sigOwn    = 1<<4 | 1<<7 | 1<<10 | 1<<13 // the column's own four
-	sigBelow  = 7 << 15                     // row 4: what causal stripes do not look at
-	// Negative: bit negShift + r, r = −1 … 4, of the word's own column.
-	negShift = 19
+	// Negative: the significant bit's, negShift higher (bits 18–35), so
+	// that the signs beside a sample are a shift away too.
+	negShift = 18
 	// Refined at least once: bit refShift + r, r = 0 … 3.
-	refShift = 24
+	refShift = 36
 	// Coded in this bit-plane's significance pass: bit visShift + r.
-	visShift = 28
+	visShift = 40
 	visAll   = 0xF << visShift
+	// Significant, the column's own four rows again: bit ownShift + r.
+	ownShift = 44
 )
 
 // Within a row's 3 × 3 neighbourhood (word>>3r & 0x1FF): the rows above,
 // its own and below, three bits each from the left.
 const (
 	nwSelf   = 1 << 4
-	nwBelow  = 7 << 6 // the row below, masked at a causal stripe's last row
 	nwAround = 0x1FF &^ nwSelf
 )
 
@@ -100,10 +100,15 @@ func zcContext(orient, h, v, d int) int {
 }
 
 // scTable gives the sign context and the bit to XOR (Table D.3) for the
-// significance and signs of the four neighbours beside a sample: index
-// bits 0–3 significant N, S, W, E; bits 4–7 negative N, S, W, E.
+// significance and signs of the four neighbours beside a sample, as a
+// row's 3 × 3 neighbourhoods of both give them: index bits 1, 3, 5, 7
+// significant N, W, E, S; bits 0, 2, 4, 6 negative N, W, E, S.
 var scTable = func() (t [256]struct{ cx, xor uint8 }) {
-	for f := range 256 {
+	for k := range 256 {
+		// The index's bits as bits 0–3 significant N, S, W, E and 4–7
+		// negative N, S, W, E.
+		f := k>>1&1 | k>>6&2 | k>>1&4 | k>>2&8 |
+			k&1<<4 | k>>1&0x20 | k<<4&0x40 | k<<3&0x80
 		contrib := func(sig, neg int) int {
 			switch {
 			case f>>sig&1 == 0:
@@ -127,7 +132,7 @@ var scTable = func() (t [256]struct{ cx, xor uint8 }) {
 		default:
 			cx, xor = 12-vc, 1 // V 1, 0, −1: 11, 12, 13
 		}
-		t[f] = struct{ cx, xor uint8 }{uint8(cx), uint8(xor)}
+		t[k] = struct{ cx, xor uint8 }{uint8(cx), uint8(xor)}
 	}
 	return t
 }()
@@ -146,7 +151,7 @@ var scTable = func() (t [256]struct{ cx, xor uint8 }) {
 type block struct {
 	w, h   int
 	fw     int // words a row of stripes: w + 2
-	flags  []uint32
+	flags  []uint64
 	data   []uint32 // doubled magnitudes, row by row
 	zc     *[512]uint8
 	causal bool
@@ -177,28 +182,26 @@ func clearOf[T any](s []T, n int) []T {
 
 // ownSignificant returns which of the four rows of word f are
 // significant, row r at bit r.
-func ownSignificant(f uint32) uint32 {
-	return f>>4&1 | f>>6&2 | f>>8&4 | f>>10&8
+func ownSignificant(f uint64) uint32 {
+	return uint32(f>>ownShift) & 0xF
 }
 
-// window returns row r's 3 × 3 neighbourhood in word f, the row below
-// left out at a causal stripe's last row.
-func (b *block) window(f uint32, r int) uint32 {
-	win := f >> (3 * r) & 0x1FF
-	if r == 3 && b.causal {
-		win &^= nwBelow
-	}
-	return win
+// visited returns which of the four rows of word f this bit-plane's
+// significance pass coded, row r at bit r.
+func visited(f uint64) uint32 {
+	return uint32(f>>visShift) & 0xF
 }
 
-// signContext returns the sign context of row r of word i, whose
+// window returns row r's 3 × 3 neighbourhood in word f.
+func window(f uint64, r int) uint32 {
+	return uint32(f>>(3*r)) & 0x1FF
+}
+
+// signContext returns the sign context of row r of word f, whose
 // neighbourhood is win, and the bit to XOR with the decision.
-func (b *block) signContext(i, r int, win uint32) (cx int, xor uint32) {
-	f, left, right := b.flags[i], b.flags[i-1], b.flags[i+1]
-	k := win>>1&1 | win>>6&2 | win>>1&4 | win>>2&8 |
-		f>>(negShift-1+r)&1<<4 | f>>(negShift+1+r)&1<<5 |
-		left>>(negShift+r)&1<<6 | right>>(negShift+r)&1<<7
-	e := scTable[k&0xFF]
+func signContext(f uint64, r int, win uint32) (cx int, xor uint32) {
+	neg := uint32(f>>(negShift+3*r)) & 0x1FF
+	e := scTable[(win&0xAA|neg>>1&0x55)&0xFF]
 	return int(e.cx), uint32(e.xor)
 }
 
@@ -206,18 +209,20 @@ func (b *block) signContext(i, r int, win uint32) (cx int, xor uint32) {
 // neg is 1, in its own word and in its neighbours'.
 func (b *block) setSignificant(i, r int, neg uint32) {
 	fl, fw := b.flags, b.fw
-	fl[i-1] |= 1 << (3*r + 5)
-	fl[i] |= 1<<(3*r+4) | neg<<(negShift+r)
-	fl[i+1] |= 1 << (3*r + 3)
-	switch r {
-	case 0: // row 4 of the stripe above
-		fl[i-fw-1] |= 1 << 17
-		fl[i-fw] |= 1<<16 | neg<<(negShift+4)
-		fl[i-fw+1] |= 1 << 15
-	case 3: // row −1 of the stripe below
-		fl[i+fw-1] |= 1 << 2
-		fl[i+fw] |= 1<<1 | neg<<(negShift-1)
-		fl[i+fw+1] |= 1
+	bit := 1 | uint64(neg)<<negShift
+	fl[i-1] |= bit << (3*r + 5)
+	fl[i] |= bit<<(3*r+4) | 1<<(ownShift+r)
+	fl[i+1] |= bit << (3*r + 3)
+	switch {
+	case r == 0 && !b.causal: // row 4 of the stripe above, which causal
+		// stripes keep from knowing: their contexts leave it out
+		fl[i-fw-1] |= bit << 17
+		fl[i-fw] |= bit << 16
+		fl[i-fw+1] |= bit << 15
+	case r == 3: // row −1 of the stripe below
+		fl[i+fw-1] |= bit << 2
+		fl[i+fw] |= bit << 1
+		fl[i+fw+1] |= bit
 	}
 }
 
@@ -279,7 +284,7 @@ func (b *block) store(cb *codeblock, bd *band) {
 	for y := range h {
 		src := b.data[y*w : (y+1)*w]
 		signs := b.flags[(y/4+1)*fw+1:]
-		shift := negShift + y%4
+		shift := negShift + 3*(y%4) + 4
 		at := (cb.y0-bd.y0+y)*bw + cb.x0 - bd.x0
 		if bd.fcoeff != nil {
 			row := bd.fcoeff[at : at+w]
@@ -330,7 +335,7 @@ func (b *block) significancePass(p int) {
 			for todo := ^ownSignificant(f) & rowMask; todo != 0; todo &= todo - 1 {
 				r := bits.TrailingZeros32(todo)
 				f := flags[i] // with the rows above as this pass left them
-				win := b.window(f, r)
+				win := window(f, r)
 				if win == 0 {
 					continue
 				}
@@ -373,7 +378,7 @@ func (b *block) refinementPass(p int) {
 		for x := range w {
 			i := first + x
 			f := flags[i]
-			todo := ownSignificant(f) &^ (f >> visShift)
+			todo := ownSignificant(f) &^ visited(f)
 			if todo == 0 {
 				continue
 			}
@@ -382,7 +387,7 @@ func (b *block) refinementPass(p int) {
 				cx := 16
 				if f>>(refShift+r)&1 == 0 {
 					cx = 14
-					if b.window(f, r)&nwAround != 0 {
+					if window(f, r)&nwAround != 0 {
 						cx = 15
 					}
 				}
@@ -399,7 +404,7 @@ func (b *block) refinementPass(p int) {
 				}
 				data[(y0+r)*w+x] += bit<<(p+1) - half
 			}
-			flags[i] = f | todo<<refShift
+			flags[i] = f | uint64(todo)<<refShift
 		}
 	}
 	m.regs = reg
@@ -413,10 +418,7 @@ func (b *block) cleanupPass(p int, segSym bool) {
 	m := &b.mq
 	reg := m.regs
 	found := uint32(3) << p
-	quiet := uint32(sigAround | visAll)
-	if b.causal {
-		quiet &^= sigBelow
-	}
+	const quiet = sigAround | visAll
 	for y0 := 0; y0 < h; y0 += 4 {
 		rows := min(4, h-y0)
 		rowMask := uint32(1)<<rows - 1
@@ -425,7 +427,7 @@ func (b *block) cleanupPass(p int, segSym bool) {
 			i := first + x
 			f := flags[i]
 			// The rows to code: neither significant nor visited.
-			todo := ^(ownSignificant(f) | f>>visShift) & rowMask
+			todo := ^(ownSignificant(f) | visited(f)) & rowMask
 			if rows == 4 && f&quiet == 0 {
 				var bit uint32
 				s := &m.cx[ctxRL]
@@ -448,7 +450,7 @@ func (b *block) cleanupPass(p int, segSym bool) {
 			for ; todo != 0; todo &= todo - 1 {
 				r := bits.TrailingZeros32(todo)
 				var bit uint32
-				s := &m.cx[zc[b.window(flags[i], r)]&31]
+				s := &m.cx[zc[window(flags[i], r)]&31]
 				if e := &mqTable[*s]; e.qe <= skewedQe && reg.a-e.qe >= 0x8000 && reg.c>>16 >= e.qe {
 					reg.a, reg.c, bit = reg.a-e.qe, reg.c-e.qe<<16, uint32(e.mps)
 				} else if bit, reg = decide(s, reg); reg.ct < 0 {
@@ -474,8 +476,12 @@ func (b *block) cleanupPass(p int, segSym bool) {
 // significant, with the MQ registers reg, records it and returns the
 // registers.
 func (b *block) becomeSignificant(i, r int, reg mqRegs) mqRegs {
-	cx, xor := b.signContext(i, r, b.window(b.flags[i], r))
-	neg, reg := b.mq.decode(&b.mq.cx[cx&31], reg)
+	f := b.flags[i]
+	cx, xor := signContext(f, r, window(f, r))
+	neg, reg := decide(&b.mq.cx[cx&31], reg)
+	if reg.ct < 0 {
+		reg = b.mq.refill(reg)
+	}
 	b.setSignificant(i, r, neg^xor)
 	return reg
 }
