@@ -150,25 +150,50 @@ type Findings struct {
 	tables *findingsTables
 	mu     sync.Mutex
 	err    error
+	// recent holds the last series Of read from tables, next the slot
+	// the next read takes: a run asks for one scan's findings a few
+	// times close together (its plan, its sampling, its count), and each
+	// read is a binary search of a table on disk.
+	recent [8]recentFindings
+	next   int
+}
+
+// recentFindings is one series Of read: sf is nil for a series with no
+// findings.
+type recentFindings struct {
+	uid string
+	sf  *SeriesFindings
 }
 
 // Of returns the findings of series uid, or nil. Findings that
-// Store.OpenFindings returned read the series from the store's tables on
-// each call (a binary search), holding none of them: a pass over 200,000
-// scans then keeps one series' findings at a time. A read that fails
-// returns nil and is kept for Err.
+// Store.OpenFindings returned read the series from the store's tables (a
+// binary search), holding only the last few read: a pass over 200,000
+// scans then keeps a few series' findings at a time. A read that fails
+// returns nil and is kept for Err. What Of returns is shared: read it,
+// do not change it.
 func (f *Findings) Of(uid string) *SeriesFindings {
 	if sf := f.Series[uid]; sf != nil || f.tables == nil {
 		return sf
 	}
+	f.mu.Lock()
+	for _, r := range f.recent {
+		if r.uid == uid && uid != "" {
+			f.mu.Unlock()
+			return r.sf
+		}
+	}
+	f.mu.Unlock()
 	sf, err := f.tables.one(uid)
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err != nil {
-		f.mu.Lock()
 		if f.err == nil {
 			f.err = err
 		}
-		f.mu.Unlock()
+		return nil
 	}
+	f.recent[f.next] = recentFindings{uid, sf}
+	f.next = (f.next + 1) % len(f.recent)
 	return sf
 }
 

@@ -1,0 +1,56 @@
+package store
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestOpenFindingsKeepsRecent: Findings from OpenFindings answer a series
+// they read a moment ago without reading the table again, and only the
+// last few. The table is cut short under them: the series read last
+// still answer, one read longer ago no longer does.
+func TestOpenFindingsKeepsRecent(t *testing.T) {
+	dir := t.TempDir()
+	w, err := NewWriter(dir, WriteOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := func(i int) string { return fmt.Sprintf("s%02d", i) }
+	series := map[string]*SeriesFindings{}
+	for i := range 12 {
+		series[uid(i)] = &SeriesFindings{Annotations: []Finding{{X: float64(i), Diameter: 4, Class: -1}}}
+	}
+	if err := w.SetFindings(&Findings{Series: series, Sources: map[string]string{"annotations": "test"}}, func(string) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f, err := s.OpenFindings(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		if sf := f.Of(uid(i)); sf == nil || sf.Annotations[0].X != float64(i) {
+			t.Fatalf("%s: %+v", uid(i), sf)
+		}
+	}
+	if err := os.Truncate(filepath.Join(dir, "findings.jsonl"), 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := 12 - len(f.recent); i < 12; i++ {
+		if sf := f.Of(uid(i)); sf == nil || sf.Annotations[0].X != float64(i) {
+			t.Errorf("%s, read a moment ago: %+v", uid(i), sf)
+		}
+	}
+	if sf := f.Of(uid(0)); sf != nil {
+		t.Errorf("%s, read longer ago, answered from memory: %+v", uid(0), sf)
+	}
+}
