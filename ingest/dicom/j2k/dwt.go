@@ -136,19 +136,10 @@ func inverseDWT97(res []*resolution) []int32 {
 		w, h := rs.x1-rs.x0, rs.y1-rs.y0
 		out := make([]float64, w*h)
 		interleave(out, rs, lo, ll, rs.bands[0].fcoeff, rs.bands[1].fcoeff, rs.bands[2].fcoeff)
-		col := make([]float64, h)
 		for y := range h {
 			inverse97(out[y*w:(y+1)*w], rs.x0)
 		}
-		for x := range w {
-			for y := range h {
-				col[y] = out[y*w+x]
-			}
-			inverse97(col, rs.y0)
-			for y := range h {
-				out[y*w+x] = col[y]
-			}
-		}
+		inverse97Columns(out, w, h, rs.y0)
 		ll = out
 	}
 	pix := make([]int32, len(ll))
@@ -196,4 +187,36 @@ func inverse97(x []float64, i0 int) {
 	for k := odd; k < n; k += 2 {
 		x[k] -= lift97Alpha * (at(k-1) + at(k+1))
 	}
+}
+
+// inverse97Columns is inverse97 down each column of out's h rows of w, a
+// whole row at a time, as inverse53Columns is.
+func inverse97Columns(out []float64, w, h, i0 int) {
+	if h < 2 {
+		return // a lone sample is its own reconstruction
+	}
+	row := func(k int) []float64 { return out[k*w : (k+1)*w] }
+	scale := func(first int, by float64) {
+		for k := first; k < h; k += 2 {
+			cur := row(k)
+			for x := range cur {
+				cur[x] *= by
+			}
+		}
+	}
+	lift := func(first int, by float64) {
+		for k := first; k < h; k += 2 {
+			cur, up, down := row(k), row(mirror(k-1, h)), row(mirror(k+1, h))
+			for x := range cur {
+				cur[x] -= by * (up[x] + down[x])
+			}
+		}
+	}
+	even, odd := i0&1, 1-i0&1 // the first even and odd absolute positions
+	scale(even, lift97K)
+	scale(odd, 2/lift97K)
+	lift(even, lift97Delta)
+	lift(odd, lift97Gamma)
+	lift(even, lift97Beta)
+	lift(odd, lift97Alpha)
 }
