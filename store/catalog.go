@@ -56,6 +56,7 @@ const (
 // snapshot and removing the journal leaves records the snapshot already
 // holds: they replay to the same catalog and the same summary.
 type catalog struct {
+	dir     string
 	snap    *jsonl.Table // nil when there is none
 	head    catalogHeader
 	legacy  []ScanInfo     // a format-1 catalog.json, sorted by uid
@@ -88,7 +89,7 @@ func openCatalog(dir string) (*catalog, error) { return openCatalogAround(dir, n
 // openCatalogAround is openCatalog with between, when not nil, called
 // between its two reads (a test puts a fold there).
 func openCatalogAround(dir string, between func()) (*catalog, error) {
-	c := &catalog{latest: map[string]int{}}
+	c := &catalog{dir: dir, latest: map[string]int{}}
 	if err := c.readJournal(filepath.Join(dir, journalFile)); err != nil {
 		return nil, err
 	}
@@ -233,16 +234,24 @@ func journalPut(line []byte) (string, []byte, error) {
 	return r.Put.UID, raw, err
 }
 
-func decodeInfo(raw []byte) (ScanInfo, error) {
+// decodeInfo decodes the record of uid, which must give uid as its
+// seriesuid: a table finds a record by the value of its first member,
+// whatever that member's name.
+func decodeInfo(uid string, raw []byte) (ScanInfo, error) {
 	var info ScanInfo
-	err := json.Unmarshal(raw, &info)
-	return info, err
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return info, err
+	}
+	if info.UID != uid { // a record keyed by another member than its seriesuid
+		return info, fmt.Errorf("its seriesuid is %.80q", info.UID)
+	}
+	return info, nil
 }
 
 // lookup returns uid's record: the journal's last, else the snapshot's.
 func (c *catalog) lookup(uid string) (ScanInfo, bool, error) {
 	if i, ok := c.latest[uid]; ok {
-		info, err := decodeInfo(c.journal[i].raw)
+		info, err := decodeInfo(uid, c.journal[i].raw)
 		return info, err == nil, err
 	}
 	return c.lookupSnapshot(uid)
@@ -263,7 +272,7 @@ func (c *catalog) lookupSnapshot(uid string) (ScanInfo, bool, error) {
 	if line == nil {
 		return ScanInfo{}, false, nil
 	}
-	info, err := decodeInfo(line)
+	info, err := decodeInfo(uid, line)
 	if err != nil {
 		return ScanInfo{}, false, &CatalogError{Path: c.snap.Path(), Err: fmt.Errorf("the record of %.80q: %w", uid, err)}
 	}
@@ -318,12 +327,14 @@ func (c *catalog) walk(fn func(uid string, raw []byte) error) error {
 }
 
 // scans decodes every record (O(store): for callers that want them all).
+// A record that does not decode is a CatalogError, as a line that does
+// not parse is.
 func (c *catalog) scans() ([]ScanInfo, error) {
 	var out []ScanInfo
 	err := c.walk(func(uid string, raw []byte) error {
-		info, err := decodeInfo(raw)
+		info, err := decodeInfo(uid, raw)
 		if err != nil {
-			return fmt.Errorf("the record of %.80q: %w", uid, err)
+			return &CatalogError{Path: filepath.Join(c.dir, catalogFile), Err: fmt.Errorf("the record of %.80q: %w", uid, err)}
 		}
 		out = append(out, info)
 		return nil
@@ -355,7 +366,7 @@ func (c *catalog) summary() (Summary, error) {
 	}
 	seen := map[string]ScanInfo{}
 	for _, e := range c.journal {
-		info, err := decodeInfo(e.raw)
+		info, err := decodeInfo(e.uid, e.raw)
 		if err != nil {
 			return s, fmt.Errorf("catalog journal: the record of %.80q: %w", e.uid, err)
 		}
