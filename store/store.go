@@ -262,7 +262,7 @@ func (s *Store) Each(fn func(ScanInfo) error) error {
 		return err
 	}
 	return s.cat.walk(func(uid string, raw []byte) error {
-		info, err := decodeInfo(raw)
+		info, err := decodeInfo(uid, raw)
 		if err != nil {
 			return &CatalogError{Path: filepath.Join(s.dir, catalogFile), Err: fmt.Errorf("the record of %.80q: %w", uid, err)}
 		}
