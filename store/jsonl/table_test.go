@@ -174,3 +174,64 @@ func TestOpenDamaged(t *testing.T) {
 		t.Errorf("Open of a missing table = %v", err)
 	}
 }
+
+// FuzzTable: no file makes a table panic or loop, every error is an
+// *Error or the file system's, and a table that scans cleanly finds each
+// record it scanned, and nothing between them.
+func FuzzTable(f *testing.F) {
+	f.Add([]byte("{\"kind\":\"test\"}\n{\"uid\":\"a\",\"v\":1}\n{\"uid\":\"b\",\"v\":2}\n"))
+	f.Add([]byte("{}\n{\"uid\":\"a\"}\n{\"uid\":\"a\"}\n"))
+	f.Add([]byte("{}\n{\"uid\":\"b\"}\n{\"uid\":\"a\"}\n"))
+	f.Add([]byte("{}\n" + strings.Repeat("{\"k\":\"x\"}\n", 3) + "{\"uid\":\"\\u0061\"}\n"))
+	big := []byte("{}\n")
+	for i := range 400 { // past Find's 4 KiB binary search threshold
+		big = fmt.Appendf(big, "{\"uid\":\"%04d\",\"pad\":%q}\n", i*2, strings.Repeat("x", i%37))
+	}
+	f.Add(big)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), "t.jsonl")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		typed := func(what string, err error) {
+			var te *Error
+			var pe *fs.PathError
+			if err != nil && !errors.As(err, &te) && !errors.As(err, &pe) {
+				t.Fatalf("%s: %T %v", what, err, err)
+			}
+		}
+		tb, err := Open(path)
+		if err != nil {
+			typed("open", err)
+			return
+		}
+		defer tb.Close()
+		var keys []string
+		lines := map[string]string{}
+		err = tb.Scan(func(k string, line []byte) error {
+			keys = append(keys, k)
+			lines[k] = string(line)
+			return nil
+		})
+		if err != nil {
+			typed("scan", err)
+			for _, k := range []string{"", "a", "0100", "zzz"} {
+				_, err := tb.Find(k)
+				typed("find in a damaged table", err)
+			}
+			return
+		}
+		for _, k := range keys {
+			line, err := tb.Find(k)
+			if err != nil || string(line) != lines[k] {
+				t.Fatalf("find %q: %q, %v; scanned %q", k, line, err, lines[k])
+			}
+			if _, listed := lines[k+"\x00"]; listed {
+				continue
+			}
+			if line, err := tb.Find(k + "\x00"); err != nil || line != nil {
+				t.Fatalf("find %q, between records: %q, %v", k+"\x00", line, err)
+			}
+		}
+	})
+}
