@@ -234,6 +234,16 @@ func journalPut(line []byte) (string, []byte, error) {
 	return r.Put.UID, raw, err
 }
 
+// recordError is the CatalogError of uid's record, which does not
+// decode: the journal's when the journal holds one, else the snapshot's.
+func (c *catalog) recordError(uid string, err error) error {
+	path := filepath.Join(c.dir, catalogFile)
+	if _, ok := c.latest[uid]; ok {
+		path = filepath.Join(c.dir, journalFile)
+	}
+	return &CatalogError{Path: path, Err: fmt.Errorf("the record of %.80q: %w", uid, err)}
+}
+
 // decodeInfo decodes the record of uid, which must give uid as its
 // seriesuid: a table finds a record by the value of its first member,
 // whatever that member's name.
@@ -252,7 +262,10 @@ func decodeInfo(uid string, raw []byte) (ScanInfo, error) {
 func (c *catalog) lookup(uid string) (ScanInfo, bool, error) {
 	if i, ok := c.latest[uid]; ok {
 		info, err := decodeInfo(uid, c.journal[i].raw)
-		return info, err == nil, err
+		if err != nil {
+			return ScanInfo{}, false, c.recordError(uid, err)
+		}
+		return info, true, nil
 	}
 	return c.lookupSnapshot(uid)
 }
@@ -334,7 +347,7 @@ func (c *catalog) scans() ([]ScanInfo, error) {
 	err := c.walk(func(uid string, raw []byte) error {
 		info, err := decodeInfo(uid, raw)
 		if err != nil {
-			return &CatalogError{Path: filepath.Join(c.dir, catalogFile), Err: fmt.Errorf("the record of %.80q: %w", uid, err)}
+			return c.recordError(uid, err)
 		}
 		out = append(out, info)
 		return nil
@@ -368,7 +381,7 @@ func (c *catalog) summary() (Summary, error) {
 	for _, e := range c.journal {
 		info, err := decodeInfo(e.uid, e.raw)
 		if err != nil {
-			return s, fmt.Errorf("catalog journal: the record of %.80q: %w", e.uid, err)
+			return s, c.recordError(e.uid, err)
 		}
 		old, had := seen[e.uid]
 		if !had {

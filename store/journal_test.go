@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -409,4 +410,47 @@ func TestReadersNeverMissARecord(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzJournal: no catalog.log makes opening or reading a store panic,
+// and every error it causes is a CatalogError (which names the file and
+// says how to rebuild it).
+func FuzzJournal(f *testing.F) {
+	dir := writeTestStore(f, testScan("1.2.3", [3]int{8, 8, 8}, 1, false))
+	if err := Compact(dir); err != nil {
+		f.Fatal(err)
+	}
+	rec, err := json.Marshal(journalRecord{Put: &ScanInfo{UID: "1.2.4"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(append(rec, '\n'))
+	f.Add(append(append(rec, '\n'), rec[:len(rec)/2]...))
+	f.Add([]byte("{\"put\":{\"seriesuid\":\"1.2.3\",\"hu_max\":\"x\"}}\n"))
+	f.Add([]byte("{\"put\":{\"k\":\"1.2.5\"}}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, journalFile), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		catalogErr := func(what string, err error) {
+			var ce *CatalogError
+			if err != nil && !errors.As(err, &ce) {
+				t.Fatalf("%s: %T %v, want a CatalogError", what, err, err)
+			}
+		}
+		s, err := Open(dir)
+		if err != nil {
+			catalogErr("open", err)
+			return
+		}
+		defer s.Close()
+		_, err = s.Scans()
+		catalogErr("scans", err)
+		_, err = s.Summary()
+		catalogErr("summary", err)
+		_, _, err = s.Lookup("1.2.3")
+		catalogErr("lookup", err)
+		_, err = s.UIDs()
+		catalogErr("uids", err)
+	})
 }

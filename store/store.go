@@ -264,7 +264,7 @@ func (s *Store) Each(fn func(ScanInfo) error) error {
 	return s.cat.walk(func(uid string, raw []byte) error {
 		info, err := decodeInfo(uid, raw)
 		if err != nil {
-			return &CatalogError{Path: filepath.Join(s.dir, catalogFile), Err: fmt.Errorf("the record of %.80q: %w", uid, err)}
+			return s.cat.recordError(uid, err)
 		}
 		return fn(info)
 	})
