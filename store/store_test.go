@@ -698,3 +698,64 @@ func lookupOf(t testing.TB, s *Store, uid string) (ScanInfo, bool) {
 	}
 	return info, ok
 }
+
+// TestOpenVolumeRefusesImplausibleGrids: a catalog record and zarr.json
+// altered alike to a grid no scan has fail that scan with a
+// CorruptionError, before the shape sizes anything. The last shape's chunk
+// counts multiply to 2⁶⁴ − 1, which wraps to −1.
+func TestOpenVolumeRefusesImplausibleGrids(t *testing.T) {
+	for _, shape := range [][3]int{
+		{0, 8, 8},
+		{-40, 8, 8},
+		{8, 1 << 17, 8},
+		{1 << 40, 1 << 40, 1 << 40},
+		{255 * ChunkSize, 72340172838076673 * ChunkSize, ChunkSize},
+	} {
+		dir := writeTestStore(t, testScan("1.2.3", [3]int{8, 8, 8}, 1, false))
+		if err := Compact(dir); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, catalogFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		var info ScanInfo
+		if err := json.Unmarshal([]byte(lines[1]), &info); err != nil {
+			t.Fatal(err)
+		}
+		info.Grid.Shape = shape
+		rec, _ := json.Marshal(info)
+		lines[1] = string(rec)
+		if err := os.WriteFile(filepath.Join(dir, catalogFile), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		meta := filepath.Join(scanDir(dir, "1.2.3"), huArray, "zarr.json")
+		zb, err := os.ReadFile(meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(zb, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["shape"] = shape[:]
+		zb, _ = json.Marshal(m)
+		if err := os.WriteFile(meta, zb, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := s.OpenVolume("1.2.3")
+		var ce *CorruptionError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "axis outside") {
+			t.Errorf("grid %v: %v, want a CorruptionError", shape, err)
+		}
+		if v != nil {
+			v.Close()
+		}
+		s.Close()
+	}
+}

@@ -55,6 +55,9 @@ func (s *Store) OpenVolume(uid string) (*Volume, error) {
 	}
 	dir := scanDir(s.dir, uid)
 	g := info.Grid
+	if err := checkShape(g.Shape); err != nil {
+		return nil, &CorruptionError{Scan: uid, Path: filepath.Join(s.dir, catalogFile), Err: err}
+	}
 	v := &Volume{info: info, id: s.volIDs.Add(1), cache: s.cache, owner: s,
 		chunks: [3]int{chunksAlong(g.Shape[0]), chunksAlong(g.Shape[1]), chunksAlong(g.Shape[2])}}
 	fail := func(array, path string, err error) (*Volume, error) {
@@ -387,4 +390,21 @@ func fillSlice[T any](s []T, v T) {
 	for n := 1; n < len(s); n *= 2 {
 		copy(s[n:], s[:n])
 	}
+}
+
+// maxAxis is the most voxels a stored grid may have along an axis: 65 m
+// at 1 mm, beyond any CT, and small enough that no product of a grid's
+// sizes or chunk counts overflows. A shape read from disk is checked
+// against it before it sizes anything: a catalog record and zarr.json
+// altered alike could otherwise make a chunk count that wraps around.
+const maxAxis = 1 << 16
+
+// checkShape says what is wrong with a stored grid's shape, if anything.
+func checkShape(shape [3]int) error {
+	for _, n := range shape {
+		if n < 1 || n > maxAxis {
+			return fmt.Errorf("grid %v: an axis outside 1…%d voxels", shape, maxAxis)
+		}
+	}
+	return nil
 }
