@@ -759,3 +759,62 @@ func TestOpenVolumeRefusesImplausibleGrids(t *testing.T) {
 		s.Close()
 	}
 }
+
+// FuzzVolumeMetadata: no content of a scan's three zarr.json files or of
+// its chunk index makes opening or reading the scan panic; what fails is
+// a CorruptionError or the file system's error.
+func FuzzVolumeMetadata(f *testing.F) {
+	dir := writeTestStore(f, testScan("1.2.3", [3]int{40, 9, 33}, 1, true))
+	scan := scanDir(dir, "1.2.3")
+	files := []string{
+		filepath.Join(scan, huArray, "zarr.json"),
+		filepath.Join(scan, labelArray, "zarr.json"),
+		filepath.Join(scan, chunksArray, "zarr.json"),
+		filepath.Join(scan, chunksArray, "c", "0", "0", "0", "0"),
+	}
+	orig := make([][]byte, len(files))
+	for i, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		orig[i] = b
+		f.Add(uint8(i), b)
+	}
+	f.Add(uint8(0), []byte(`{"zarr_format":3,"node_type":"array","data_type":"int16","shape":[40,9,-33]}`))
+	f.Add(uint8(2), []byte(`{"zarr_format":3,"node_type":"array","shape":[2,1,2,1000000000]}`))
+	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
+		k := int(which) % len(files)
+		for i, p := range files {
+			data := orig[i]
+			if i == k {
+				data = b
+			}
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatal(err) // the catalog is untouched
+		}
+		defer s.Close()
+		typed := func(what string, err error) {
+			var ce *CorruptionError
+			var pe *fs.PathError
+			if err != nil && !errors.As(err, &ce) && !errors.As(err, &pe) {
+				t.Fatalf("%s: %T %v", what, err, err)
+			}
+		}
+		v, err := s.OpenVolume("1.2.3")
+		if err != nil {
+			typed("open", err)
+			return
+		}
+		defer v.Close()
+		box := Box{Z: -3, Y: 2, X: 20, D: 16, H: 16, W: 16}
+		typed("hu", v.ReadHU(box, -1000, make([]int16, box.Len())))
+		typed("labels", v.ReadLabels(box, 0, make([]uint8, box.Len())))
+		_ = v.Stats().Len()
+	})
+}
