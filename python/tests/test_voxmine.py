@@ -133,6 +133,26 @@ class CatalogTest(unittest.TestCase):
         self.assertAlmostEqual(rows[r["seriesuid"]]["lung_litres"], 1.234)
 
 
+    def test_damaged_catalog_names_file_and_line(self):
+        """A catalog line that is not a record, or a record with no series
+        uid, raises CatalogError naming the file, the line and --repair."""
+        import shutil
+        for name, bad in (("catalog.jsonl", "{not json\n"), ("catalog.jsonl", '{"k": "1.2"}\n'),
+                          ("catalog.log", '{"put": {"grid": 3}}\n'), ("catalog.log", "[1, 2]\n")):
+            d = os.path.join(TMP, "damaged-store")
+            shutil.rmtree(d, ignore_errors=True)
+            shutil.copytree(STORE, d)
+            path = os.path.join(d, name)
+            with open(path, "a") as f:
+                f.write(bad)
+            n = sum(1 for _ in open(path))
+            with self.assertRaises(voxmine.CatalogError) as cm:
+                voxmine.scans(d)
+            msg = str(cm.exception)
+            self.assertIn(f"{path}:{n}:", msg)
+            self.assertIn("ingest --repair --out " + d, msg)
+
+
 class StreamTest(unittest.TestCase):
     def test_same_bytes_as_file_mode(self):
         out = os.path.join(TMP, "files-neg")

@@ -14,9 +14,9 @@ from the voxmine repository (`make build` puts it in bin/): on PATH, in
 $VOXMINE_MINE, or passed as binary=.
 """
 
-from .catalog import records, scans
+from .catalog import CatalogError, records, scans
 from .folder import PatchFolder, read_index
 from .stream import StreamError, find_mine, mine_command, read_samples, stream
 
 __version__ = "0.1.0"
-__all__ = ["scans", "records", "stream", "StreamError", "PatchFolder", "read_index", "read_samples", "mine_command", "find_mine"]
+__all__ = ["scans", "records", "CatalogError", "stream", "StreamError", "PatchFolder", "read_index", "read_samples", "mine_command", "find_mine"]

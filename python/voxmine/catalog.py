@@ -14,30 +14,60 @@ columns of `mine info --csv`, ready for pandas:
 import json
 import os
 
-__all__ = ["scans", "records"]
+__all__ = ["scans", "records", "CatalogError"]
 
 
-def _lines(path):
-    """The JSON objects of a jsonl table after its header, or of a
+class CatalogError(ValueError):
+    """A catalog or findings file that does not read: the message names the
+    file and line, and says how to rebuild the catalog."""
+
+
+def _damaged(path, n, what):
+    store = os.path.dirname(path) or "."
+    return CatalogError(f"{path}:{n}: {what}; rebuild the catalog from the scan folders with: "
+                        f"ingest --repair --out {store}")
+
+
+def _lines(path, key=None, header=False):
+    """The JSON objects of a jsonl table (its header first) or of a
     journal, in order; a last line without its newline (a write cut by a
-    crash) is passed over, as voxmine does."""
+    crash) is passed over, as voxmine does. With key, a record (not the
+    header) must give a series uid."""
     try:
         f = open(path, encoding="utf-8")
     except FileNotFoundError:
         return
     with f:
-        for line in f:
-            if line.endswith("\n") and line.strip():
-                yield json.loads(line)
+        for n, line in enumerate(f, 1):
+            if not (line.endswith("\n") and line.strip()):
+                continue
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise _damaged(path, n, f"not a JSON record ({e.msg})") from None
+            if not isinstance(r, dict):
+                raise _damaged(path, n, "not a JSON object")
+            if key is not None and not (header and n == 1) and not isinstance(key(r), str):
+                raise _damaged(path, n, "a record without a series uid")
+            yield r
+
+
+def _uid(r):
+    return r.get("seriesuid")
+
+
+def _put_uid(r):
+    put = r.get("put")
+    return put.get("seriesuid") if isinstance(put, dict) else None
 
 
 def _table(path, kind):
-    rows = _lines(path)
+    rows = _lines(path, key=_uid, header=True)
     header = next(rows, None)
     if header is None:
         return
     if header.get("voxmine") != kind:
-        raise ValueError(f"{path}: not a voxmine {kind} table")
+        raise CatalogError(f"{path}:1: not the header of a voxmine {kind} table")
     yield from rows
 
 
@@ -54,7 +84,7 @@ def records(store):
         with open(legacy, encoding="utf-8") as f:
             for r in json.load(f)["scans"]:
                 by_uid[r["seriesuid"]] = r
-    for rec in _lines(os.path.join(store, "catalog.log")):
+    for rec in _lines(os.path.join(store, "catalog.log"), key=_put_uid):
         r = rec["put"]
         by_uid[r["seriesuid"]] = r
     return [by_uid[u] for u in sorted(by_uid)]
