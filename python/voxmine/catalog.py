@@ -19,13 +19,16 @@ __all__ = ["scans", "records", "CatalogError"]
 
 class CatalogError(ValueError):
     """A catalog or findings file that does not read: the message names the
-    file and line, and says how to rebuild the catalog."""
+    file and line, and says how to write it again."""
 
 
 def _damaged(path, n, what):
     store = os.path.dirname(path) or "."
-    return CatalogError(f"{path}:{n}: {what}; rebuild the catalog from the scan folders with: "
-                        f"ingest --repair --out {store}")
+    if os.path.basename(path).startswith("catalog"):
+        fix = f"rebuild the catalog from the scan folders with: ingest --repair --out {store}"
+    else:
+        fix = f"write the findings again with: ingest --out {store} --annotations CSV …"
+    return CatalogError(f"{path}:{n}: {what}; {fix}")
 
 
 def _lines(path, key=None, header=False):
