@@ -26,7 +26,7 @@ type Table struct {
 // Open opens the table at path and reads its header line. A missing file
 // gives an error that wraps fs.ErrNotExist.
 func Open(path string) (*Table, error) {
-	f, err := os.Open(path)
+	f, err := openShared(path)
 	if err != nil {
 		return nil, err
 	}
