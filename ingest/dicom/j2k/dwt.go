@@ -167,7 +167,6 @@ func inverse97(x []float64, i0 int) {
 	if n < 2 {
 		return // a lone sample is its own reconstruction
 	}
-	at := func(k int) float64 { return x[mirror(k, n)] }
 	even, odd := i0&1, 1-i0&1 // the first even and odd absolute positions
 	for k := even; k < n; k += 2 {
 		x[k] *= lift97K
@@ -175,17 +174,26 @@ func inverse97(x []float64, i0 int) {
 	for k := odd; k < n; k += 2 {
 		x[k] *= 2 / lift97K
 	}
-	for k := even; k < n; k += 2 {
-		x[k] -= lift97Delta * (at(k-1) + at(k+1))
+	lift97(x, even, lift97Delta)
+	lift97(x, odd, lift97Gamma)
+	lift97(x, even, lift97Beta)
+	lift97(x, odd, lift97Alpha)
+}
+
+// lift97 is one lifting step of inverse97: every other sample from first
+// less by times the sum of its two neighbours, the signal's ends mirrored
+// (len(x) ≥ 2).
+func lift97(x []float64, first int, by float64) {
+	n, k := len(x), first
+	if k == 0 {
+		x[0] -= by * (x[1] + x[1])
+		k = 2
 	}
-	for k := odd; k < n; k += 2 {
-		x[k] -= lift97Gamma * (at(k-1) + at(k+1))
+	for ; k+1 < n; k += 2 {
+		x[k] -= by * (x[k-1] + x[k+1])
 	}
-	for k := even; k < n; k += 2 {
-		x[k] -= lift97Beta * (at(k-1) + at(k+1))
-	}
-	for k := odd; k < n; k += 2 {
-		x[k] -= lift97Alpha * (at(k-1) + at(k+1))
+	if k < n {
+		x[k] -= by * (x[k-1] + x[k-1])
 	}
 }
 
