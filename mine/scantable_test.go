@@ -51,10 +51,11 @@ func TestOnePerStudy(t *testing.T) {
 	}
 }
 
-// TestScanTable: a row per scan with the catalog's grids and litres and
-// the findings' counts, in a CSV that a CSV reader takes as it is.
-func TestScanTable(t *testing.T) {
-	_, s := setup(t)
+// scanTable is the store's scan table as WriteScanTable writes it, read
+// back by a CSV reader (the header, then a row per scan), and the
+// findings it counted.
+func scanTable(t *testing.T, s *store.Store) ([][]string, *store.Findings) {
+	t.Helper()
 	f, err := s.Findings()
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +68,14 @@ func TestScanTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rows, f
+}
+
+// TestScanTable: a row per scan with the catalog's grids and litres and
+// the findings' counts, in a CSV that a CSV reader takes as it is.
+func TestScanTable(t *testing.T) {
+	_, s := setup(t)
+	rows, f := scanTable(t, s)
 	scans := storetest.Scans(t, s)
 	if len(rows) != len(scans)+1 || !slices.Equal(rows[0], mine.ScanTableColumns) {
 		t.Fatalf("%d rows, header %v", len(rows), rows[0])
