@@ -234,14 +234,19 @@ func journalPut(line []byte) (string, []byte, error) {
 	return r.Put.UID, raw, err
 }
 
-// recordError is the CatalogError of uid's record, which does not
-// decode: the journal's when the journal holds one, else the snapshot's.
-func (c *catalog) recordError(uid string, err error) error {
-	path := filepath.Join(c.dir, catalogFile)
+// recordError is the CatalogError of uid's record in file (catalogFile or
+// journalFile), which does not decode.
+func (c *catalog) recordError(file, uid string, err error) error {
+	return &CatalogError{Path: filepath.Join(c.dir, file), Err: fmt.Errorf("the record of %.80q: %w", uid, err)}
+}
+
+// fileOf names the file walk reads uid's record from: the journal when it
+// holds one, else the snapshot.
+func (c *catalog) fileOf(uid string) string {
 	if _, ok := c.latest[uid]; ok {
-		path = filepath.Join(c.dir, journalFile)
+		return journalFile
 	}
-	return &CatalogError{Path: path, Err: fmt.Errorf("the record of %.80q: %w", uid, err)}
+	return catalogFile
 }
 
 // decodeInfo decodes the record of uid, which must give uid as its
@@ -263,7 +268,7 @@ func (c *catalog) lookup(uid string) (ScanInfo, bool, error) {
 	if i, ok := c.latest[uid]; ok {
 		info, err := decodeInfo(uid, c.journal[i].raw)
 		if err != nil {
-			return ScanInfo{}, false, c.recordError(uid, err)
+			return ScanInfo{}, false, c.recordError(journalFile, uid, err)
 		}
 		return info, true, nil
 	}
@@ -287,7 +292,7 @@ func (c *catalog) lookupSnapshot(uid string) (ScanInfo, bool, error) {
 	}
 	info, err := decodeInfo(uid, line)
 	if err != nil {
-		return ScanInfo{}, false, &CatalogError{Path: c.snap.Path(), Err: fmt.Errorf("the record of %.80q: %w", uid, err)}
+		return ScanInfo{}, false, c.recordError(catalogFile, uid, err)
 	}
 	return info, true, nil
 }
@@ -347,7 +352,7 @@ func (c *catalog) scans() ([]ScanInfo, error) {
 	err := c.walk(func(uid string, raw []byte) error {
 		info, err := decodeInfo(uid, raw)
 		if err != nil {
-			return c.recordError(uid, err)
+			return c.recordError(c.fileOf(uid), uid, err)
 		}
 		out = append(out, info)
 		return nil
@@ -381,7 +386,7 @@ func (c *catalog) summary() (Summary, error) {
 	for _, e := range c.journal {
 		info, err := decodeInfo(e.uid, e.raw)
 		if err != nil {
-			return s, c.recordError(e.uid, err)
+			return s, c.recordError(journalFile, e.uid, err)
 		}
 		old, had := seen[e.uid]
 		if !had {

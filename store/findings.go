@@ -177,7 +177,7 @@ func (f *Findings) Of(uid string) *SeriesFindings {
 	}
 	f.mu.Lock()
 	for _, r := range f.recent {
-		if r.uid == uid && uid != "" {
+		if r.uid == uid {
 			f.mu.Unlock()
 			return r.sf
 		}

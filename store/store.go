@@ -264,7 +264,7 @@ func (s *Store) Each(fn func(ScanInfo) error) error {
 	return s.cat.walk(func(uid string, raw []byte) error {
 		info, err := decodeInfo(uid, raw)
 		if err != nil {
-			return s.cat.recordError(uid, err)
+			return s.cat.recordError(s.cat.fileOf(uid), uid, err)
 		}
 		return fn(info)
 	})
